@@ -1,0 +1,137 @@
+import { DecodeError, EncodeError } from './errors.js';
+import { StreamReader } from './stream-reader.js';
+
+/** A stream framer: feed it received chunks, get back the complete frames they finish. */
+export interface Framer {
+  push(chunk: Uint8Array): Uint8Array[];
+  /** Bytes held for an incomplete frame. */
+  readonly buffered: number;
+}
+
+/** Default frame limit of the u32 length-prefix framer (1 MiB). */
+export const DEFAULT_MAX_FRAME_LENGTH = 1 << 20;
+
+/**
+ * Frames prefixed with a big-endian u32 length (ptpchat over TCP). A length above
+ * `maxFrameLength` throws `BODY_TOO_LARGE` as soon as the 4-byte prefix arrives, before any
+ * body byte is buffered.
+ */
+export class LengthPrefixFramer implements Framer {
+  readonly maxFrameLength: number;
+  readonly #reader = new StreamReader(Number.POSITIVE_INFINITY);
+  #pending = -1;
+
+  constructor(maxFrameLength = DEFAULT_MAX_FRAME_LENGTH) {
+    this.maxFrameLength = maxFrameLength;
+  }
+
+  get buffered(): number {
+    return this.#reader.buffered;
+  }
+
+  push(chunk: Uint8Array): Uint8Array[] {
+    this.#reader.push(chunk);
+    const frames: Uint8Array[] = [];
+    for (;;) {
+      if (this.#pending < 0) {
+        const head = this.#reader.take(4);
+        if (!head) break;
+        const length = ((head[0]! << 24) | (head[1]! << 16) | (head[2]! << 8) | head[3]!) >>> 0;
+        if (length > this.maxFrameLength) {
+          throw new DecodeError(
+            'BODY_TOO_LARGE',
+            `frame of ${length} bytes exceeds the limit of ${this.maxFrameLength}`,
+          );
+        }
+        this.#pending = length;
+      }
+      const body = this.#reader.take(this.#pending);
+      if (!body) break;
+      this.#pending = -1;
+      frames.push(body);
+    }
+    return frames;
+  }
+}
+
+/** `u32be(len) ‖ payload`. */
+export function encodeLengthPrefixed(
+  payload: Uint8Array,
+  maxFrameLength = DEFAULT_MAX_FRAME_LENGTH,
+): Uint8Array {
+  if (payload.length > maxFrameLength) {
+    throw new EncodeError(
+      'BODY_TOO_LARGE',
+      `frame of ${payload.length} bytes exceeds the limit of ${maxFrameLength}`,
+    );
+  }
+  const out = new Uint8Array(4 + payload.length);
+  new DataView(out.buffer).setUint32(0, payload.length, false);
+  out.set(payload, 4);
+  return out;
+}
+
+/** The header of a TLS 1.2 application-data record as natbase fakes it. */
+export const TLS_RECORD_HEADER = Uint8Array.of(0x17, 0x03, 0x03);
+export const MAX_TLS_RECORD_LENGTH = 0xffff;
+
+/**
+ * Frames of `17 03 03` + u16 **little-endian** length + payload (natbase's fake TLS records).
+ * A different header throws `BAD_VALUE`; a length above `maxFrameLength` throws `BODY_TOO_LARGE`.
+ */
+export class TlsRecordFramer implements Framer {
+  readonly maxFrameLength: number;
+  readonly #reader = new StreamReader(Number.POSITIVE_INFINITY);
+  #pending = -1;
+
+  constructor(maxFrameLength = MAX_TLS_RECORD_LENGTH) {
+    this.maxFrameLength = Math.min(maxFrameLength, MAX_TLS_RECORD_LENGTH);
+  }
+
+  get buffered(): number {
+    return this.#reader.buffered;
+  }
+
+  push(chunk: Uint8Array): Uint8Array[] {
+    this.#reader.push(chunk);
+    const frames: Uint8Array[] = [];
+    for (;;) {
+      if (this.#pending < 0) {
+        const head = this.#reader.take(5);
+        if (!head) break;
+        if (head[0] !== 0x17 || head[1] !== 0x03 || head[2] !== 0x03) {
+          throw new DecodeError('BAD_VALUE', 'record does not start with 17 03 03');
+        }
+        const length = head[3]! | (head[4]! << 8);
+        if (length > this.maxFrameLength) {
+          throw new DecodeError(
+            'BODY_TOO_LARGE',
+            `record of ${length} bytes exceeds the limit of ${this.maxFrameLength}`,
+          );
+        }
+        this.#pending = length;
+      }
+      const body = this.#reader.take(this.#pending);
+      if (!body) break;
+      this.#pending = -1;
+      frames.push(body);
+    }
+    return frames;
+  }
+}
+
+/** `17 03 03 ‖ u16le(len) ‖ payload`. */
+export function encodeTlsRecord(payload: Uint8Array): Uint8Array {
+  if (payload.length > MAX_TLS_RECORD_LENGTH) {
+    throw new EncodeError(
+      'BODY_TOO_LARGE',
+      `record of ${payload.length} bytes exceeds ${MAX_TLS_RECORD_LENGTH}`,
+    );
+  }
+  const out = new Uint8Array(5 + payload.length);
+  out.set(TLS_RECORD_HEADER, 0);
+  out[3] = payload.length & 0xff;
+  out[4] = payload.length >> 8;
+  out.set(payload, 5);
+  return out;
+}
