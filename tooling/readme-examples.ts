@@ -10,10 +10,15 @@ export function readmeExamples(packageDir: string): string[] {
 }
 
 export async function runReadmeExample(packageDir: string, index: number): Promise<void> {
-  const { name } = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { name: string };
+  const { name } = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as {
+    name: string;
+  };
   const code = readmeExamples(packageDir)[index]!;
   const own = new RegExp(`from '${name.replace('/', '\\/')}'`, 'g');
-  const rewritten = code.replace(own, `from '${pathToFileURL(join(packageDir, 'src/index.ts')).href}'`);
+  const rewritten = code.replace(
+    own,
+    `from '${pathToFileURL(join(packageDir, 'src/index.ts')).href}'`,
+  );
   const dir = join(packageDir, 'test', '.tmp');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `readme-example-${index}.ts`);
