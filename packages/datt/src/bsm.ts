@@ -1,0 +1,143 @@
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { utf8Encode } from '@peerwire/wire';
+import { compactSizeLength, writeCompactSize } from './compact-size.js';
+import { DattError } from './errors.js';
+import { sha256d } from './hash.js';
+import { assertPrivateKey, assertPublicKey } from './keys.js';
+
+/** Length of a compact signature: header(1) ‖ r(32) ‖ s(32). */
+export const COMPACT_SIGNATURE_LENGTH = 65;
+
+const PREFIX = utf8Encode('\x18Bitcoin Signed Message:\n');
+
+/**
+ * The Bitcoin Signed Message hash (spec §4.2):
+ * `SHA-256d(0x18 ‖ "Bitcoin Signed Message:\n" ‖ CompactSize(len(m)) ‖ m)`.
+ */
+export function bsmHash(message: Uint8Array): Uint8Array {
+  const n = compactSizeLength(message.length);
+  const buf = new Uint8Array(PREFIX.length + n + message.length);
+  buf.set(PREFIX, 0);
+  writeCompactSize(buf, PREFIX.length, message.length);
+  buf.set(message, PREFIX.length + n);
+  return sha256d(buf);
+}
+
+/**
+ * Signs a 32-byte hash: RFC 6979 deterministic k, low-S, header = 27 + recid + 4 (compressed
+ * key). Returns `header ‖ r ‖ s`.
+ */
+export function signCompact(hash: Uint8Array, privateKey: Uint8Array): Uint8Array {
+  assertPrivateKey(privateKey);
+  const recovered = secp256k1.sign(hash, privateKey, {
+    prehash: false,
+    lowS: true,
+    format: 'recovered',
+  });
+  // noble's "recovered" format is recid ‖ r ‖ s; Bitcoin's header is 27 + recid + 4.
+  const out = new Uint8Array(COMPACT_SIGNATURE_LENGTH);
+  out[0] = 31 + recovered[0]!;
+  out.set(recovered.subarray(1), 1);
+  return out;
+}
+
+/** Options for compact-signature verification. */
+export interface VerifyOptions {
+  /**
+   * Accept signatures whose `s` is in the upper half of the order (default `false`). peerwire
+   * signers never make them; accepting them lets one content have two valid encodings, and so
+   * two content hashes.
+   */
+  readonly allowHighS?: boolean;
+}
+
+/**
+ * Recovers the compressed public key that made `signature` over the 32-byte `hash`. Throws
+ * `BAD_SIGNATURE` for a wrong length, a header outside 31–34 (compressed key), `r` or `s` out of
+ * range, high-S (unless allowed) or a signature no key can have made.
+ */
+export function recoverCompact(
+  hash: Uint8Array,
+  signature: Uint8Array,
+  options?: VerifyOptions,
+): Uint8Array {
+  if (signature.length !== COMPACT_SIGNATURE_LENGTH) {
+    throw new DattError(
+      'BAD_SIGNATURE',
+      `compact signature must be ${COMPACT_SIGNATURE_LENGTH} bytes, got ${signature.length}`,
+    );
+  }
+  const header = signature[0]!;
+  if (header < 31 || header > 34) {
+    throw new DattError(
+      'BAD_SIGNATURE',
+      `compact signature header ${header} is not 31-34 (a compressed-key signature)`,
+    );
+  }
+  let sig: ReturnType<typeof secp256k1.Signature.fromBytes>;
+  try {
+    sig = secp256k1.Signature.fromBytes(signature.subarray(1), 'compact');
+  } catch (cause) {
+    throw new DattError('BAD_SIGNATURE', 'compact signature r or s is out of range', { cause });
+  }
+  if (!options?.allowHighS && sig.hasHighS()) {
+    throw new DattError('BAD_SIGNATURE', 'compact signature has a high S value (non-canonical)');
+  }
+  try {
+    return sig
+      .addRecoveryBit(header - 31)
+      .recoverPublicKey(hash)
+      .toBytes(true);
+  } catch (cause) {
+    throw new DattError('BAD_SIGNATURE', 'no public key can be recovered from this signature', {
+      cause,
+    });
+  }
+}
+
+/**
+ * Checks that `signature` over `hash` was made by `publicKey`: recovers the signer and compares
+ * it with `publicKey` byte for byte (a recovered key is, by construction, one the signature
+ * verifies under). Throws `BAD_SIGNATURE` or `KEY_MISMATCH`.
+ */
+export function verifyCompact(
+  hash: Uint8Array,
+  signature: Uint8Array,
+  publicKey: Uint8Array,
+  options?: VerifyOptions,
+): void {
+  assertPublicKey(publicKey);
+  const recovered = recoverCompact(hash, signature, options);
+  for (let i = 0; i < recovered.length; i++) {
+    if (recovered[i] !== publicKey[i]) {
+      throw new DattError(
+        'KEY_MISMATCH',
+        'the key recovered from the signature is not the expected public key',
+      );
+    }
+  }
+}
+
+/** Bitcoin Signed Message signature of `message` (65 bytes, compressed-key header). */
+export function signMessage(message: Uint8Array, privateKey: Uint8Array): Uint8Array {
+  return signCompact(bsmHash(message), privateKey);
+}
+
+/** The compressed public key that signed `message`; see `recoverCompact` for the errors. */
+export function recoverMessageSigner(
+  message: Uint8Array,
+  signature: Uint8Array,
+  options?: VerifyOptions,
+): Uint8Array {
+  return recoverCompact(bsmHash(message), signature, options);
+}
+
+/** Throws unless `signature` is `publicKey`'s Bitcoin Signed Message signature of `message`. */
+export function verifyMessage(
+  message: Uint8Array,
+  signature: Uint8Array,
+  publicKey: Uint8Array,
+  options?: VerifyOptions,
+): void {
+  verifyCompact(bsmHash(message), signature, publicKey, options);
+}
