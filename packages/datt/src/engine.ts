@@ -131,12 +131,12 @@ export type DattOutput =
   | { readonly type: 'event'; readonly event: DattEvent };
 
 /** Why a client request (`requestContent`, `postContent`) failed. */
-export type RequestFailure =
-  | Extract<DattRequestErrorCode, 'TIMEOUT' | 'CLOSED' | 'PAYMENT_DECLINED'>
-  /** The peer answered the barrier ping without the content: it does not have it. */
-  | 'NOT_FOUND'
-  /** The peer answered the barrier ping after `sendpayment` without a `paymentack`. */
-  | 'PAYMENT_REJECTED';
+export type RequestFailure = Extract<
+  DattRequestErrorCode,
+  /** NOT_FOUND: the peer answered the barrier ping without the content (it does not have it). */
+  /** PAYMENT_REJECTED: the peer answered the barrier ping after `sendpayment` without a `paymentack`. */
+  'TIMEOUT' | 'CLOSED' | 'PAYMENT_DECLINED' | 'NOT_FOUND' | 'PAYMENT_REJECTED'
+>;
 
 /** Events, for applications and logs. */
 export type DattEvent =

@@ -68,7 +68,13 @@ export type DattRequestErrorCode =
   /** The node is shutting down. */
   | 'SHUT_DOWN'
   /** The peer asked for a payment and no wallet was given (or it declined). */
-  | 'PAYMENT_DECLINED';
+  | 'PAYMENT_DECLINED'
+  /** The peer did not accept our payment (it answered without a payment ack). */
+  | 'PAYMENT_REJECTED'
+  /** No peer asked has the content. */
+  | 'NOT_FOUND'
+  /** The address to connect to is not `tcp://host:port` or `ws(s)://…`. */
+  | 'BAD_URL';
 
 /** A node-level request (get, post) that did not complete. */
 export class DattRequestError extends PeerwireError {

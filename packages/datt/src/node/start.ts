@@ -1,0 +1,353 @@
+import { toHex } from '@peerwire/wire';
+import {
+  type ContentAuthInit,
+  type ContentBody,
+  encodeContentBody,
+  signContentAuth,
+} from '../content-auth.js';
+import type { ContentStore } from '../content-store.js';
+import {
+  type Clock,
+  type DattEvent,
+  DattEngine,
+  type DattLimits,
+  type DattOutput,
+  type DattPolicy,
+  type DattStats,
+  DEFAULT_DATT_LIMITS,
+} from '../engine.js';
+import { DattRequestError } from '../errors.js';
+import { platformRandom, publicKeyOf, type RandomSource } from '../keys.js';
+import type { PaymentRequest } from '../payment.js';
+import { addressFromPublicKey } from '../payment-address.js';
+import { LevelContentStore } from './level-store.js';
+import { dialTcp, dialWs, type Link, type Listener, listenTcp, listenWs } from './transport.js';
+
+/** A payment the node is asked to make; return a raw transaction to pay, undefined to decline. */
+export type Wallet = (
+  request: PaymentRequest & { readonly peer: string; readonly purpose: 'get' | 'post' },
+) => Uint8Array | undefined | Promise<Uint8Array | undefined>;
+
+/** Options of `startDattNode`. */
+export interface StartDattNodeOptions {
+  /** Directory of the node's data; the content store is LevelDB in `<dataDir>/content`. */
+  readonly dataDir: string;
+  /** Listen address (default `127.0.0.1`). */
+  readonly host?: string;
+  /** TCP port (0 = any free port); omit to not listen on TCP. */
+  readonly tcpPort?: number;
+  /** WebSocket port (0 = any free port); omit to not listen on WebSocket. */
+  readonly wsPort?: number;
+  /** The node's secp256k1 key: it signs what `post` publishes. */
+  readonly keys: { readonly privateKey: Uint8Array };
+  readonly policy?: DattPolicy;
+  readonly limits?: DattLimits;
+  /** Pays `reqpayment`s of the peers this node gets from or posts to. Without it, payments are declined. */
+  readonly wallet?: Wallet;
+  /** Every engine event, for logs and metrics. */
+  readonly onEvent?: (event: DattEvent) => void;
+  /** Overrides for tests. */
+  readonly clock?: Clock;
+  readonly random?: RandomSource;
+  /** Default: a `LevelContentStore` under `dataDir`. */
+  readonly store?: ContentStore;
+}
+
+/** Options of `DattNode.post`. */
+export interface PostOptions extends Omit<ContentAuthInit, 'content' | 'date'> {
+  /** Peers to post to (default: every connected peer). */
+  readonly peers?: readonly string[];
+  /** Default: the clock's now. */
+  readonly date?: number;
+}
+
+/** What `post` did. */
+export interface PostResult {
+  readonly hash: Uint8Array;
+  readonly contentAuth: Uint8Array;
+  /** One entry per peer posted to. */
+  readonly peers: readonly {
+    readonly peer: string;
+    readonly ok: boolean;
+    /** The paid transaction, when the peer asked for payment and acknowledged it. */
+    readonly txid?: Uint8Array;
+    readonly error?: DattRequestError;
+  }[];
+}
+
+/** A running Datt node. */
+export interface DattNode {
+  /** The ports actually bound. */
+  readonly ports: { readonly tcp?: number; readonly ws?: number };
+  readonly stats: DattStats;
+  readonly publicKey: Uint8Array;
+  /** P2PKH address of the node key (the default payout address of its posts). */
+  readonly address: Uint8Array;
+  readonly engine: DattEngine;
+  /** Dials `tcp://host:port` or `ws://host:port[/path]`; resolves with the peer id once ready. */
+  connect(url: string): Promise<string>;
+  /** Signs content with the node key, stores it, and posts it to peers. */
+  post(content: Uint8Array | Omit<ContentBody, 'type'>, options?: PostOptions): Promise<PostResult>;
+  /** ContentAuth bytes by hash: from the local store, else from the peers in turn. */
+  get(hash: Uint8Array, options?: { readonly peers?: readonly string[] }): Promise<Uint8Array>;
+  /** Peers that finished the init exchange. */
+  peers(): string[];
+  /** Disconnects a peer. */
+  disconnect(peer: string): void;
+  close(): Promise<void>;
+}
+
+type Waiter = {
+  resolve: (e: DattEvent) => void;
+};
+
+/**
+ * Starts a Datt node: a LevelDB content store in `dataDir`, TCP and/or WebSocket listeners, and
+ * the sans-I/O engine driven by them. The transport layer is a temporary adapter (see
+ * `transport.ts`).
+ */
+export async function startDattNode(options: StartDattNodeOptions): Promise<DattNode> {
+  const host = options.host ?? '127.0.0.1';
+  const clock = options.clock ?? { now: () => Date.now() };
+  const random = options.random ?? platformRandom;
+  const limits = { ...DEFAULT_DATT_LIMITS, ...options.limits };
+  const publicKey = publicKeyOf(options.keys.privateKey);
+  const ownStore = options.store ? undefined : await LevelContentStore.open(options.dataDir);
+  const store = options.store ?? ownStore!;
+  const links = new Map<string, Link>();
+  const waiters = new Map<string, Waiter[]>();
+  let timer: NodeJS.Timeout | undefined;
+  let nextId = 0;
+  let closed = false;
+
+  const waitFor = (key: string): Promise<DattEvent> =>
+    new Promise((resolve) => {
+      const list = waiters.get(key) ?? [];
+      list.push({ resolve });
+      waiters.set(key, list);
+    });
+  const wake = (key: string, event: DattEvent) => {
+    const list = waiters.get(key);
+    if (!list) return;
+    waiters.delete(key);
+    for (const w of list) w.resolve(event);
+  };
+
+  const onOutput = (out: DattOutput) => {
+    switch (out.type) {
+      case 'send':
+        links.get(out.peer)?.send(out.bytes);
+        return;
+      case 'close': {
+        const link = links.get(out.peer);
+        links.delete(out.peer);
+        link?.close();
+        queueMicrotask(() => engine.removePeer(out.peer));
+        return;
+      }
+      case 'timer':
+        if (timer) clearTimeout(timer);
+        timer = setTimeout(() => engine.tick(), Math.max(0, out.at - clock.now()));
+        timer.unref();
+        return;
+      case 'event':
+        route(out.event);
+        options.onEvent?.(out.event);
+        return;
+    }
+  };
+
+  const route = (event: DattEvent) => {
+    switch (event.type) {
+      case 'peer-ready':
+        wake(`ready:${event.peer}`, event);
+        return;
+      case 'peer-closed':
+        wake(`ready:${event.peer}`, event);
+        return;
+      case 'content-received':
+        if (event.requested) wake(`get:${event.peer}:${toHex(event.hash)}`, event);
+        return;
+      case 'post-result':
+        wake(`post:${event.peer}:${toHex(event.hash)}`, event);
+        return;
+      case 'request-failed':
+        wake(`${event.purpose}:${event.peer}:${toHex(event.hash)}`, event);
+        return;
+      case 'payment-requested':
+        void pay(event);
+        return;
+      default:
+        return;
+    }
+  };
+
+  const pay = async (event: Extract<DattEvent, { type: 'payment-requested' }>) => {
+    let tx: Uint8Array | undefined;
+    try {
+      tx = await options.wallet?.({ ...event.request, peer: event.peer, purpose: event.purpose });
+    } catch {
+      tx = undefined;
+    }
+    try {
+      if (tx) engine.pay(event.peer, event.request.ref, tx);
+      else engine.declinePayment(event.peer, event.request.ref);
+    } catch {
+      // The peer went away meanwhile; its requests already failed with CLOSED.
+    }
+  };
+
+  const engine = new DattEngine({
+    store,
+    clock,
+    random,
+    output: onOutput,
+    limits: options.limits,
+    policy: options.policy,
+  });
+
+  const attach = (link: Link, outbound: boolean): string => {
+    const id = `${link.remote}#${++nextId}`;
+    links.set(id, link);
+    link.onData((bytes) => engine.receive(id, bytes));
+    link.onClose((error) => {
+      links.delete(id);
+      // ws refuses oversized or invalid frames itself; count them like the engine's bad frames.
+      const code = (error as { code?: string } | undefined)?.code;
+      if (code?.startsWith('WS_ERR_')) engine.close(id, 'BAD_FRAME', error!.message);
+      engine.removePeer(id);
+    });
+    try {
+      engine.addPeer(id, { outbound, framing: link.framing });
+    } catch {
+      links.delete(id);
+      link.close();
+    }
+    return id;
+  };
+
+  const linkOptions = { maxDataLength: limits.maxDataLength };
+  const listeners: Listener[] = [];
+  const ports: { tcp?: number; ws?: number } = {};
+  try {
+    if (options.tcpPort !== undefined) {
+      const l = await listenTcp(host, options.tcpPort, linkOptions, (link) => attach(link, false));
+      listeners.push(l);
+      ports.tcp = l.port;
+    }
+    if (options.wsPort !== undefined) {
+      const l = await listenWs(host, options.wsPort, linkOptions, (link) => attach(link, false));
+      listeners.push(l);
+      ports.ws = l.port;
+    }
+  } catch (error) {
+    await Promise.all(listeners.map((l) => l.close()));
+    await ownStore?.close();
+    throw error;
+  }
+
+  const targets = (given: readonly string[] | undefined): string[] => {
+    const list = given ? [...given] : engine.readyPeers();
+    return list;
+  };
+
+  const node: DattNode = {
+    ports,
+    stats: engine.stats,
+    publicKey,
+    address: addressFromPublicKey(publicKey),
+    engine,
+
+    async connect(url) {
+      if (closed) throw new DattRequestError('SHUT_DOWN', 'the node is closed');
+      const m = /^(tcp|wss?):\/\/(\[[^\]]+\]|[^:/]+):(\d+)(\/.*)?$/.exec(url);
+      if (!m) {
+        throw new DattRequestError('BAD_URL', `${JSON.stringify(url)} is not tcp://host:port or ws://host:port/path`);
+      }
+      const link =
+        m[1] === 'tcp'
+          ? await dialTcp(m[2]!.replace(/^\[|\]$/g, ''), Number(m[3]), linkOptions)
+          : await dialWs(url, linkOptions);
+      const id = attach(link, true);
+      const event = await waitFor(`ready:${id}`);
+      if (event.type !== 'peer-ready') {
+        throw new DattRequestError('CLOSED', `${url} closed the connection during the init exchange`);
+      }
+      return id;
+    },
+
+    async post(content, postOptions = {}) {
+      const bytes = content instanceof Uint8Array ? content : encodeContentBody(content);
+      const { peers: given, date, ...rest } = postOptions;
+      const signed = signContentAuth(
+        { ...rest, content: bytes, date: date ?? clock.now() },
+        options.keys.privateKey,
+      );
+      await engine.publish(signed.hash, signed.bytes);
+      const results = await Promise.all(
+        targets(given).map(async (peer) => {
+          const key = `post:${peer}:${toHex(signed.hash)}`;
+          const done = waitFor(key);
+          try {
+            engine.postContent(peer, signed.hash, signed.bytes);
+          } catch {
+            wake(key, { type: 'request-failed', peer, hash: signed.hash, purpose: 'post', reason: 'CLOSED' });
+          }
+          const event = await done;
+          if (event.type === 'post-result') {
+            return event.txid ? { peer, ok: true, txid: event.txid } : { peer, ok: true };
+          }
+          const reason = event.type === 'request-failed' ? event.reason : 'CLOSED';
+          return {
+            peer,
+            ok: false,
+            error: new DattRequestError(reason, `posting to ${peer} failed: ${reason}`),
+          };
+        }),
+      );
+      return { hash: signed.hash, contentAuth: signed.bytes, peers: results };
+    },
+
+    async get(hash, getOptions = {}) {
+      const local = await store.get(hash);
+      if (local) return local;
+      const peers = targets(getOptions.peers);
+      if (peers.length === 0) throw new DattRequestError('NO_PEER', 'no connected peer to ask');
+      let last: DattRequestError | undefined;
+      for (const peer of peers) {
+        const key = `get:${peer}:${toHex(hash)}`;
+        const done = waitFor(key);
+        try {
+          engine.requestContent(peer, hash);
+        } catch {
+          wake(key, { type: 'request-failed', peer, hash, purpose: 'get', reason: 'CLOSED' });
+        }
+        const event = await done;
+        if (event.type === 'content-received') return event.contentAuth;
+        const reason = event.type === 'request-failed' ? event.reason : 'CLOSED';
+        last = new DattRequestError(reason, `getting ${toHex(hash)} from ${peer} failed: ${reason}`);
+      }
+      if (last?.code === 'NOT_FOUND') {
+        throw new DattRequestError('NOT_FOUND', `no peer has content ${toHex(hash)}`);
+      }
+      throw last!;
+    },
+
+    peers: () => engine.readyPeers(),
+
+    disconnect(peer) {
+      engine.close(peer);
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (timer) clearTimeout(timer);
+      for (const id of [...links.keys()]) engine.close(id, 'LOCAL', 'node shutting down');
+      await Promise.all(listeners.map((l) => l.close()));
+      await engine.idle();
+      await ownStore?.close();
+    },
+  };
+  return node;
+}
