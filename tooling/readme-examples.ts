@@ -15,10 +15,15 @@ export async function runReadmeExample(packageDir: string, index: number): Promi
   };
   const code = readmeExamples(packageDir)[index]!;
   const own = new RegExp(`from '${name.replace('/', '\\/')}'`, 'g');
-  const rewritten = code.replace(
-    own,
-    `from '${pathToFileURL(join(packageDir, 'src/index.ts')).href}'`,
-  );
+  // Extra entry points (`<name>/node`) map to `src/<entry>/index.ts`.
+  const sub = new RegExp(`from '${name.replace('/', '\\/')}\\/([a-z0-9-]+)'`, 'g');
+  const rewritten = code
+    .replace(own, `from '${pathToFileURL(join(packageDir, 'src/index.ts')).href}'`)
+    .replace(
+      sub,
+      (_, entry: string) =>
+        `from '${pathToFileURL(join(packageDir, 'src', entry, 'index.ts')).href}'`,
+    );
   const dir = join(packageDir, 'test', '.tmp');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `readme-example-${index}.ts`);
