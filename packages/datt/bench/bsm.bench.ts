@@ -20,7 +20,9 @@ const bitcoinMessage: {
 const key = sha256(new TextEncoder().encode('bench key'));
 const pub = publicKeyOf(key);
 const address = addressToString(addressFromPublicKey(pub));
-const messages = Array.from({ length: 64 }, (_, i) => Uint8Array.from({ length: 300 }, (_, j) => (i * 131 + j) & 0xff));
+const messages = Array.from({ length: 64 }, (_, i) =>
+  Uint8Array.from({ length: 300 }, (_, j) => (i * 131 + j) & 0xff),
+);
 const ours = messages.map((m) => signMessage(m, key));
 const keyBuf = Buffer.from(key);
 const msgBufs = messages.map((m) => Buffer.from(m));

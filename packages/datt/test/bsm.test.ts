@@ -1,6 +1,6 @@
-import fc from 'fast-check';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { toHex, utf8Encode } from '@peerwire/wire';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { expectThrowsCode, valueOrTypedError } from '../../../tooling/test-helpers.js';
 import {

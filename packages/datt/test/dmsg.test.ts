@@ -1,5 +1,5 @@
-import fc from 'fast-check';
 import { concatBytes, fromHex, toHex } from '@peerwire/wire';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { expectThrowsCode, valueOrTypedError } from '../../../tooling/test-helpers.js';
 import {

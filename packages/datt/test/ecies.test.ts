@@ -1,5 +1,5 @@
-import fc from 'fast-check';
 import { concatBytes, toHex, utf8Encode } from '@peerwire/wire';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { expectThrowsCode, valueOrTypedError } from '../../../tooling/test-helpers.js';
 import {
@@ -26,7 +26,12 @@ describe('bitcore / fullnode ECIES (spec §5.1)', () => {
     const iv = Uint8Array.from({ length: 16 }, (_, i) => i);
     for (const m of MESSAGES) {
       const ours = bitcoreEncrypt(m, bobPub, { ephemeralPrivateKey: eph, iv });
-      const theirs = bsv.Ecies.bitcoreEncrypt(Buffer.from(m), bobBsv.pubKey, bsvKeyPair(eph), Buffer.from(iv));
+      const theirs = bsv.Ecies.bitcoreEncrypt(
+        Buffer.from(m),
+        bobBsv.pubKey,
+        bsvKeyPair(eph),
+        Buffer.from(iv),
+      );
       expect(toHex(ours)).toBe(theirs.toString('hex'));
     }
   });
@@ -56,7 +61,11 @@ describe('bitcore / fullnode ECIES (spec §5.1)', () => {
       expectThrowsCode(() => bitcoreDecrypt(t, bob), DattError, 'BAD_MAC');
     }
     expectThrowsCode(() => bitcoreDecrypt(c.subarray(0, 96), bob), DattError, 'TRUNCATED');
-    expectThrowsCode(() => bitcoreDecrypt(concatBytes(c, new Uint8Array(1)), bob), DattError, 'BAD_CIPHERTEXT');
+    expectThrowsCode(
+      () => bitcoreDecrypt(concatBytes(c, new Uint8Array(1)), bob),
+      DattError,
+      'BAD_CIPHERTEXT',
+    );
     const badR = c.slice();
     badR[0] = 4;
     expectThrowsCode(() => bitcoreDecrypt(badR, bob), DattError, 'BAD_KEY');

@@ -1,11 +1,11 @@
-import fc from 'fast-check';
 import { toHex, utf8Encode } from '@peerwire/wire';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   addressFromPublicKey,
   DATT_COMMANDS,
-  type DattEvent,
   DattEngine,
+  type DattEvent,
   type DattLimits,
   type DattOutput,
   type DattPolicy,
@@ -76,7 +76,10 @@ class Net {
   }
 }
 
-function eventsOf<T extends DattEvent['type']>(node: Node, type: T): Extract<DattEvent, { type: T }>[] {
+function eventsOf<T extends DattEvent['type']>(
+  node: Node,
+  type: T,
+): Extract<DattEvent, { type: T }>[] {
   return node.events.filter((e): e is Extract<DattEvent, { type: T }> => e.type === type);
 }
 
@@ -99,10 +102,17 @@ async function pair(policy?: DattPolicy, limits?: DattLimits) {
 
 describe('DattEngine', () => {
   it('runs the init exchange and announces services', async () => {
-    const { server, client } = await pair({ acceptPosts: false, advertise: ['tcp://127.0.0.1:4000'] });
+    const { server, client } = await pair({
+      acceptPosts: false,
+      advertise: ['tcp://127.0.0.1:4000'],
+    });
     expect(server.engine.readyPeers()).toEqual(['client']);
     expect(client.engine.readyPeers()).toEqual(['server']);
-    expect(client.engine.remoteInfo('server')).toEqual({ version: 1, services: 1n, addresses: ['tcp://127.0.0.1:4000'] });
+    expect(client.engine.remoteInfo('server')).toEqual({
+      version: 1,
+      services: 1n,
+      addresses: ['tcp://127.0.0.1:4000'],
+    });
     expect(eventsOf(client, 'peer-ready').length).toBe(1);
   });
 
@@ -168,13 +178,19 @@ describe('DattEngine', () => {
     expect(eventsOf(client, 'payment-requested')[0]?.purpose).toBe('post');
     client.engine.pay('server', content.hash, buildPayment([{ address: payTo, satoshis: 499n }]));
     await net.settle();
-    expect(eventsOf(server, 'payment-rejected').map((e) => e.code)).toEqual(['PAYMENT_INSUFFICIENT']);
+    expect(eventsOf(server, 'payment-rejected').map((e) => e.code)).toEqual([
+      'PAYMENT_INSUFFICIENT',
+    ]);
     expect(await server.store.has(content.hash)).toBe(false);
     expect(eventsOf(client, 'request-failed').map((e) => e.reason)).toEqual(['PAYMENT_REJECTED']);
 
     client.engine.postContent('server', content.hash, content.bytes);
     await net.settle();
-    client.engine.pay('server', content.hash, buildPayment([{ address: payTo, satoshis: 600n }], 1));
+    client.engine.pay(
+      'server',
+      content.hash,
+      buildPayment([{ address: payTo, satoshis: 600n }], 1),
+    );
     await net.settle();
     const [result] = eventsOf(client, 'post-result');
     expect(result?.txid?.length).toBe(32);
@@ -192,7 +208,10 @@ describe('DattEngine', () => {
 
   it('times out handshakes and requests with the injected clock', async () => {
     const net = new Net();
-    const server = net.add('server', undefined, { handshakeTimeoutMs: 1000, requestTimeoutMs: 5000 });
+    const server = net.add('server', undefined, {
+      handshakeTimeoutMs: 1000,
+      requestTimeoutMs: 5000,
+    });
     server.engine.addPeer('silent', { outbound: false, framing: 'stream' });
     const timers = server.outputs.filter((o) => o.type === 'timer');
     expect(timers.at(-1)).toEqual({ type: 'timer', at: net.clock.time + 1000 });
@@ -210,7 +229,11 @@ describe('DattEngine', () => {
       const net = new Net();
       const server = net.add('server');
       server.engine.addPeer('raw', { outbound: false, framing: 'stream' });
-      if (handshake) server.engine.receive('raw', encodeMessage({ type: 'init', version: 1, services: 0n, addresses: [] }));
+      if (handshake)
+        server.engine.receive(
+          'raw',
+          encodeMessage({ type: 'init', version: 1, services: 0n, addresses: [] }),
+        );
       server.engine.receive('raw', bytes);
       await server.engine.idle();
       const closes = server.outputs.filter((o) => o.type === 'close');
@@ -230,30 +253,45 @@ describe('DattEngine', () => {
     it('bad signatures', async () => {
       const forged = content.bytes.slice();
       forged[200]! ^= 1; // content changed after signing; hash recomputed so only the signature fails
-      const { server, closes } = await raw(encodeMessage({ type: 'postdata', hash: sha256(forged), contentAuth: forged }));
+      const { server, closes } = await raw(
+        encodeMessage({ type: 'postdata', hash: sha256(forged), contentAuth: forged }),
+      );
       expect(closes).toMatchObject([{ reason: 'BAD_SIGNATURE' }]);
       expect(server.engine.stats.disconnects.BAD_SIGNATURE).toBe(1);
       expect(await server.store.has(sha256(forged))).toBe(false);
     });
 
     it('content hashes that do not match', async () => {
-      const { closes } = await raw(encodeMessage({ type: 'postdata', hash: sha256(utf8Encode('x')), contentAuth: content.bytes }));
+      const { closes } = await raw(
+        encodeMessage({
+          type: 'postdata',
+          hash: sha256(utf8Encode('x')),
+          contentAuth: content.bytes,
+        }),
+      );
       expect(closes).toMatchObject([{ reason: 'BAD_SIGNATURE' }]);
     });
 
     it('unknown commands, bad layouts and messages before init', async () => {
-      expect((await raw(encodeDmsg('inv', new Uint8Array(0)))).closes).toMatchObject([{ reason: 'UNKNOWN_COMMAND' }]);
-      expect((await raw(encodeDmsg('getdata', new Uint8Array(5)))).closes).toMatchObject([{ reason: 'BAD_MESSAGE' }]);
-      expect((await raw(encodeMessage({ type: 'getdata', hash: content.hash }), false)).closes).toMatchObject([
-        { reason: 'PROTOCOL' },
+      expect((await raw(encodeDmsg('inv', new Uint8Array(0)))).closes).toMatchObject([
+        { reason: 'UNKNOWN_COMMAND' },
       ]);
+      expect((await raw(encodeDmsg('getdata', new Uint8Array(5)))).closes).toMatchObject([
+        { reason: 'BAD_MESSAGE' },
+      ]);
+      expect(
+        (await raw(encodeMessage({ type: 'getdata', hash: content.hash }), false)).closes,
+      ).toMatchObject([{ reason: 'PROTOCOL' }]);
     });
 
     it('floods', async () => {
       const net = new Net();
       const server = net.add('server', undefined, { maxQueuedMessages: 10 });
       server.engine.addPeer('raw', { outbound: false, framing: 'stream' });
-      server.engine.receive('raw', encodeMessage({ type: 'init', version: 1, services: 0n, addresses: [] }));
+      server.engine.receive(
+        'raw',
+        encodeMessage({ type: 'init', version: 1, services: 0n, addresses: [] }),
+      );
       const ping = encodeMessage({ type: 'ping', nonce: new Uint8Array(8) });
       const burst = new Uint8Array(ping.length * 20);
       for (let i = 0; i < 20; i++) burst.set(ping, i * ping.length);
@@ -275,12 +313,18 @@ describe('DattEngine', () => {
 
   it('survives arbitrary message sequences from a peer', async () => {
     const arbFrame = fc.oneof(
-      fc.record({ cmd: fc.constantFrom(...DATT_COMMANDS), data: fc.uint8Array({ maxLength: 300 }) }).map(({ cmd, data }) => encodeDmsg(cmd, data)),
+      fc
+        .record({ cmd: fc.constantFrom(...DATT_COMMANDS), data: fc.uint8Array({ maxLength: 300 }) })
+        .map(({ cmd, data }) => encodeDmsg(cmd, data)),
       fc.constantFrom(
         encodeMessage({ type: 'init', version: 1, services: 3n, addresses: [] }),
         encodeMessage({ type: 'postdata', hash: content.hash, contentAuth: content.bytes }),
         encodeMessage({ type: 'getdata', hash: content.hash }),
-        encodeMessage({ type: 'sendpayment', ref: content.hash, transaction: buildPayment([{ address: payTo, satoshis: 5n }]) }),
+        encodeMessage({
+          type: 'sendpayment',
+          ref: content.hash,
+          transaction: buildPayment([{ address: payTo, satoshis: 5n }]),
+        }),
       ),
       fc.uint8Array({ maxLength: 40 }),
     );
@@ -293,7 +337,11 @@ describe('DattEngine', () => {
         await server.engine.idle();
         const s = server.engine.stats;
         expect(s.messagesIn).toBeLessThanOrEqual(frames.length);
-        expect(eventsOf(server, 'ignored').filter((e) => e.command !== 'auth' && /is not a function|undefined/.test(e.why))).toEqual([]);
+        expect(
+          eventsOf(server, 'ignored').filter(
+            (e) => e.command !== 'auth' && /is not a function|undefined/.test(e.why),
+          ),
+        ).toEqual([]);
       }),
       { numRuns: 500 }, // signature checks and async store work in each case
     );

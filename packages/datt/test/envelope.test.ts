@@ -1,5 +1,5 @@
-import fc from 'fast-check';
 import { concatBytes, toHex, utf8Decode, utf8Encode } from '@peerwire/wire';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { expectThrowsCode, valueOrTypedError } from '../../../tooling/test-helpers.js';
 import {
@@ -33,13 +33,17 @@ describe('DattEnvelope v1 (spec §5.3)', () => {
     expect(datalen).toBe(e.length - ENVELOPE_HEADER_LENGTH);
     // The data is plain bitcore ECIES to the receiver: bsv decrypts it.
     const data = e.subarray(167);
-    expect(utf8Decode(Uint8Array.from(bsv.Ecies.bitcoreDecrypt(Buffer.from(data), bsvKeyPair(bob).privKey)))).toBe(
-      'meet at the usual place',
-    );
+    expect(
+      utf8Decode(
+        Uint8Array.from(bsv.Ecies.bitcoreDecrypt(Buffer.from(data), bsvKeyPair(bob).privKey)),
+      ),
+    ).toBe('meet at the usual place');
     // The signature is a Bitcoin Signed Message over SHA-256(label ‖ receiver ‖ data).
     const message = sha256(concatBytes(utf8Encode('datt-envelope-v1'), bobPub, data));
     const sig = Buffer.from(e.subarray(98, 163)).toString('base64');
-    expect(bsv.Bsm.verify(Buffer.from(message), sig, bsv.Address.fromPubKey(bsvKeyPair(alice).pubKey))).toBe(true);
+    expect(
+      bsv.Bsm.verify(Buffer.from(message), sig, bsv.Address.fromPubKey(bsvKeyPair(alice).pubKey)),
+    ).toBe(true);
   });
 
   it('opens both inner forms and authenticates the sender', () => {
@@ -65,7 +69,10 @@ describe('DattEnvelope v1 (spec §5.3)', () => {
     // Mallory strips Alice's signature and signs the same ciphertext as her own: the signature
     // checks out, but the MAC is keyed by a secret Mallory cannot derive.
     const d = decodeEnvelope(e);
-    const sig = signCompact(bsmHash(sha256(concatBytes(utf8Encode('datt-envelope-v1'), bobPub, d.data))), mallory);
+    const sig = signCompact(
+      bsmHash(sha256(concatBytes(utf8Encode('datt-envelope-v1'), bobPub, d.data))),
+      mallory,
+    );
     const forged = encodeEnvelope({ ...d, sender: publicKeyOf(mallory), sig });
     forged.set(d.mac, 0);
     expect(toHex(verifyEnvelopeSender(forged).sender)).toBe(toHex(publicKeyOf(mallory)));
@@ -76,7 +83,11 @@ describe('DattEnvelope v1 (spec §5.3)', () => {
 
   it('checks datalen, trailing bytes and the size limit', () => {
     const e = sealEnvelope(plaintext, alice, bobPub);
-    expectThrowsCode(() => decodeEnvelope(concatBytes(e, Uint8Array.of(0))), DattError, 'TRAILING_BYTES');
+    expectThrowsCode(
+      () => decodeEnvelope(concatBytes(e, Uint8Array.of(0))),
+      DattError,
+      'TRAILING_BYTES',
+    );
     expectThrowsCode(() => decodeEnvelope(e.subarray(0, e.length - 1)), DattError, 'TRUNCATED');
     expectThrowsCode(() => decodeEnvelope(e, { maxDataLength: 100 }), DattError, 'TOO_LARGE');
     const big = sealEnvelope(new Uint8Array(40_000), alice, bobPub);
@@ -86,13 +97,17 @@ describe('DattEnvelope v1 (spec §5.3)', () => {
 
   it('decodes arbitrary bytes to fields that re-encode identically, or a DattError', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 240, maxLength: 300 }), fc.constantFrom(2, 0x42), (bytes, first) => {
-        new DataView(bytes.buffer).setUint32(163, bytes.length - 167, false);
-        bytes[167] = first;
-        if (first === 0x42) bytes.set(utf8Encode('BIE1'), 167);
-        const e = valueOrTypedError(() => decodeEnvelope(bytes), DattError);
-        if (e) expect(toHex(encodeEnvelope(e))).toBe(toHex(bytes));
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 240, maxLength: 300 }),
+        fc.constantFrom(2, 0x42),
+        (bytes, first) => {
+          new DataView(bytes.buffer).setUint32(163, bytes.length - 167, false);
+          bytes[167] = first;
+          if (first === 0x42) bytes.set(utf8Encode('BIE1'), 167);
+          const e = valueOrTypedError(() => decodeEnvelope(bytes), DattError);
+          if (e) expect(toHex(encodeEnvelope(e))).toBe(toHex(bytes));
+        },
+      ),
     );
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {

@@ -1,5 +1,5 @@
-import fc from 'fast-check';
 import { concatBytes, toHex } from '@peerwire/wire';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { expectThrowsCode, valueOrTypedError } from '../../../tooling/test-helpers.js';
 import {
@@ -52,18 +52,39 @@ describe('Datt messages (spec §3, §6)', () => {
   });
 
   it('rejects unknown commands and wrong sizes with precise codes', () => {
-    expectThrowsCode(() => decodeMessageData('inv', new Uint8Array(0)), DattError, 'UNKNOWN_COMMAND');
+    expectThrowsCode(
+      () => decodeMessageData('inv', new Uint8Array(0)),
+      DattError,
+      'UNKNOWN_COMMAND',
+    );
     expectThrowsCode(() => decodeMessageData('ping', new Uint8Array(7)), DattError, 'TRUNCATED');
-    expectThrowsCode(() => decodeMessageData('getdata', new Uint8Array(33)), DattError, 'TRAILING_BYTES');
-    expectThrowsCode(() => decodeMessageData('contentauth', new Uint8Array(226)), DattError, 'TRUNCATED');
-    expectThrowsCode(() => decodeMessageData('sendpayment', new Uint8Array(32)), DattError, 'TRUNCATED');
+    expectThrowsCode(
+      () => decodeMessageData('getdata', new Uint8Array(33)),
+      DattError,
+      'TRAILING_BYTES',
+    );
+    expectThrowsCode(
+      () => decodeMessageData('contentauth', new Uint8Array(226)),
+      DattError,
+      'TRUNCATED',
+    );
+    expectThrowsCode(
+      () => decodeMessageData('sendpayment', new Uint8Array(32)),
+      DattError,
+      'TRUNCATED',
+    );
     const tooMany = concatBytes(new Uint8Array(12), Uint8Array.of(17));
     expectThrowsCode(() => decodeMessageData('init', tooMany), DattError, 'TOO_LARGE');
     const badUtf8 = concatBytes(new Uint8Array(12), Uint8Array.of(1, 1, 0xff));
     expectThrowsCode(() => decodeMessageData('init', badUtf8), DattError, 'BAD_UTF8');
-    expectThrowsCode(() => encodeMessage({ type: 'getdata', hash: new Uint8Array(31) }), DattError, 'BAD_LENGTH');
     expectThrowsCode(
-      () => encodeMessage({ type: 'init', version: 1, services: 0n, addresses: Array(17).fill('x') }),
+      () => encodeMessage({ type: 'getdata', hash: new Uint8Array(31) }),
+      DattError,
+      'BAD_LENGTH',
+    );
+    expectThrowsCode(
+      () =>
+        encodeMessage({ type: 'init', version: 1, services: 0n, addresses: Array(17).fill('x') }),
       DattError,
       'TOO_LARGE',
     );
@@ -73,7 +94,10 @@ describe('Datt messages (spec §3, §6)', () => {
     fc.assert(
       fc.property(
         fc.constantFrom(...DATT_COMMANDS),
-        fc.oneof(fc.uint8Array({ maxLength: 80 }), fc.uint8Array({ minLength: 190, maxLength: 260 })),
+        fc.oneof(
+          fc.uint8Array({ maxLength: 80 }),
+          fc.uint8Array({ minLength: 190, maxLength: 260 }),
+        ),
         (cmd, data) => {
           const msg = valueOrTypedError(() => decodeMessageData(cmd, data), DattError);
           if (msg) {
@@ -87,20 +111,31 @@ describe('Datt messages (spec §3, §6)', () => {
 
   it('decodes arbitrary init bodies built from the layout', () => {
     fc.assert(
-      fc.property(fc.array(fc.string({ maxLength: 40 }), { maxLength: 16 }), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), (addresses, services) => {
-        const msg: DattMessage = { type: 'init', version: 1, services, addresses };
-        const frame = encodeMessage(msg);
-        expect(decodeMessage(frame)).toEqual({ ...msg, addresses: addresses.map((a) => new TextDecoder().decode(new TextEncoder().encode(a))) });
-      }),
+      fc.property(
+        fc.array(fc.string({ maxLength: 40 }), { maxLength: 16 }),
+        fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+        (addresses, services) => {
+          const msg: DattMessage = { type: 'init', version: 1, services, addresses };
+          const frame = encodeMessage(msg);
+          expect(decodeMessage(frame)).toEqual({
+            ...msg,
+            addresses: addresses.map((a) => new TextDecoder().decode(new TextEncoder().encode(a))),
+          });
+        },
+      ),
     );
   });
 
   it('decodes whole frames with arbitrary command names to a message or a DattError', () => {
     fc.assert(
-      fc.property(fc.string({ minLength: 1, maxLength: 12 }), fc.uint8Array({ maxLength: 64 }), (cmd, data) => {
-        const frame = valueOrTypedError(() => encodeDmsg(cmd, data), DattError);
-        if (frame) valueOrTypedError(() => decodeMessage(frame), DattError);
-      }),
+      fc.property(
+        fc.string({ minLength: 1, maxLength: 12 }),
+        fc.uint8Array({ maxLength: 64 }),
+        (cmd, data) => {
+          const frame = valueOrTypedError(() => encodeDmsg(cmd, data), DattError);
+          if (frame) valueOrTypedError(() => decodeMessage(frame), DattError);
+        },
+      ),
     );
   });
 });

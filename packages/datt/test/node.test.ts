@@ -63,13 +63,25 @@ describe('startDattNode over loopback', () => {
         payments.push(amount);
         return buildPayment([{ address, satoshis: amount }], ++salt);
       };
-      const alice = await start({ dataDir: dataDir(), keys: { privateKey: keyOf('alice') }, wallet });
+      const alice = await start({
+        dataDir: dataDir(),
+        keys: { privateKey: keyOf('alice') },
+        wallet,
+      });
       const bob = await start({ dataDir: dataDir(), keys: { privateKey: keyOf('bob') }, wallet });
-      const url = transport === 'tcp' ? `tcp://127.0.0.1:${server.ports.tcp}` : `ws://127.0.0.1:${server.ports.ws}`;
+      const url =
+        transport === 'tcp'
+          ? `tcp://127.0.0.1:${server.ports.tcp}`
+          : `ws://127.0.0.1:${server.ports.ws}`;
       await alice.connect(url);
       const bobPeer = await bob.connect(url);
 
-      const posted = await alice.post({ name: 'alice', label: 'science', title: 'Hi', body: 'first post' });
+      const posted = await alice.post({
+        name: 'alice',
+        label: 'science',
+        title: 'Hi',
+        body: 'first post',
+      });
       expect(posted.peers).toHaveLength(1);
       expect(posted.peers[0]).toMatchObject({ ok: true });
       expect(posted.peers[0]?.txid?.length).toBe(32);
@@ -85,12 +97,19 @@ describe('startDattNode over loopback', () => {
       expect(toHex(await bob.get(posted.hash))).toBe(toHex(got));
       expect(payments.length).toBe(2);
 
-      await expect(bob.get(sha256(utf8Encode('no such content')))).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      await expect(bob.get(sha256(utf8Encode('no such content')))).rejects.toMatchObject({
+        code: 'NOT_FOUND',
+      });
     });
   }
 
   it('fails a paid get with PAYMENT_DECLINED when the node has no wallet', async () => {
-    const server = await start({ dataDir: dataDir(), tcpPort: 0, keys: { privateKey: serverKey }, policy: { getPrice: 1n, payTo } });
+    const server = await start({
+      dataDir: dataDir(),
+      tcpPort: 0,
+      keys: { privateKey: serverKey },
+      policy: { getPrice: 1n, payTo },
+    });
     const posted = await server.post(utf8Encode('raw content'));
     const client = await start({ dataDir: dataDir(), keys: { privateKey: keyOf('c') } });
     await client.connect(`tcp://127.0.0.1:${server.ports.tcp}`);
@@ -116,7 +135,9 @@ describe('startDattNode over loopback', () => {
     const init = encodeMessage({ type: 'init', version: 1, services: 0n, addresses: [] });
     const send = (payload: Uint8Array) =>
       new Promise<void>((resolve) => {
-        const socket = connect(server.ports.tcp!, '127.0.0.1', () => socket.write(Buffer.concat([init, payload])));
+        const socket = connect(server.ports.tcp!, '127.0.0.1', () =>
+          socket.write(Buffer.concat([init, payload])),
+        );
         socket.on('data', () => {});
         socket.on('close', () => resolve());
         socket.on('error', () => {});
@@ -126,7 +147,10 @@ describe('startDattNode over loopback', () => {
     await send(badChecksum);
     expect(server.stats.disconnects.BAD_FRAME).toBe(1);
 
-    const other = await startDattNode({ dataDir: dataDir(), keys: { privateKey: keyOf('author') } });
+    const other = await startDattNode({
+      dataDir: dataDir(),
+      keys: { privateKey: keyOf('author') },
+    });
     nodes.push(other);
     const { contentAuth } = await other.post(utf8Encode('hello'));
     const forged = contentAuth.slice();
@@ -138,7 +162,12 @@ describe('startDattNode over loopback', () => {
   });
 
   it('disconnects and counts a WebSocket peer that sends an oversized or a text message', async () => {
-    const server = await start({ dataDir: dataDir(), wsPort: 0, keys: { privateKey: serverKey }, limits: { maxDataLength: 1000 } });
+    const server = await start({
+      dataDir: dataDir(),
+      wsPort: 0,
+      keys: { privateKey: serverKey },
+      limits: { maxDataLength: 1000 },
+    });
     const send = (data: Uint8Array | string) =>
       new Promise<void>((resolve) => {
         const ws = new WebSocket(`ws://127.0.0.1:${server.ports.ws}`);

@@ -1,10 +1,10 @@
-import fc from 'fast-check';
 import { concatBytes, fromHex, toHex } from '@peerwire/wire';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { expectThrowsCode, valueOrTypedError } from '../../../tooling/test-helpers.js';
 import {
-  addressFromPublicKey,
   AddressVersion,
+  addressFromPublicKey,
   DattError,
   encodeCompactSize,
   parseTransaction,
@@ -31,7 +31,10 @@ const arbTx: fc.Arbitrary<Transaction> = fc
       { minLength: 1, maxLength: 3 },
     ),
     outputs: fc.array(
-      fc.record({ value: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), scriptPubKey: fc.uint8Array({ maxLength: 40 }) }),
+      fc.record({
+        value: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+        scriptPubKey: fc.uint8Array({ maxLength: 40 }),
+      }),
       { minLength: 1, maxLength: 3 },
     ),
     lockTime: fc.nat({ max: 0xffffffff }),
@@ -45,7 +48,10 @@ const arbTx: fc.Arbitrary<Transaction> = fc
 
 describe('Bitcoin transactions (spec §7)', () => {
   it('parses a transaction built by bsv, with the same txid', () => {
-    const raw = buildPayment([{ address: payee, satoshis: 5000n }, { address: payee, satoshis: 1n }]);
+    const raw = buildPayment([
+      { address: payee, satoshis: 5000n },
+      { address: payee, satoshis: 1n },
+    ]);
     const tx = parseTransaction(raw);
     expect(tx.inputs.length).toBe(1);
     expect(tx.outputs.map((o) => o.value)).toEqual([5000n, 1n]);
@@ -59,7 +65,14 @@ describe('Bitcoin transactions (spec §7)', () => {
     // A P2WPKH spend in BIP 143's native P2WPKH example shape (marker, flag, one witness).
     const tx: Transaction = {
       version: 2,
-      inputs: [{ prevTxid: new Uint8Array(32).fill(1), prevIndex: 0, script: new Uint8Array(0), sequence: 0xfffffffe }],
+      inputs: [
+        {
+          prevTxid: new Uint8Array(32).fill(1),
+          prevIndex: 0,
+          script: new Uint8Array(0),
+          sequence: 0xfffffffe,
+        },
+      ],
       outputs: [{ value: 1000n, scriptPubKey: fromHex('0014'.padEnd(44, 'ab')) }],
       witnesses: [[new Uint8Array(71), new Uint8Array(33)]],
       lockTime: 0,
@@ -74,27 +87,54 @@ describe('Bitcoin transactions (spec §7)', () => {
 
   it('rejects trailing bytes, no inputs/outputs, bad flags, empty witnesses and oversize', () => {
     const raw = buildPayment([{ address: payee, satoshis: 1n }]);
-    expectThrowsCode(() => parseTransaction(concatBytes(raw, Uint8Array.of(0))), DattError, 'BAD_TRANSACTION');
-    expectThrowsCode(() => parseTransaction(raw.subarray(0, raw.length - 1)), DattError, 'BAD_TRANSACTION');
-    expectThrowsCode(() => parseTransaction(fromHex('0100000000000000000000')), DattError, 'BAD_TRANSACTION');
+    expectThrowsCode(
+      () => parseTransaction(concatBytes(raw, Uint8Array.of(0))),
+      DattError,
+      'BAD_TRANSACTION',
+    );
+    expectThrowsCode(
+      () => parseTransaction(raw.subarray(0, raw.length - 1)),
+      DattError,
+      'BAD_TRANSACTION',
+    );
+    expectThrowsCode(
+      () => parseTransaction(fromHex('0100000000000000000000')),
+      DattError,
+      'BAD_TRANSACTION',
+    );
     expectThrowsCode(() => parseTransaction(fromHex('010000000002')), DattError, 'BAD_TRANSACTION');
     const tx = parseTransaction(raw);
     const noOutputs = serializeTransaction({ ...tx, outputs: [] });
     expectThrowsCode(() => parseTransaction(noOutputs), DattError, 'BAD_TRANSACTION');
     const emptyWitness = serializeTransaction({ ...tx, witnesses: [[]] });
     expectThrowsCode(() => parseTransaction(emptyWitness), DattError, 'BAD_TRANSACTION');
-    expectThrowsCode(() => parseTransaction(raw, { maxLength: raw.length - 1 }), DattError, 'TOO_LARGE');
+    expectThrowsCode(
+      () => parseTransaction(raw, { maxLength: raw.length - 1 }),
+      DattError,
+      'TOO_LARGE',
+    );
     // A count no remaining bytes can hold is refused before any allocation.
-    expectThrowsCode(() => parseTransaction(fromHex('01000000feffffff7f')), DattError, 'BAD_TRANSACTION');
+    expectThrowsCode(
+      () => parseTransaction(fromHex('01000000feffffff7f')),
+      DattError,
+      'BAD_TRANSACTION',
+    );
   });
 
   it('reads only canonical CompactSizes', () => {
     for (const n of [0, 252, 253, 0xffff, 0x10000, 0xffffffff, 2 ** 40]) {
       const e = encodeCompactSize(n);
-      expect(readCompactSize(e, 0, Number.MAX_SAFE_INTEGER, 'n')).toEqual({ value: n, next: e.length });
+      expect(readCompactSize(e, 0, Number.MAX_SAFE_INTEGER, 'n')).toEqual({
+        value: n,
+        next: e.length,
+      });
     }
     expectThrowsCode(() => readCompactSize(fromHex('fd1000'), 0, 1e9, 'n'), DattError, 'BAD_VALUE');
-    expectThrowsCode(() => readCompactSize(fromHex('fe00000100'), 0, 10, 'n'), DattError, 'TOO_LARGE');
+    expectThrowsCode(
+      () => readCompactSize(fromHex('fe00000100'), 0, 10, 'n'),
+      DattError,
+      'TOO_LARGE',
+    );
   });
 
   it('round-trips generated transactions', () => {
@@ -107,7 +147,11 @@ describe('Bitcoin transactions (spec §7)', () => {
   });
 
   it('parses arbitrary bytes to a transaction that re-serialises identically, or a DattError', () => {
-    const prefix = fc.constantFrom(new Uint8Array(0), fromHex('0100000001'), fromHex('020000000001'));
+    const prefix = fc.constantFrom(
+      new Uint8Array(0),
+      fromHex('0100000001'),
+      fromHex('020000000001'),
+    );
     fc.assert(
       fc.property(prefix, fc.uint8Array({ maxLength: 120 }), (p, rest) => {
         const bytes = concatBytes(p, rest);

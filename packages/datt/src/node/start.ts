@@ -8,8 +8,8 @@ import {
 import type { ContentStore } from '../content-store.js';
 import {
   type Clock,
-  type DattEvent,
   DattEngine,
+  type DattEvent,
   type DattLimits,
   type DattOutput,
   type DattPolicy,
@@ -262,7 +262,10 @@ export async function startDattNode(options: StartDattNodeOptions): Promise<Datt
       if (closed) throw new DattRequestError('SHUT_DOWN', 'the node is closed');
       const m = /^(tcp|wss?):\/\/(\[[^\]]+\]|[^:/]+):(\d+)(\/.*)?$/.exec(url);
       if (!m) {
-        throw new DattRequestError('BAD_URL', `${JSON.stringify(url)} is not tcp://host:port or ws://host:port/path`);
+        throw new DattRequestError(
+          'BAD_URL',
+          `${JSON.stringify(url)} is not tcp://host:port or ws://host:port/path`,
+        );
       }
       const link =
         m[1] === 'tcp'
@@ -271,7 +274,10 @@ export async function startDattNode(options: StartDattNodeOptions): Promise<Datt
       const id = attach(link, true);
       const event = await waitFor(`ready:${id}`);
       if (event.type !== 'peer-ready') {
-        throw new DattRequestError('CLOSED', `${url} closed the connection during the init exchange`);
+        throw new DattRequestError(
+          'CLOSED',
+          `${url} closed the connection during the init exchange`,
+        );
       }
       return id;
     },
@@ -291,7 +297,13 @@ export async function startDattNode(options: StartDattNodeOptions): Promise<Datt
           try {
             engine.postContent(peer, signed.hash, signed.bytes);
           } catch {
-            wake(key, { type: 'request-failed', peer, hash: signed.hash, purpose: 'post', reason: 'CLOSED' });
+            wake(key, {
+              type: 'request-failed',
+              peer,
+              hash: signed.hash,
+              purpose: 'post',
+              reason: 'CLOSED',
+            });
           }
           const event = await done;
           if (event.type === 'post-result') {
@@ -325,7 +337,10 @@ export async function startDattNode(options: StartDattNodeOptions): Promise<Datt
         const event = await done;
         if (event.type === 'content-received') return event.contentAuth;
         const reason = event.type === 'request-failed' ? event.reason : 'CLOSED';
-        last = new DattRequestError(reason, `getting ${toHex(hash)} from ${peer} failed: ${reason}`);
+        last = new DattRequestError(
+          reason,
+          `getting ${toHex(hash)} from ${peer} failed: ${reason}`,
+        );
       }
       if (last?.code === 'NOT_FOUND') {
         throw new DattRequestError('NOT_FOUND', `no peer has content ${toHex(hash)}`);
