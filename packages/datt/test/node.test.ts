@@ -118,6 +118,16 @@ describe('startDattNode over loopback', () => {
     expect((error as DattRequestError).code).toBe('PAYMENT_DECLINED');
   });
 
+  it('reports a refused connection and a bad URL as request errors', async () => {
+    const node = await start({ dataDir: dataDir(), keys: { privateKey: keyOf('c') } });
+    const probe = await start({ dataDir: dataDir(), tcpPort: 0, keys: { privateKey: keyOf('p') } });
+    const port = probe.ports.tcp!;
+    await probe.close();
+    await expect(node.connect(`tcp://127.0.0.1:${port}`)).rejects.toMatchObject({ code: 'CLOSED' });
+    await expect(node.connect('http://127.0.0.1:1')).rejects.toMatchObject({ code: 'BAD_URL' });
+    await expect(node.get(sha256(utf8Encode('x')))).rejects.toMatchObject({ code: 'NO_PEER' });
+  });
+
   it('keeps content on disk across restarts', async () => {
     const dir = dataDir();
     const first = await startDattNode({ dataDir: dir, keys: { privateKey: serverKey } });

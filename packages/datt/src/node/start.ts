@@ -267,10 +267,16 @@ export async function startDattNode(options: StartDattNodeOptions): Promise<Datt
           `${JSON.stringify(url)} is not tcp://host:port or ws://host:port/path`,
         );
       }
-      const link =
-        m[1] === 'tcp'
-          ? await dialTcp(m[2]!.replace(/^\[|\]$/g, ''), Number(m[3]), linkOptions)
-          : await dialWs(url, linkOptions);
+      let link: Link;
+      try {
+        link =
+          m[1] === 'tcp'
+            ? await dialTcp(m[2]!.replace(/^\[|\]$/g, ''), Number(m[3]), linkOptions)
+            : await dialWs(url, linkOptions);
+      } catch (cause) {
+        const why = cause instanceof Error ? cause.message : String(cause);
+        throw new DattRequestError('CLOSED', `could not connect to ${url}: ${why}`, { cause });
+      }
       const id = attach(link, true);
       const event = await waitFor(`ready:${id}`);
       if (event.type !== 'peer-ready') {
