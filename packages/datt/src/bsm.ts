@@ -3,7 +3,7 @@ import { utf8Encode } from '@peerwire/wire';
 import { compactSizeLength, writeCompactSize } from './compact-size.js';
 import { DattError } from './errors.js';
 import { sha256d } from './hash.js';
-import { assertPrivateKey, assertPublicKey } from './keys.js';
+import { assertPrivateKey, PUBLIC_KEY_LENGTH } from './keys.js';
 
 /** Length of a compact signature: header(1) ‖ r(32) ‖ s(32). */
 export const COMPACT_SIGNATURE_LENGTH = 65;
@@ -106,7 +106,14 @@ export function verifyCompact(
   publicKey: Uint8Array,
   options?: VerifyOptions,
 ): void {
-  assertPublicKey(publicKey);
+  // Shape only: a recovered key is always a valid point, so a 33-byte string that is not one
+  // can never match it. This skips a square root per verification.
+  if (publicKey.length !== PUBLIC_KEY_LENGTH || (publicKey[0] !== 2 && publicKey[0] !== 3)) {
+    throw new DattError(
+      'BAD_KEY',
+      'public key is not a compressed secp256k1 key (33 bytes, 02/03)',
+    );
+  }
   const recovered = recoverCompact(hash, signature, options);
   for (let i = 0; i < recovered.length; i++) {
     if (recovered[i] !== publicKey[i]) {

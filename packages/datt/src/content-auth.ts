@@ -9,7 +9,7 @@ import {
 } from './bsm.js';
 import { asDattError, DattError } from './errors.js';
 import { sha256 } from './hash.js';
-import { assertPublicKey, PUBLIC_KEY_LENGTH, publicKeyOf } from './keys.js';
+import { PUBLIC_KEY_LENGTH, publicKeyOf } from './keys.js';
 import { ADDRESS_LENGTH, addressFromPublicKey } from './payment-address.js';
 
 /** Bytes before the content: pubkey 33 ‖ sig 65 ‖ blockhash 32 ‖ height 4 ‖ parent 32 ‖ date 8 ‖ address 21. */
@@ -198,7 +198,6 @@ export function verifyContentAuth(
       throw new DattError('HASH_MISMATCH', 'the content hash is not SHA-256 of the ContentAuth');
     }
   }
-  assertPublicKey(ca.pubkey, 'ContentAuth pubkey');
   verifyCompact(bsmHash(bytes.subarray(SIGNED_OFFSET)), ca.sig, ca.pubkey, options);
   return ca;
 }
