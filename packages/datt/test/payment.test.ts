@@ -1,6 +1,7 @@
 import { toHex } from '@peerwire/wire';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { expectThrowsCode } from '../../../tooling/test-helpers.js';
+import { expectThrowsCode, valueOrTypedError } from '../../../tooling/test-helpers.js';
 import {
   AddressVersion,
   addressFromPublicKey,
@@ -76,6 +77,21 @@ describe('payment verification (spec §7)', () => {
       () => verifyPayment(Uint8Array.of(1, 2, 3), { amount: 1n, address: node }),
       DattError,
       'BAD_TRANSACTION',
+    );
+  });
+
+  it('parses arbitrary address text to 21 bytes that format back identically, or a DattError', () => {
+    const base58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
+    const text = fc.oneof(
+      fc.string({ maxLength: 40 }),
+      fc.string({ unit: fc.constantFrom(...base58.split('')), minLength: 25, maxLength: 36 }),
+      fc.uint8Array({ minLength: 21, maxLength: 21 }).map((b) => addressToString(b)),
+    );
+    fc.assert(
+      fc.property(text, (t) => {
+        const a = valueOrTypedError(() => addressFromString(t), DattError);
+        if (a) expect(addressToString(a)).toBe(t);
+      }),
     );
   });
 });

@@ -137,6 +137,18 @@ describe('Bitcoin transactions (spec §7)', () => {
     );
   });
 
+  it('reads arbitrary CompactSizes to a value that re-encodes identically, or a DattError', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 9 }), fc.nat(), (bytes, max) => {
+        const r = valueOrTypedError(() => readCompactSize(bytes, 0, max, 'n'), DattError);
+        if (r) {
+          expect(r.value).toBeLessThanOrEqual(max);
+          expect(toHex(encodeCompactSize(r.value))).toBe(toHex(bytes.subarray(0, r.next)));
+        }
+      }),
+    );
+  });
+
   it('round-trips generated transactions', () => {
     fc.assert(
       fc.property(arbTx, (tx) => {
