@@ -197,3 +197,16 @@ export async function rawWsServer(): Promise<{
       }),
   };
 }
+
+/** Polls `condition` until it holds; throws with `what` after `timeoutMs` (a hang guard, not a timing check). */
+export async function waitFor(
+  condition: () => boolean,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
