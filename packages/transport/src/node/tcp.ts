@@ -117,7 +117,22 @@ class TcpLink extends BaseLink {
   };
 
   readonly #onEnd = (): void => {
-    this.lost({ code: CloseCode.Normal, reason: 'the peer closed the connection', local: false });
+    const held = this.#framer.buffered;
+    if (held === 0 || !this.isOpen) {
+      this.lost({ code: CloseCode.Normal, reason: 'the peer closed the connection', local: false });
+      return;
+    }
+    this.lost(
+      {
+        code: CloseCode.Abnormal,
+        reason: 'the peer closed the connection inside a frame',
+        local: false,
+      },
+      new TransportError(
+        'PROTOCOL',
+        `${this.id}: the connection ended inside a ${this.#framing.name} frame (${held} bytes held)`,
+      ),
+    );
   };
 
   readonly #onError = (error: Error): void => {
