@@ -209,7 +209,8 @@ export abstract class BaseLink implements Link {
 
   #hold(data: Uint8Array): void {
     this.#held ??= [];
-    if (this.#held.length >= this.limits.maxHeldMessages) {
+    // Once a handler is attached the held messages are about to be flushed: no limit then.
+    if (this.#handlers.message.length === 0 && this.#held.length >= this.limits.maxHeldMessages) {
       this.fail(
         CloseCode.PolicyViolation,
         'too many messages before a message handler was attached',
