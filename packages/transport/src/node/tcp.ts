@@ -52,6 +52,7 @@ class TcpLink extends BaseLink {
   readonly #framing: Framing;
   readonly #framer: Framer;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
+  #corked = false;
 
   constructor(socket: Socket, framing: Framing, limits: ResolvedLinkOptions, noDelay: boolean) {
     super('tcp', remoteOf(socket), limits);
@@ -72,6 +73,12 @@ class TcpLink extends BaseLink {
   send(data: Uint8Array): boolean {
     if (!this.isOpen) return false;
     const frame = this.#framing.encode(data);
+    if (!this.#corked) {
+      // Sends made in the same tick leave in one writev when the tick ends.
+      this.#corked = true;
+      this.#socket.cork();
+      process.nextTick(this.#uncork);
+    }
     if (this.needsWriteCallback(frame.length)) this.#socket.write(frame, this.#onWritten);
     else this.#socket.write(frame);
     return this.afterSend();
@@ -85,6 +92,11 @@ class TcpLink extends BaseLink {
   protected abortTransport(): void {
     this.#socket.destroy();
   }
+
+  readonly #uncork = (): void => {
+    this.#corked = false;
+    this.#socket.uncork();
+  };
 
   readonly #cut = (): void => {
     this.#socket.destroy();

@@ -103,6 +103,7 @@ export function connectWebSocket(
 
     let settled = false;
     let remote: RemoteInfo | undefined;
+    let socket: Socket | undefined;
     const fail = (error: TransportError): void => {
       if (settled) return;
       settled = true;
@@ -141,13 +142,18 @@ export function connectWebSocket(
       req.destroy();
     });
     ws.on('upgrade', (res: IncomingMessage) => {
-      remote = remoteOf(res.socket as Socket);
+      socket = res.socket as Socket;
+      remote = remoteOf(socket);
     });
     ws.once('open', () => {
       if (settled) return;
+      if (socket === undefined) {
+        fail(new TransportError('CONNECT_FAILED', `${url} opened without an upgrade socket`));
+        return;
+      }
       settled = true;
       clearTimeout(timer);
-      const link = new NodeWebSocketLink(ws, remote, settings);
+      const link = new NodeWebSocketLink(ws, socket, remote, settings);
       ws.removeListener('error', onError);
       resolve(link);
     });

@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
 import { CloseCode, checkCloseCode } from '../close-codes.js';
 import { TransportError } from '../errors.js';
@@ -64,16 +65,21 @@ export interface WebSocketLinkSettings {
 /** A `Link` over a `ws` WebSocket (server or client side). */
 export class NodeWebSocketLink extends BaseLink {
   readonly #ws: PeerwireWebSocket;
+  /** The socket under the WebSocket (from the upgrade), corked while a tick's sends pile up. */
+  readonly #socket: Duplex;
+  #corked = false;
   readonly #closeOnText: boolean;
   readonly #maxPayload: number;
 
   constructor(
     ws: PeerwireWebSocket,
+    socket: Duplex,
     remote: RemoteInfo | undefined,
     settings: WebSocketLinkSettings,
   ) {
     super('websocket', remote, settings.limits);
     this.#ws = ws;
+    this.#socket = socket;
     this.#closeOnText = settings.closeOnText;
     this.#maxPayload = settings.maxPayload;
     ws.maxPayloadForReason = settings.maxPayload;
@@ -92,6 +98,13 @@ export class NodeWebSocketLink extends BaseLink {
 
   send(data: Uint8Array): boolean {
     if (!this.isOpen) return false;
+    if (!this.#corked) {
+      // Sends made in the same tick leave in one writev when the tick ends (ws's own
+      // cork/uncork per frame nests inside this one).
+      this.#corked = true;
+      this.#socket.cork();
+      process.nextTick(this.#uncork);
+    }
     if (this.needsWriteCallback(data.length + FRAME_OVERHEAD)) this.#ws.send(data, this.#onWritten);
     else this.#ws.send(data);
     return this.afterSend();
@@ -114,6 +127,11 @@ export class NodeWebSocketLink extends BaseLink {
   protected abortTransport(): void {
     this.#ws.terminate();
   }
+
+  readonly #uncork = (): void => {
+    this.#corked = false;
+    this.#socket.uncork();
+  };
 
   readonly #onWritten = (): void => {
     this.checkDrain();

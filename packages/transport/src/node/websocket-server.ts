@@ -182,7 +182,7 @@ export function attachWebSocketServer(
         }
       }
       wss.handleUpgrade(req, socket, head, (ws) => {
-        const link = new NodeWebSocketLink(ws as PeerwireWebSocket, remote, settings);
+        const link = new NodeWebSocketLink(ws as PeerwireWebSocket, socket, remote, settings);
         links.add(link);
         link.on('close', () => links.delete(link));
         try {
