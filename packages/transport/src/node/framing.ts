@@ -23,11 +23,20 @@ export interface Framing {
   encode(message: Uint8Array): Uint8Array;
 }
 
-// Buffer.allocUnsafe carves small outputs from Node's pool instead of allocating an ArrayBuffer
-// per frame; the result is handed out as a plain Uint8Array view.
-function frameBuffer(total: number): Uint8Array {
-  const buf = Buffer.allocUnsafe(total);
-  return new Uint8Array(buf.buffer, buf.byteOffset, total);
+/**
+ * The built-in framings also encode straight into a Node Buffer, which the TCP link hands to the
+ * socket as is (a plain Uint8Array would be wrapped in a Buffer again by the stream).
+ */
+export const encodeToBuffer: unique symbol = Symbol('encodeToBuffer');
+
+/** A built-in framing: the public `Framing` plus the Buffer encoder. */
+export interface BufferFraming extends Framing {
+  [encodeToBuffer](message: Uint8Array): Buffer;
+}
+
+/** `Buffer` → plain `Uint8Array` view (no copy), for the public `encode`. */
+function view(buf: Buffer): Uint8Array {
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
 }
 
 function tooLarge(name: string, length: number, max: number): TransportError {
@@ -40,22 +49,23 @@ function tooLarge(name: string, length: number, max: number): TransportError {
 /** Frames of a big-endian u32 length and the payload (ptpchat). Default limit 1 MiB. */
 export function lengthPrefixed(maxFrameLength: number = DEFAULT_MAX_FRAME_LENGTH): Framing {
   const max = intOption('maxFrameLength', maxFrameLength, DEFAULT_MAX_FRAME_LENGTH, 0, 0xffffffff);
-  return {
+  const toBuffer = (message: Uint8Array): Buffer => {
+    const length = message.length;
+    if (length > max) throw tooLarge('length-prefixed', length, max);
+    // allocUnsafe carves small frames from Node's pool instead of a fresh ArrayBuffer each.
+    const out = Buffer.allocUnsafe(4 + length);
+    out.writeUInt32BE(length, 0);
+    out.set(message, 4);
+    return out;
+  };
+  const framing: BufferFraming = {
     name: 'length-prefixed',
     maxFrameLength: max,
     createFramer: () => new LengthPrefixFramer(max),
-    encode(message: Uint8Array): Uint8Array {
-      const length = message.length;
-      if (length > max) throw tooLarge('length-prefixed', length, max);
-      const out = frameBuffer(4 + length);
-      out[0] = length >>> 24;
-      out[1] = (length >>> 16) & 0xff;
-      out[2] = (length >>> 8) & 0xff;
-      out[3] = length & 0xff;
-      out.set(message, 4);
-      return out;
-    },
+    encode: (message) => view(toBuffer(message)),
+    [encodeToBuffer]: toBuffer,
   };
+  return framing;
 }
 
 /** Fake TLS application-data records: `17 03 03`, a u16 little-endian length, the payload (natbase). */
@@ -67,21 +77,24 @@ export function tlsRecords(maxFrameLength: number = MAX_TLS_RECORD_LENGTH): Fram
     0,
     MAX_TLS_RECORD_LENGTH,
   );
-  return {
+  const toBuffer = (message: Uint8Array): Buffer => {
+    const length = message.length;
+    if (length > max) throw tooLarge('tls-records', length, max);
+    const out = Buffer.allocUnsafe(5 + length);
+    out[0] = 0x17;
+    out[1] = 0x03;
+    out[2] = 0x03;
+    out[3] = length & 0xff;
+    out[4] = length >>> 8;
+    out.set(message, 5);
+    return out;
+  };
+  const framing: BufferFraming = {
     name: 'tls-records',
     maxFrameLength: max,
     createFramer: () => new TlsRecordFramer(max),
-    encode(message: Uint8Array): Uint8Array {
-      const length = message.length;
-      if (length > max) throw tooLarge('tls-records', length, max);
-      const out = frameBuffer(5 + length);
-      out[0] = 0x17;
-      out[1] = 0x03;
-      out[2] = 0x03;
-      out[3] = length & 0xff;
-      out[4] = length >>> 8;
-      out.set(message, 5);
-      return out;
-    },
+    encode: (message) => view(toBuffer(message)),
+    [encodeToBuffer]: toBuffer,
   };
+  return framing;
 }

@@ -5,7 +5,7 @@ import { TransportError } from '../errors.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, type Link, type LinkOptions } from '../link.js';
 import { BaseLink } from '../link-base.js';
 import { intOption, type ResolvedLinkOptions, resolveLinkOptions } from '../options.js';
-import type { Framing } from './framing.js';
+import { type BufferFraming, encodeToBuffer, type Framing } from './framing.js';
 import { DEFAULT_MAX_LINKS } from './limits.js';
 import { remoteOf } from './remote-info.js';
 
@@ -51,6 +51,7 @@ class TcpLink extends BaseLink {
   readonly #socket: Socket;
   readonly #framing: Framing;
   readonly #framer: Framer;
+  readonly #encode: (message: Uint8Array) => Uint8Array;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
   #corked = false;
 
@@ -59,6 +60,8 @@ class TcpLink extends BaseLink {
     this.#socket = socket;
     this.#framing = framing;
     this.#framer = framing.createFramer();
+    const builtin = (framing as Partial<BufferFraming>)[encodeToBuffer];
+    this.#encode = builtin ?? ((message) => framing.encode(message));
     socket.setNoDelay(noDelay);
     socket.on('data', this.#onData);
     socket.on('end', this.#onEnd);
@@ -72,7 +75,7 @@ class TcpLink extends BaseLink {
 
   send(data: Uint8Array): boolean {
     if (!this.isOpen) return false;
-    const frame = this.#framing.encode(data);
+    const frame = this.#encode(data);
     if (!this.#corked) {
       // Sends made in the same tick leave in one writev when the tick ends.
       this.#corked = true;
