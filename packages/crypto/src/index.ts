@@ -8,8 +8,19 @@ export type {
   ScryptParams,
 } from './backend.js';
 export { fastBackend, portableBackend, webCryptoBackend } from './backends/index.js';
+export type { EncryptOptions, KeyHolder, MessageRecipient, MessageSignature } from './bottle.js';
+export { Bottle, BottleFormat } from './bottle.js';
 export type { CryptoErrorCode } from './errors.js';
 export { CryptoError } from './errors.js';
+export type { NowOptions, ParseSignedOptions, SubKey } from './idcard.js';
+export { configureIdCardCache, DEFAULT_IDCARD_CACHE_SIZE, IDCard } from './idcard.js';
+export { MAX_EPHEMERAL_KEY_LENGTH } from './key-wrap.js';
+export type {
+  KeychainKdfParams,
+  KeychainLoadOptions,
+  KeychainSaveOptions,
+} from './keychain.js';
+export { DEFAULT_KEYCHAIN_KDF, Keychain, MAX_KEYCHAIN_KDF_MEMORY } from './keychain.js';
 export type { KeyType, PrivateKey, PublicKey } from './keys.js';
 export {
   canDecrypt,
@@ -24,3 +35,12 @@ export {
   sign,
   verify,
 } from './keys.js';
+export type {
+  GroupCard,
+  MembershipOptions,
+  MembershipSubject,
+  MembershipVerifyOptions,
+} from './membership.js';
+export { Membership } from './membership.js';
+export type { OpenOptions, OpenResult, Signer } from './open.js';
+export { DEFAULT_MAX_LAYERS, openBottle, signedBy } from './open.js';
