@@ -12,6 +12,13 @@ export type { EncryptOptions, KeyHolder, MessageRecipient, MessageSignature } fr
 export { Bottle, BottleFormat } from './bottle.js';
 export type { CryptoErrorCode } from './errors.js';
 export { CryptoError } from './errors.js';
+export type { VerifyHandshakeOptions } from './handshake.js';
+export {
+  HANDSHAKE_KEY_TYPES,
+  signHandshake,
+  verifyHandshake,
+  verifyHandshakeSignature,
+} from './handshake.js';
 export type { NowOptions, ParseSignedOptions, SubKey } from './idcard.js';
 export { configureIdCardCache, DEFAULT_IDCARD_CACHE_SIZE, IDCard } from './idcard.js';
 export { MAX_EPHEMERAL_KEY_LENGTH } from './key-wrap.js';
@@ -42,5 +49,7 @@ export type {
   MembershipVerifyOptions,
 } from './membership.js';
 export { Membership } from './membership.js';
+export type { OpenMessageOptions, SealOptions } from './message-body.js';
+export { openMessageBody, sealMessageBody, signMessageBody } from './message-body.js';
 export type { OpenOptions, OpenResult, Signer } from './open.js';
 export { DEFAULT_MAX_LAYERS, openBottle, signedBy } from './open.js';
