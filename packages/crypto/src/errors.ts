@@ -16,6 +16,8 @@ export type CryptoErrorCode =
   | 'CANNOT_DECRYPT'
   /** A Bottle nests more layers than the configured limit. */
   | 'TOO_MANY_LAYERS'
+  /** A Bottle carries more signatures than the configured limit (each costs a verification). */
+  | 'TOO_MANY_SIGNATURES'
   /** A signed ID card without a signature by its own `Self` key. */
   | 'NOT_SIGNED_BY_SELF'
   /** A keychain file could not be decrypted with the given passphrase (or a passphrase is missing). */

@@ -52,4 +52,10 @@ export { Membership } from './membership.js';
 export type { OpenMessageOptions, SealOptions } from './message-body.js';
 export { openMessageBody, sealMessageBody, signMessageBody } from './message-body.js';
 export type { OpenOptions, OpenResult, Signer } from './open.js';
-export { DEFAULT_MAX_LAYERS, openBottle, signedBy } from './open.js';
+export {
+  DEFAULT_MAX_DECRYPT_ATTEMPTS,
+  DEFAULT_MAX_LAYERS,
+  DEFAULT_MAX_SIGNATURES,
+  openBottle,
+  signedBy,
+} from './open.js';

@@ -15,10 +15,26 @@ import { privateState, publicKeyOf, verifyWith } from './keys.js';
 /** Default most layers `openBottle` walks (Spot bodies have 3, signed ID cards 2). */
 export const DEFAULT_MAX_LAYERS = 8;
 
+/**
+ * Default most signatures `openBottle` verifies in one bottle, all layers together. Each costs a
+ * public-key verification, so a hostile bottle listing hundreds of them is refused up front.
+ */
+export const DEFAULT_MAX_SIGNATURES = 16;
+
+/**
+ * Default most recipient entries of one encrypted layer `openBottle` tries with the keychain
+ * (each costs an ECDH); entries for keys not in the keychain cost nothing and are not counted.
+ */
+export const DEFAULT_MAX_DECRYPT_ATTEMPTS = 8;
+
 /** Options of `openBottle`. */
 export interface OpenOptions extends BackendOptions {
   /** Most layers to walk before failing with `TOO_MANY_LAYERS` (default `DEFAULT_MAX_LAYERS`). */
   readonly maxLayers?: number;
+  /** Most signatures to verify before failing with `TOO_MANY_SIGNATURES` (default `DEFAULT_MAX_SIGNATURES`). */
+  readonly maxSignatures?: number;
+  /** Most matching recipient entries to try per encrypted layer (default `DEFAULT_MAX_DECRYPT_ATTEMPTS`). */
+  readonly maxDecryptAttempts?: number;
   /** CBOR limits for each layer's decode (default: wire's). */
   readonly limits?: CborLimits;
 }
@@ -43,8 +59,9 @@ export interface OpenResult {
 
 /**
  * Opens a Bottle (given as bytes or decoded). Throws `CryptoError` (`BAD_SIGNATURE`,
- * `CANNOT_DECRYPT`, `BAD_FORMAT`, `TOO_MANY_LAYERS`, `BAD_JSON`) or wire's `DecodeError` for a
- * malformed layer. Without a keychain, encrypted layers fail with `CANNOT_DECRYPT`.
+ * `CANNOT_DECRYPT`, `BAD_FORMAT`, `TOO_MANY_LAYERS`, `TOO_MANY_SIGNATURES`, `BAD_JSON`) or
+ * wire's `DecodeError` for a malformed layer. Without a keychain, encrypted layers fail with
+ * `CANNOT_DECRYPT`.
  */
 export async function openBottle(
   input: Uint8Array | Bottle,
@@ -53,6 +70,8 @@ export async function openBottle(
 ): Promise<OpenResult> {
   const backend = opts?.backend ?? defaultBackend;
   const maxLayers = opts?.maxLayers ?? DEFAULT_MAX_LAYERS;
+  const maxSignatures = opts?.maxSignatures ?? DEFAULT_MAX_SIGNATURES;
+  const maxAttempts = opts?.maxDecryptAttempts ?? DEFAULT_MAX_DECRYPT_ATTEMPTS;
   let bottle = input instanceof Bottle ? input : Bottle.decode(input, opts?.limits);
   const layers: Bottle[] = [];
   const signers: Signer[] = [];
@@ -66,6 +85,12 @@ export async function openBottle(
     }
     const layer = layers.length;
     layers.push(bottle);
+    if (signers.length + (bottle.signatures?.length ?? 0) > maxSignatures) {
+      throw new CryptoError(
+        'TOO_MANY_SIGNATURES',
+        `bottle carries more than ${maxSignatures} signatures (raise maxSignatures if this is expected)`,
+      );
+    }
     for (const sig of bottle.signatures ?? []) {
       let ok: boolean;
       try {
@@ -92,7 +117,7 @@ export async function openBottle(
         bottle = bottleFromJson(bottle.message);
         break;
       case BottleFormat.Aes: {
-        const plain = await decryptLayer(bottle, keychain, backend, layer);
+        const plain = await decryptLayer(bottle, keychain, backend, layer, maxAttempts);
         decryptions++;
         bottle = Bottle.decode(plain, opts?.limits);
         break;
@@ -111,6 +136,7 @@ async function decryptLayer(
   keychain: Keychain | undefined,
   backend: NonNullable<BackendOptions['backend']>,
   layer: number,
+  maxAttempts: number,
 ): Promise<Uint8Array> {
   const msg = bottle.message;
   let tried = 0;
@@ -118,6 +144,7 @@ async function decryptLayer(
     for (const r of bottle.recipients ?? []) {
       const key = keychain.get(r.key);
       if (key === undefined) continue;
+      if (tried === maxAttempts) break;
       tried++;
       const messageKey = await unwrapKey(r.data, privateState(key), backend);
       if (messageKey === null) continue;

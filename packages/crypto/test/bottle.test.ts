@@ -353,6 +353,28 @@ describe('Bottle operations', () => {
     );
   });
 
+  it('caps the signatures verified and the decryptions tried', async () => {
+    const chloe = await keyOf('chloe');
+    const b = Bottle.fromPayload(utf8('many'));
+    for (let i = 0; i < 17; i++) await b.sign(chloe);
+    await expectRejectsCode(() => openBottle(b.encode()), CryptoError, 'TOO_MANY_SIGNATURES');
+    expect((await openBottle(b.encode(), undefined, { maxSignatures: 17 })).signers.length).toBe(
+      17,
+    );
+    // An encrypted layer listing our key many times with junk: at most 8 attempts, then fail.
+    const e = await Bottle.fromPayload(utf8('x')).encrypt([pkixOf('bob')]);
+    const good = e.recipients![0]!;
+    const junk = {
+      type: 0,
+      key: good.key,
+      data: good.data.map((x, i) => (i === good.data.length - 1 ? x ^ 1 : x)),
+    };
+    e.recipients = [...Array.from({ length: 8 }, () => ({ ...junk })), good];
+    const bob = await keychainOf(['bob'], fastBackend);
+    await expectRejectsCode(() => openBottle(e.encode(), bob), CryptoError, 'CANNOT_DECRYPT');
+    expect((await openBottle(e.encode(), bob, { maxDecryptAttempts: 9 })).decryptions).toBe(1);
+  });
+
   it('a signature by an unparsable key fails the open with BAD_SIGNATURE', async () => {
     const b = Bottle.fromPayload(utf8('x'));
     b.signatures = [{ type: 0, key: utf8('not a key'), data: new Uint8Array(64) }];

@@ -334,6 +334,25 @@ describe('IDCard', () => {
     expect(card.groups).toBeNull();
   });
 
+  it('a membership with Info = null (Go nil map) keeps null in the bytes it signs', async () => {
+    const bob = await keyOf('bob');
+    const m = new Membership({
+      subject: pkixOf('chloe'),
+      key: pkixOf('bob'),
+      status: 'valid',
+      issued: 7,
+      info: null,
+    });
+    await m.sign(bob);
+    expect(toHex(m.signatureBytes())).toContain('05f606');
+    const back = Membership.decode(m.encode());
+    expect(back.info.size).toBe(0);
+    expect(toHex(back.encode())).toBe(toHex(m.encode()));
+    expect(await back.verify()).toBe(true);
+    back.info.set('role', 'x'); // once filled, it is a map again
+    expect(toHex(back.signatureBytes())).toContain('05a164726f6c65');
+  });
+
   it('memberships signed by a key of the group card verify against that card', async () => {
     const bob = await keyOf('bob');
     const groupSigner = await generatePrivateKey('Ed25519');
