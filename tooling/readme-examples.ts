@@ -1,5 +1,6 @@
 // Runs the ```ts code blocks of a package README, so that documented examples cannot rot.
-// Imports of the package's own name are pointed at its source; examples assert with node:assert.
+// Imports of the package's own name (and of its subpath entry points, `<name>/<sub>` ->
+// `src/<sub>/index.ts`) are pointed at its source; examples assert with node:assert.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -15,10 +16,13 @@ export async function runReadmeExample(packageDir: string, index: number): Promi
   };
   const code = readmeExamples(packageDir)[index]!;
   const own = new RegExp(`from '${name.replace('/', '\\/')}'`, 'g');
-  const rewritten = code.replace(
-    own,
-    `from '${pathToFileURL(join(packageDir, 'src/index.ts')).href}'`,
-  );
+  const ownSubpath = new RegExp(`from '${name.replace('/', '\\/')}/([\\w-]+)'`, 'g');
+  const rewritten = code
+    .replace(own, `from '${pathToFileURL(join(packageDir, 'src/index.ts')).href}'`)
+    .replace(
+      ownSubpath,
+      (_m, sub: string) => `from '${pathToFileURL(join(packageDir, 'src', sub, 'index.ts')).href}'`,
+    );
   const dir = join(packageDir, 'test', '.tmp');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `readme-example-${index}.ts`);
