@@ -10,7 +10,7 @@ import {
   parseSpki,
 } from '../src/der.js';
 import { CryptoError, importPrivateKey, parsePublicKey } from '../src/index.js';
-import { pkixOf, VECTOR_KEYS } from './helpers.js';
+import { nodeKeyPair, pkixOf, VECTOR_KEYS } from './helpers.js';
 
 describe('ECDSA signature DER', () => {
   it('converts r||s to minimal DER and back', () => {
@@ -94,12 +94,8 @@ describe('PKIX and private key DER', () => {
   });
 
   it('refuses RSA private keys with UNSUPPORTED_KEY', async () => {
-    const { generateKeyPairSync } = await import('node:crypto');
-    const der = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({
-      format: 'der',
-      type: 'pkcs8',
-    });
-    expect(() => parsePrivateKeyDer(new Uint8Array(der))).toThrow(
+    const der = nodeKeyPair('rsa', { modulusLength: 1024 }).pkcs8;
+    expect(() => parsePrivateKeyDer(der)).toThrow(
       expect.objectContaining({ code: 'UNSUPPORTED_KEY' }),
     );
   });

@@ -1,4 +1,5 @@
 // Shared fixtures: the backends every vector runs against, and the published test keys.
+import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { fromHex } from '@peerwire/wire';
 import { loadVectors } from '../../../tooling/vectors.js';
 import {
@@ -46,3 +47,27 @@ export function keyOf(name: KeyName, backend: CryptoBackend = fastBackend): Prom
 }
 
 export const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+type DerPairGenerator = (
+  type: string,
+  options: Record<string, unknown>,
+) => { publicKey: Buffer; privateKey: Buffer };
+
+/**
+ * A key pair made by node:crypto, as DER plus imported KeyObjects. The DER is produced inside
+ * `generateKeyPairSync`: exporting a KeyObject that `generateKeyPairSync` returned can deadlock
+ * Node 20 (see src/backends/node.ts), so tests never do that.
+ */
+export function nodeKeyPair(type: string, options: Record<string, unknown> = {}) {
+  const { publicKey, privateKey } = (generateKeyPairSync as unknown as DerPairGenerator)(type, {
+    ...options,
+    publicKeyEncoding: { type: 'spki', format: 'der' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'der' },
+  });
+  return {
+    pkix: new Uint8Array(publicKey),
+    pkcs8: new Uint8Array(privateKey),
+    publicKey: createPublicKey({ key: publicKey, format: 'der', type: 'spki' }),
+    privateKey: createPrivateKey({ key: privateKey, format: 'der', type: 'pkcs8' }),
+  };
+}

@@ -1,11 +1,11 @@
-import { generateKeyPairSync, privateDecrypt } from 'node:crypto';
+import { privateDecrypt } from 'node:crypto';
 import { fromHex, toHex } from '@peerwire/wire';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fastBackend, generatePrivateKey, type KeyType, parsePublicKey } from '../src/index.js';
 import { MAX_EPHEMERAL_KEY_LENGTH, unwrapKey, wrapKey } from '../src/key-wrap.js';
 import { privateState, publicKeyOf } from '../src/keys.js';
-import { BACKENDS } from './helpers.js';
+import { BACKENDS, nodeKeyPair } from './helpers.js';
 
 const messageKey = fromHex('000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f');
 
@@ -30,10 +30,8 @@ describe.each(BACKENDS)('ECDH v0 key wrapping, %s', (_name, backend) => {
   });
 
   it('RSA recipients get raw RSA-OAEP (SHA-256) ciphertext', async () => {
-    const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const pub = publicKeyOf(
-      parsePublicKey(new Uint8Array(pair.publicKey.export({ format: 'der', type: 'spki' }))),
-    );
+    const pair = nodeKeyPair('rsa', { modulusLength: 2048 });
+    const pub = publicKeyOf(parsePublicKey(pair.pkix));
     const data = await wrapKey(messageKey, pub, backend);
     expect(data.length).toBe(256);
     const plain = privateDecrypt({ key: pair.privateKey, oaepHash: 'sha256' }, data);

@@ -1,4 +1,4 @@
-import { createHash, generateKeyPairSync, sign as nodeSign } from 'node:crypto';
+import { createHash, sign as nodeSign } from 'node:crypto';
 import { fromBase64Url, fromHex, toHex } from '@peerwire/wire';
 import { describe, expect, it } from 'vitest';
 import { expectRejectsCode, expectThrowsCode } from '../../../tooling/test-helpers.js';
@@ -16,7 +16,7 @@ import {
   verify,
 } from '../src/index.js';
 import { montgomeryPrivate, montgomeryPublic, privateState, publicKeyOf } from '../src/keys.js';
-import { BACKENDS, utf8 } from './helpers.js';
+import { BACKENDS, nodeKeyPair, utf8 } from './helpers.js';
 
 interface KeyCase {
   name: string;
@@ -132,25 +132,22 @@ describe.each(BACKENDS)('signatures, %s', (_name, backend) => {
   });
 
   it('ECDSA P-384 hashes with SHA-256, as Go does', async () => {
-    const pair = generateKeyPairSync('ec', { namedCurve: 'secp384r1' });
-    const pkix = new Uint8Array(pair.publicKey.export({ format: 'der', type: 'spki' }));
+    const pair = nodeKeyPair('ec', { namedCurve: 'secp384r1' });
+    const pkix = pair.pkix;
     const data = utf8('p384 message');
     const sig = nodeSign('sha256', data, { key: pair.privateKey, dsaEncoding: 'der' });
     expect(await verify(pkix, data, sig, { backend })).toBe(true);
     const sha384sig = nodeSign('sha384', data, { key: pair.privateKey, dsaEncoding: 'der' });
     expect(await verify(pkix, data, sha384sig, { backend })).toBe(false);
-    const imported = await importPrivateKey(
-      new Uint8Array(pair.privateKey.export({ format: 'der', type: 'pkcs8' })),
-      { backend },
-    );
+    const imported = await importPrivateKey(pair.pkcs8, { backend });
     expect(toHex(imported.publicKey.pkix)).toBe(toHex(pkix));
     const ours = await sign(imported, data, { backend });
     expect(await verify(pkix, data, ours, { backend: BACKENDS[0]![1] })).toBe(true);
   });
 
   it('RSA: PKCS#1 v1.5 over SHA-256 verifies; wrong length or padding does not', async () => {
-    const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const pkix = new Uint8Array(pair.publicKey.export({ format: 'der', type: 'spki' }));
+    const pair = nodeKeyPair('rsa', { modulusLength: 2048 });
+    const pkix = pair.pkix;
     const key = parsePublicKey(pkix);
     expect(key.type).toBe('RSA');
     const data = utf8('rsa data');
@@ -166,8 +163,8 @@ describe.each(BACKENDS)('signatures, %s', (_name, backend) => {
   });
 
   it('an ECDSA signature in r||s form is refused (Go verifies ASN.1 DER only)', async () => {
-    const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const pkix = new Uint8Array(pair.publicKey.export({ format: 'der', type: 'spki' }));
+    const pair = nodeKeyPair('ec', { namedCurve: 'P-256' });
+    const pkix = pair.pkix;
     const data = utf8('x');
     const rs = nodeSign('sha256', data, { key: pair.privateKey, dsaEncoding: 'ieee-p1363' });
     const der = nodeSign('sha256', data, { key: pair.privateKey, dsaEncoding: 'der' });
@@ -206,24 +203,19 @@ describe.each(BACKENDS)('signatures, %s', (_name, backend) => {
 
 describe('parsePublicKey', () => {
   it('refuses key types Go cannot parse or peerwire does not handle', () => {
-    const k1 = generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).publicKey.export({
-      format: 'der',
-      type: 'spki',
-    });
-    expectThrowsCode(() => parsePublicKey(new Uint8Array(k1)), CryptoError, 'UNSUPPORTED_KEY');
-    const p521 = generateKeyPairSync('ec', { namedCurve: 'secp521r1' }).publicKey.export({
-      format: 'der',
-      type: 'spki',
-    });
-    expectThrowsCode(() => parsePublicKey(new Uint8Array(p521)), CryptoError, 'UNSUPPORTED_KEY');
-    const ed448 = generateKeyPairSync('ed448').publicKey.export({ format: 'der', type: 'spki' });
-    expectThrowsCode(() => parsePublicKey(new Uint8Array(ed448)), CryptoError, 'UNSUPPORTED_KEY');
+    for (const [type, options] of [
+      ['ec', { namedCurve: 'secp256k1' }],
+      ['ec', { namedCurve: 'secp521r1' }],
+      ['ed448', {}],
+    ] as const) {
+      const { pkix } = nodeKeyPair(type, options);
+      expectThrowsCode(() => parsePublicKey(pkix), CryptoError, 'UNSUPPORTED_KEY');
+    }
   });
 
   it('refuses non-canonical or damaged PKIX', () => {
-    const p256 = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const compressed = p256.publicKey.export({ format: 'der', type: 'spki' });
-    const good = new Uint8Array(compressed);
+    const p256 = nodeKeyPair('ec', { namedCurve: 'P-256' });
+    const good = p256.pkix;
     expect(parsePublicKey(good).type).toBe('P-256');
     const withTrailing = new Uint8Array(good.length + 1);
     withTrailing.set(good);

@@ -6,6 +6,13 @@
  *
  * Key handles (KeyObject, ECDH) are made once per key and kept in WeakMaps. Public keys are
  * loaded from JWK: OpenSSL 3 decodes DER much more slowly than it builds a key from coordinates.
+ *
+ * Never export (JWK or DER) a KeyObject made by `generateKeyPairSync`: in Node 20 the export
+ * holds the key's mutex while allocating, and if that allocation runs a GC which finalises the
+ * finished key-generation job, the job's destructor takes the same mutex and the process
+ * deadlocks (seen here: `ExportJWKEdKey` → GC → `~KeyGenJob` → `uv_mutex_lock`). Secrets are
+ * drawn with `getRandomValues` and imported instead, and the public half of an ephemeral X25519
+ * key is computed as X25519(secret, 9).
  */
 import type * as NodeCrypto from 'node:crypto';
 import { fromBase64Url, toBase64Url } from '@peerwire/wire';
@@ -103,12 +110,19 @@ export function makeNodeBackend(c: Crypto): CryptoBackend {
     return h;
   }
 
-  function okpPublic(kp: NodeCrypto.KeyPairKeyObjectResult): {
-    secret: Uint8Array;
-    publicRaw: Uint8Array;
-  } {
-    const jwk = kp.privateKey.export({ format: 'jwk' });
-    return { secret: fromBase64Url(jwk.d!), publicRaw: fromBase64Url(jwk.x!) };
+  /** The X25519 base point u = 9, to compute a public key as X25519(secret, 9). */
+  const x25519Base = c.createPublicKey({
+    key: publicJwk('X25519', Uint8Array.of(9, ...new Uint8Array(31))),
+    format: 'jwk',
+  });
+
+  function okpPublicFromSecret(type: 'Ed25519' | 'X25519', secret: Uint8Array): Uint8Array {
+    const key = c.createPrivateKey({
+      key: buildPkcs8({ type, secret }, new Uint8Array(0)) as Buffer,
+      format: 'der',
+      type: 'pkcs8',
+    });
+    return fromBase64Url(key.export({ format: 'jwk' }).x!); // an imported key: safe to export
   }
 
   const gcmName = (key: Uint8Array): NodeCrypto.CipherGCMTypes => {
@@ -137,8 +151,11 @@ export function makeNodeBackend(c: Crypto): CryptoBackend {
     },
 
     generate(type) {
-      if (type === 'Ed25519') return okpPublic(c.generateKeyPairSync('ed25519'));
-      if (type === 'X25519') return okpPublic(c.generateKeyPairSync('x25519'));
+      if (type === 'Ed25519' || type === 'X25519') {
+        // Any 32 bytes are an Ed25519 seed or an X25519 scalar (clamped when used).
+        const secret = c.getRandomValues(new Uint8Array(32));
+        return { secret, publicRaw: okpPublicFromSecret(type, secret) };
+      }
       const e = c.createECDH(CURVE_NAME[type]);
       const publicRaw = view(e.generateKeys());
       return { secret: pad(e.getPrivateKey(), curveSize(type)), publicRaw };
@@ -151,12 +168,7 @@ export function makeNodeBackend(c: Crypto): CryptoBackend {
           e.setPrivateKey(secret as Buffer);
           return view(e.getPublicKey());
         }
-        const key = c.createPrivateKey({
-          key: buildPkcs8({ type, secret }, new Uint8Array(0)) as Buffer,
-          format: 'der',
-          type: 'pkcs8',
-        });
-        return fromBase64Url(key.export({ format: 'jwk' }).x!);
+        return okpPublicFromSecret(type, secret);
       } catch (cause) {
         throw new CryptoError('BAD_KEY', `invalid ${type} private key`, { cause });
       }
@@ -210,13 +222,11 @@ export function makeNodeBackend(c: Crypto): CryptoBackend {
     ecdhEphemeral(peer) {
       try {
         if (peer.type === 'X25519') {
-          const kp = c.generateKeyPairSync('x25519');
-          const shared = c.diffieHellman({
-            privateKey: kp.privateKey,
-            publicKey: publicHandle(peer),
-          });
+          const { privateKey } = c.generateKeyPairSync('x25519');
+          const shared = c.diffieHellman({ privateKey, publicKey: publicHandle(peer) });
           if (isZero(shared)) return null;
-          const publicRaw = fromBase64Url(kp.publicKey.export({ format: 'jwk' }).x!);
+          // Not .publicKey.export(): see the note at the top of this file.
+          const publicRaw = view(c.diffieHellman({ privateKey, publicKey: x25519Base }));
           return { publicRaw, shared: view(shared) };
         }
         const e = c.createECDH(CURVE_NAME[peer.type as 'P-256' | 'P-384']);
