@@ -57,8 +57,14 @@ export interface InstantMessageInit extends Omit<InstantMessage, 'flags'> {
 const encoder = new TextEncoder();
 
 /** Reusable scratch space for the UTF-8 form of the two names (encodeInto beats a JS loop). */
-let recipientScratch = new Uint8Array(MAX_NAME_LENGTH + 4);
-let senderScratch = new Uint8Array(MAX_NAME_LENGTH + 4);
+let recipientScratch: Uint8Array = new Uint8Array(MAX_NAME_LENGTH + 4);
+let senderScratch: Uint8Array = new Uint8Array(MAX_NAME_LENGTH + 4);
+
+/** Scratch big enough for `text` under the limit `max` (a name never needs more than 3 bytes per UTF-16 unit). */
+function scratchFor(current: Uint8Array, text: string, max: number): Uint8Array {
+  const need = Math.min(max, text.length * 3) + 4;
+  return current.length >= need ? current : new Uint8Array(need);
+}
 
 /**
  * Writes the UTF-8 form of a name into `scratch` and returns its byte length. Refuses lone
@@ -99,10 +105,8 @@ export function encodeInstantMessage(
     );
   }
   const flags = msg.flags ?? 0;
-  if (recipientScratch.length < maxName + 4) {
-    recipientScratch = new Uint8Array(maxName + 4);
-    senderScratch = new Uint8Array(maxName + 4);
-  }
+  recipientScratch = scratchFor(recipientScratch, msg.recipient, maxName);
+  senderScratch = scratchFor(senderScratch, msg.sender, maxName);
   const rlen = encodeName(msg.recipient, recipientScratch, 'recipient', maxName);
   const slen = encodeName(msg.sender, senderScratch, 'sender', maxName);
   const out = allocBytes(

@@ -177,6 +177,26 @@ describe('encoder limits', () => {
     );
   });
 
+  it('honours larger name limits without preallocating them', () => {
+    const long = 'é'.repeat(450); // 900 bytes
+    const packet = encodeInstantMessage(
+      { id, recipient: long, sender: 'b', body: new Uint8Array() },
+      { maxNameLength: 1000 },
+    );
+    expect(decodeInstantMessage(packet, { maxNameLength: 1000 }).recipient).toBe(long);
+    const unlimited = { maxNameLength: Number.MAX_SAFE_INTEGER };
+    expect(
+      decodeInstantMessage(
+        encodeInstantMessage(
+          { id, recipient: 'a', sender: long, body: new Uint8Array() },
+          unlimited,
+        ),
+        unlimited,
+      ).sender,
+    ).toBe(long);
+    expectThrowsCode(() => decodeInstantMessage(packet), DecodeError, 'NAME_TOO_LONG');
+  });
+
   it('refuses bodies over the limit, which is configurable', () => {
     expectThrowsCode(
       () => encodeInstantMessage({ id, recipient: 'a', sender: 'b', body: new Uint8Array(65536) }),
