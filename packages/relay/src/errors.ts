@@ -1,0 +1,15 @@
+import { PeerwireError } from '@peerwire/wire';
+
+export type RelayErrorCode =
+  /** A relay option is out of range. */
+  | 'BAD_CONFIG'
+  /** A store operation failed (the relay keeps serving; the request gets an error reply). */
+  | 'STORE_FAILED';
+
+export class RelayError extends PeerwireError {
+  declare readonly code: RelayErrorCode;
+
+  constructor(code: RelayErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}

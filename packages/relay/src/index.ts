@@ -1,0 +1,21 @@
+export type { BusAnnouncement, RelayBus } from './bus.js';
+export { localOnlyBus } from './bus.js';
+export type { RelayErrorCode } from './errors.js';
+export { RelayError } from './errors.js';
+export type { RelayLimits } from './limits.js';
+export { DEFAULT_RELAY_LIMITS, resolveLimits } from './limits.js';
+export { TokenBucket } from './rate-limiter.js';
+export type {
+  DropReason,
+  RejectReason,
+  RelayClock,
+  RelayEvent,
+  RelayOptions,
+  RelayPeer,
+  RelayRandom,
+  RelayStats,
+  Session,
+} from './relay.js';
+export { CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_TRY_LATER, Relay } from './relay.js';
+export type { BlobUsage, RelayStore, StoredCard, StoredMembership } from './store.js';
+export { MemoryRelayStore } from './store.js';

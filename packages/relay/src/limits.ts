@@ -1,0 +1,74 @@
+import { DEFAULT_MAX_BODY_LENGTH, MAX_NAME_LENGTH } from '@peerwire/wire';
+import { RelayError } from './errors.js';
+
+/** Every limit the relay enforces. All are configurable; the defaults are safe for a public relay. */
+export interface RelayLimits {
+  /** Largest packet (one WebSocket message) in bytes. Over it: close 1009. */
+  readonly maxPacketBytes: number;
+  /** Largest instant-message body in bytes. Over it: close 1009. */
+  readonly maxBodyBytes: number;
+  /** Longest recipient or sender name in bytes. Over it: close 1009. */
+  readonly maxNameBytes: number;
+  /** Largest ping payload echoed back. Over it: close 1009. */
+  readonly maxPingBytes: number;
+  /** Time allowed from connection to a valid handshake response, in ms. */
+  readonly handshakeTimeoutMs: number;
+  /** Sustained instant messages per second per connection (token bucket rate). */
+  readonly messagesPerSecond: number;
+  /** Instant messages a connection may send in a burst. */
+  readonly messageBurst: number;
+  /** Sustained bytes per second per connection. */
+  readonly bytesPerSecond: number;
+  /** Bytes a connection may send in a burst. */
+  readonly byteBurst: number;
+  /** Bytes waiting to be written to one connection; beyond it, messages to it are dropped and counted. */
+  readonly maxQueuedBytes: number;
+  /** Simultaneous connections from one IP address. */
+  readonly maxConnectionsPerIp: number;
+  /** Simultaneous connections in total. */
+  readonly maxConnections: number;
+  /** Blobs one identity may store. */
+  readonly maxBlobsPerIdentity: number;
+  /** Bytes of blobs one identity may store. */
+  readonly maxBlobBytesPerIdentity: number;
+  /** Largest blob key in bytes. */
+  readonly maxBlobKeyBytes: number;
+  /** Identities one identity may watch through `@/idcard_find`. */
+  readonly maxSubscriptionsPerIdentity: number;
+  /** Memberships kept per group (registry). */
+  readonly maxMembersPerGroup: number;
+}
+
+export const DEFAULT_RELAY_LIMITS: RelayLimits = {
+  maxPacketBytes: 1024 * 1024,
+  maxBodyBytes: DEFAULT_MAX_BODY_LENGTH,
+  maxNameBytes: MAX_NAME_LENGTH,
+  maxPingBytes: 4096,
+  handshakeTimeoutMs: 30_000,
+  messagesPerSecond: 500,
+  messageBurst: 2000,
+  bytesPerSecond: 4 * 1024 * 1024,
+  byteBurst: 16 * 1024 * 1024,
+  maxQueuedBytes: 4 * 1024 * 1024,
+  maxConnectionsPerIp: 64,
+  maxConnections: 50_000,
+  maxBlobsPerIdentity: 1000,
+  maxBlobBytesPerIdentity: 16 * 1024 * 1024,
+  maxBlobKeyBytes: 256,
+  maxSubscriptionsPerIdentity: 1000,
+  maxMembersPerGroup: 100_000,
+};
+
+/** Merges `overrides` into the defaults and checks every value is a positive number. */
+export function resolveLimits(overrides: Partial<RelayLimits> = {}): RelayLimits {
+  const limits = { ...DEFAULT_RELAY_LIMITS, ...overrides };
+  for (const [name, value] of Object.entries(limits)) {
+    if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
+      throw new RelayError(
+        'BAD_CONFIG',
+        `relay limit ${name} must be a positive number, got ${String(value)}`,
+      );
+    }
+  }
+  return limits;
+}

@@ -1,0 +1,185 @@
+// Test harness: in-memory peers that speak the client side of Spot to a Relay core.
+import {
+  generatePrivateKey,
+  IDCard,
+  Keychain,
+  openBottle,
+  type PrivateKey,
+  signHandshake,
+  signMessageBody,
+} from '@peerwire/crypto';
+import {
+  decodeHandshakeRequest,
+  decodeInstantMessage,
+  encodeHandshakeResponse,
+  encodeInstantMessage,
+  type InstantMessage,
+  MsgFlag,
+  PacketType,
+  readPacketType,
+} from '@peerwire/wire';
+import { Relay, type RelayOptions, type RelayPeer, type Session } from '../src/index.js';
+
+export class FakeClock {
+  constructor(public ms = 1_700_000_000_000) {}
+  now(): number {
+    return this.ms;
+  }
+  advance(ms: number): void {
+    this.ms += ms;
+  }
+}
+
+/** Deterministic randomness for reproducible tests. */
+export function seededRandom(seed = 1) {
+  let x = seed >>> 0 || 1;
+  const next = () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x;
+  };
+  return {
+    bytes: (n: number) => Uint8Array.from({ length: n }, () => next() & 0xff),
+    int: (n: number) => next() % n,
+  };
+}
+
+export interface Identity {
+  self: PrivateKey;
+  keychain: Keychain;
+  card: IDCard;
+  blob: Uint8Array;
+  address: string;
+  hash: string;
+}
+
+export async function makeIdentity(type: 'P-256' | 'Ed25519' = 'Ed25519'): Promise<Identity> {
+  const self = await generatePrivateKey(type);
+  const keychain = new Keychain().add(self);
+  const card = IDCard.create(self.publicKey, { now: 1_700_000_000 }).addKeychain(keychain);
+  const blob = await card.sign(self);
+  return { self, keychain, card, blob, address: card.address, hash: card.hash };
+}
+
+/** A connection as a test sees it: records everything the relay sends. */
+export class TestPeer implements RelayPeer {
+  readonly sent: Uint8Array[] = [];
+  readonly messages: InstantMessage[] = [];
+  closedWith: { code: number; reason: string } | undefined;
+  bufferedAmount = 0;
+  session: Session | null = null;
+  online = false;
+  #pending: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly identity: Identity | undefined,
+    /** Answer handshake requests automatically (with `signer`, default the identity key). */
+    readonly auto = true,
+    public signer?: PrivateKey,
+  ) {}
+
+  send(packet: Uint8Array): void {
+    if (this.closedWith) return;
+    const copy = packet.slice();
+    this.sent.push(copy);
+    const type = readPacketType(copy);
+    if (type === PacketType.InstantMessage)
+      this.messages.push(decodeInstantMessage(copy, { maxBodyLength: 1 << 20 }));
+    if (type === PacketType.Handshake && this.auto) {
+      const req = decodeHandshakeRequest(copy);
+      if (req.ready) this.online = true;
+      else this.#pending = this.#pending.then(() => this.#answer(req.raw, req.groups));
+    }
+  }
+
+  async #answer(raw: Uint8Array, groups: readonly Uint8Array[] | null): Promise<void> {
+    const id = this.identity!;
+    if (groups?.length && (await id.card.updateGroups(groups)))
+      id.blob = await id.card.sign(id.self);
+    const res = await signHandshake({ raw }, this.signer ?? id.self, id.blob);
+    this.session?.receive(encodeHandshakeResponse(res));
+  }
+
+  close(code: number, reason: string): void {
+    this.closedWith ??= { code, reason };
+  }
+
+  /** Lets pending async work (handshake verification, endpoint replies) finish. */
+  async settle(): Promise<void> {
+    for (let i = 0; i < 20; i++) {
+      await this.#pending;
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  lastHandshakeRequest() {
+    for (let i = this.sent.length - 1; i >= 0; i--) {
+      if (readPacketType(this.sent[i]!) === PacketType.Handshake)
+        return decodeHandshakeRequest(this.sent[i]!);
+    }
+    return undefined;
+  }
+
+  /** Sends an instant message from this peer. */
+  sendMessage(
+    recipient: string,
+    body: Uint8Array | string,
+    opts: { flags?: bigint; sender?: string; id?: Uint8Array } = {},
+  ): Uint8Array {
+    const id = opts.id ?? crypto.getRandomValues(new Uint8Array(16));
+    this.session!.receive(
+      encodeInstantMessage({
+        id,
+        flags: opts.flags ?? MsgFlag.NotBottle,
+        recipient,
+        sender: opts.sender ?? '/test',
+        body: typeof body === 'string' ? new TextEncoder().encode(body) : body,
+      }),
+    );
+    return id;
+  }
+
+  /** A request to an @/ endpoint as a sign-only bottle (as spotlib sends it). */
+  async sendSigned(recipient: string, payload: Uint8Array, sender = '/req'): Promise<Uint8Array> {
+    const body = await signMessageBody(payload, this.identity!.self);
+    return this.sendMessage(recipient, body, { flags: 0n, sender });
+  }
+
+  /** The last message whose id equals `id`. */
+  reply(id: Uint8Array): InstantMessage | undefined {
+    const hex = Buffer.from(id).toString('hex');
+    return this.messages.findLast((m) => Buffer.from(m.id).toString('hex') === hex);
+  }
+}
+
+export async function openPayload(body: Uint8Array): Promise<Uint8Array> {
+  return (await openBottle(body)).payload;
+}
+
+export interface Net {
+  relay: Relay;
+  clock: FakeClock;
+  connect(
+    identity?: Identity,
+    opts?: { address?: string; auto?: boolean; signer?: PrivateKey },
+  ): Promise<TestPeer>;
+}
+
+export async function makeNet(options: Partial<RelayOptions> = {}): Promise<Net> {
+  const clock = new FakeClock();
+  const relay = new Relay({ serverCode: 'tst1', clock, random: seededRandom(7), ...options });
+  await relay.start();
+  return {
+    relay,
+    clock,
+    async connect(identity, opts = {}) {
+      const peer = new TestPeer(identity, opts.auto ?? true, opts.signer);
+      peer.session = relay.accept(peer, opts.address ?? '127.0.0.1');
+      await peer.settle();
+      return peer;
+    },
+  };
+}
