@@ -1,0 +1,27 @@
+/**
+ * The connection shape the client needs. `@peerwire/transport` Links satisfy it (Node:
+ * `connectWebSocket`; browsers: `connectBrowserWebSocket`), as does any test double.
+ */
+export interface ClientLink {
+  send(data: Uint8Array): unknown;
+  close(code?: number, reason?: string): void;
+  readonly bufferedAmount: number;
+  on(event: 'message', handler: (data: Uint8Array) => void): () => void;
+  on(event: 'close', handler: (info: { code: number; reason: string }) => void): () => void;
+}
+
+/** Opens a WebSocket to `url` (`ws://…/_websocket` or `wss://…/_websocket`). */
+export type Dialer = (url: string) => Promise<ClientLink>;
+
+/** Injected time and timers (defaults: the platform's). */
+export interface ClientClock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const systemClock: ClientClock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+};
