@@ -1,5 +1,135 @@
 #!/usr/bin/env node
-// Placeholder until the Spot relay lands (issue 4): says so and exits successfully.
-console.log(
-  'peerwire-relay: the relay daemon is not implemented yet; the wire and address packages are ready. See README.md.',
-);
+/**
+ * peerwire-relay: the relay daemon. Options come from a JSON config file, PEERWIRE_* variables
+ * and flags (flags win); `--help-config` documents every option.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, InvalidArgumentError } from 'commander';
+import { pino } from 'pino';
+import {
+  ConfigError,
+  configFromEnv,
+  configFromFile,
+  describeConfig,
+  resolveConfig,
+} from './config.js';
+import { startRelayServer } from './server.js';
+
+const { version } = JSON.parse(
+  readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+) as { version: string };
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError('a port is an integer from 0 to 65535');
+  return n;
+}
+
+const program = new Command()
+  .name('peerwire-relay')
+  .description(
+    'peerwire relay daemon: Spot relay on one HTTP(S) port (/_websocket, discovery, /healthz, /metrics)',
+  )
+  .version(version)
+  .option('-c, --config <file>', 'JSON config file (env: PEERWIRE_CONFIG)')
+  .option('--host <host>', 'interface to listen on (default 0.0.0.0)')
+  .option('-p, --port <port>', 'HTTP(S) port for everything (default 8080)', port)
+  .option('-d, --data-dir <dir>', 'where IDCards, blobs and memberships persist (default ./data)')
+  .option('--memory', 'keep everything in memory; nothing persists')
+  .option(
+    '--server-code <code>',
+    'short relay name in c.<srv>.<id> (default: generated, kept in the data dir)',
+  )
+  .option('--public-host <host...>', 'host names listed by the discovery endpoint')
+  .option('--tls-cert <file>', 'PEM certificate: serve HTTPS and WSS (with --tls-key)')
+  .option('--tls-key <file>', 'PEM private key for --tls-cert')
+  .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)')
+  .option('--help-config', 'describe every configuration option and exit')
+  .showHelpAfterError();
+
+program.parse();
+const flags = program.opts<{
+  config?: string;
+  host?: string;
+  port?: number;
+  dataDir?: string;
+  memory?: boolean;
+  serverCode?: string;
+  publicHost?: string[];
+  tlsCert?: string;
+  tlsKey?: string;
+  logLevel?: string;
+  helpConfig?: boolean;
+}>();
+
+if (flags.helpConfig) {
+  console.log(describeConfig());
+  process.exit(0);
+}
+
+let config: ReturnType<typeof resolveConfig>;
+try {
+  const file = flags.config ?? process.env.PEERWIRE_CONFIG;
+  config = resolveConfig(file ? configFromFile(file) : {}, configFromEnv(process.env), {
+    host: flags.host,
+    port: flags.port,
+    dataDir: flags.dataDir,
+    memory: flags.memory,
+    serverCode: flags.serverCode,
+    publicHosts: flags.publicHost,
+    tlsCert: flags.tlsCert,
+    tlsKey: flags.tlsKey,
+    logLevel: flags.logLevel,
+  });
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(`peerwire-relay: ${error.message}`);
+    console.error('Run peerwire-relay --help-config for every option.');
+    process.exit(2);
+  }
+  throw error;
+}
+
+const logger = pino({ level: config.logLevel, base: { service: 'peerwire-relay' } });
+
+try {
+  const running = await startRelayServer(config, { logger, version });
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'signal received');
+    running.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+} catch (error) {
+  const e = error as NodeJS.ErrnoException;
+  if (e.code === 'EADDRINUSE') {
+    logger.fatal(
+      `port ${config.port} on ${config.host} is already in use; choose another with --port or PEERWIRE_PORT`,
+    );
+  } else if (e.code === 'EACCES') {
+    logger.fatal(
+      `not allowed to listen on ${config.host}:${config.port}; use a port above 1023 or run with the right privileges`,
+    );
+  } else if (e.code === 'LEVEL_DATABASE_NOT_OPEN' || e.code === 'LEVEL_LOCKED') {
+    logger.fatal(
+      { err: e },
+      `cannot open the data directory ${config.dataDir}: is another relay using it?`,
+    );
+  } else {
+    logger.fatal({ err: e }, 'relay failed to start');
+  }
+  process.exit(1);
+}

@@ -1,0 +1,235 @@
+// End-to-end tests of the `peerwire` CLI: real processes, a real relay on loopback.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const cliMain = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+const relayMain = fileURLToPath(new URL('../../relay/dist/main.js', import.meta.url));
+
+let dir: string;
+let relay: ChildProcess;
+let relayUrl: string;
+const children: ChildProcess[] = [];
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', cliMain, ...args], {
+      env: { ...process.env, PEERWIRE_RELAY: relayUrl, XDG_CONFIG_HOME: join(dir, 'xdg'), ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+const kc = (name: string) => ['--keychain', join(dir, name)];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'peerwire-cli-test-'));
+  relay = spawn(
+    process.execPath,
+    [relayMain, '--memory', '--host', '127.0.0.1', '--port', '0', '--server-code', 'clit'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    let buf = '';
+    relay.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(buf);
+      if (m) resolve(Number(m[1]));
+    });
+    relay.once('exit', (code) => reject(new Error(`relay exited with ${code}`)));
+  });
+  relayUrl = `ws://127.0.0.1:${port}/_websocket`;
+});
+
+afterAll(() => {
+  for (const c of children) c.kill('SIGTERM');
+  relay?.kill('SIGTERM');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('peerwire id', () => {
+  it('creates an identity and shows it as JSON', async () => {
+    const created = await run(['id', 'new', ...kc('alice'), '--name', 'Alice']);
+    expect(created.code).toBe(0);
+    expect(created.stdout).toMatch(/created P-256 identity k\./);
+    expect(statSync(join(dir, 'alice')).mode & 0o777).toBe(0o600);
+    const shown = await run(['id', 'show', '--json', ...kc('alice')]);
+    expect(shown.code).toBe(0);
+    const json = JSON.parse(shown.stdout) as { address: string; meta: { name: string } };
+    expect(json.address).toMatch(/^k\.[A-Za-z0-9_-]{43}$/);
+    expect(json.meta.name).toBe('Alice');
+    // stable across runs
+    expect(JSON.parse((await run(['id', 'show', '--json', ...kc('alice')])).stdout).address).toBe(
+      json.address,
+    );
+  });
+
+  it('refuses to overwrite an identity and explains missing keychains', async () => {
+    const again = await run(['id', 'new', ...kc('alice')]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/already exists.*--force/);
+    const missing = await run(['id', 'show', ...kc('nobody')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/no keychain at .*peerwire id new/);
+  });
+
+  it('encrypts the keychain with PEERWIRE_PASSPHRASE and rejects a wrong one', async () => {
+    expect(
+      (
+        await run(['id', 'new', ...kc('secret'), '--type', 'ed25519'], {
+          PEERWIRE_PASSPHRASE: 'open sesame',
+        })
+      ).code,
+    ).toBe(0);
+    expect(
+      (await run(['id', 'show', ...kc('secret')], { PEERWIRE_PASSPHRASE: 'open sesame' })).code,
+    ).toBe(0);
+    const wrong = await run(['id', 'show', ...kc('secret')], { PEERWIRE_PASSPHRASE: 'nope' });
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/wrong passphrase/);
+    const none = await run(['id', 'show', ...kc('secret')]);
+    expect(none.stderr).toMatch(/encrypted: set PEERWIRE_PASSPHRASE/);
+  });
+});
+
+describe('peerwire spot', () => {
+  it('listen, send, query, ping between two identities', async () => {
+    await run(['id', 'new', ...kc('bob')]);
+    const bob = JSON.parse((await run(['id', 'show', '--json', ...kc('bob')])).stdout)
+      .address as string;
+    const listener = spawn(
+      process.execPath,
+      ['--import', 'tsx', cliMain, 'spot', 'listen', '--json', ...kc('bob')],
+      {
+        env: { ...process.env, PEERWIRE_RELAY: relayUrl },
+      },
+    );
+    children.push(listener);
+    const lines: Record<string, unknown>[] = [];
+    let buf = '';
+    listener.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let nl = buf.indexOf('\n');
+      while (nl >= 0) {
+        lines.push(JSON.parse(buf.slice(0, nl)) as Record<string, unknown>);
+        buf = buf.slice(nl + 1);
+        nl = buf.indexOf('\n');
+      }
+    });
+    await waitFor(() => lines.some((l) => l.event === 'listening'));
+
+    const sent = await run(['spot', 'send', bob, 'hello bob', ...kc('alice')]);
+    expect(sent.code).toBe(0);
+    await waitFor(() => lines.some((l) => l.event === 'message' && l.text === 'hello bob'));
+    const msg = lines.find((l) => l.text === 'hello bob')!;
+    expect(msg.encrypted).toBe(true);
+    expect(msg.endpoint).toBe('message');
+
+    const q = await run(['spot', 'query', `${bob}/echo`, 'ping pong', ...kc('alice')]);
+    expect(q).toMatchObject({ code: 0, stdout: 'ping pong\n' });
+    const p = await run(['spot', 'ping', bob, '--json', ...kc('alice')]);
+    expect(p.code).toBe(0);
+    expect(JSON.parse(p.stdout).ms).toBeGreaterThanOrEqual(0);
+    const v = await run(['spot', 'query', '@/version', ...kc('alice')]);
+    expect(v.stdout).toMatch(/^peerwire-relay\//);
+
+    // `listen` prints requests to other endpoints without answering them: the query times out
+    const unanswered = await run([
+      'spot',
+      'query',
+      `${bob}/nothing-here`,
+      'hi',
+      ...kc('alice'),
+      '--timeout',
+      '2000',
+    ]);
+    expect(unanswered.code).toBe(4);
+    await waitFor(() => lines.some((l) => l.endpoint === 'nothing-here'));
+  }, 60_000);
+
+  it('reports remote errors, unreachable relays and bad addresses with distinct exit codes', async () => {
+    const ghost = 'k.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+    const r = await run(['spot', 'query', `${ghost}/x`, ...kc('alice')]);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toMatch(/knows no identity/);
+    const off = await run([
+      'spot',
+      'query',
+      '@/version',
+      ...kc('alice'),
+      '--relay',
+      'ws://127.0.0.1:9/_websocket',
+      '--timeout',
+      '1500',
+    ]);
+    expect(off.code).toBe(3);
+    expect(off.stderr).toMatch(/cannot reach the relay/);
+    const bad = await run(['spot', 'query', 'x.nonsense', ...kc('alice')]);
+    expect(bad.code).toBe(2);
+  });
+
+  it('blob put, get, rm', async () => {
+    expect(
+      (await run(['spot', 'blob', 'put', 'note', 'remember the milk', ...kc('alice')])).code,
+    ).toBe(0);
+    expect((await run(['spot', 'blob', 'get', 'note', ...kc('alice')])).stdout).toBe(
+      'remember the milk\n',
+    );
+    expect((await run(['spot', 'blob', 'rm', 'note', ...kc('alice')])).code).toBe(0);
+    const gone = await run(['spot', 'blob', 'get', 'note', ...kc('alice')]);
+    expect(gone.code).toBe(5);
+    expect(gone.stderr).toMatch(/blob not found/);
+  });
+});
+
+describe('peerwire group', () => {
+  it('create, add, list', async () => {
+    const created = await run(['group', 'create', '--json', ...kc('alice')]);
+    const group = JSON.parse(created.stdout).group as string;
+    expect(group).toMatch(/^g\./);
+    const bob = JSON.parse((await run(['id', 'show', '--json', ...kc('bob')])).stdout)
+      .address as string;
+    const added = await run(['group', 'add', group, bob, '--role', 'member', ...kc('alice')]);
+    expect(added.code).toBe(0);
+    const list = await run(['group', 'list', group, '--json', ...kc('alice')]);
+    expect(JSON.parse(list.stdout).members).toEqual([bob]);
+  }, 30_000);
+});
+
+describe('help', () => {
+  it.each([[[]], [['spot']], [['spot', 'blob']], [['group']], [['id']]])(
+    '%j --help exits 0',
+    async (args) => {
+      const r = await run([...args, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/Usage: peerwire/);
+    },
+  );
+});
+
+function waitFor(check: () => boolean, timeoutMs = 15_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const poll = () => {
+      if (check()) resolve();
+      else if (Date.now() - started > timeoutMs) reject(new Error('timed out'));
+      else setTimeout(poll, 20);
+    };
+    poll();
+  });
+}

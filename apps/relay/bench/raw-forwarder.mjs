@@ -1,0 +1,25 @@
+// Baseline for the routing benchmark: a WebSocket forwarder that parses nothing. A connection
+// opened as /?pair=N&role=recv registers under key N; every message from /?pair=N&role=send is
+// forwarded as-is to that receiver. Run: node raw-forwarder.mjs <port>
+import { WebSocketServer } from 'ws';
+
+const port = Number(process.argv[2] ?? 0);
+const receivers = new Map();
+const wss = new WebSocketServer({
+  port,
+  host: '127.0.0.1',
+  perMessageDeflate: false,
+  maxPayload: 1 << 20,
+  clientTracking: false,
+});
+wss.on('connection', (ws, req) => {
+  const url = new URL(req.url, 'http://x');
+  const pair = url.searchParams.get('pair');
+  if (url.searchParams.get('role') === 'recv') {
+    receivers.set(pair, ws);
+    ws.on('close', () => receivers.delete(pair));
+  } else {
+    ws.on('message', (data) => receivers.get(pair)?.send(data));
+  }
+});
+wss.on('listening', () => process.send?.({ port: wss.address().port }));

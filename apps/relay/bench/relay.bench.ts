@@ -1,0 +1,352 @@
+// Spot relay benchmarks, with the relay in its own process (it gets one core, the load
+// generator the other):
+// 1. routed instant messages/s, 100 sender/receiver pairs, 1 KiB bodies, beside a raw ws
+//    forwarder that parses nothing (same run, same load generator); goal >= 0.8x;
+// 2. p50/p99 latency at half the measured maximum rate;
+// 3. 10,000 concurrent handshaked idle connections: relay memory per connection (goal <= 20 KiB)
+//    and P-256 handshakes per second (goal >= 3,000/s).
+import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { generatePrivateKey, IDCard, Keychain, signHandshake } from '@peerwire/crypto';
+import {
+  decodeHandshakeRequest,
+  encodeHandshakeResponse,
+  encodeInstantMessage,
+  MsgFlag,
+  PacketType,
+} from '@peerwire/wire';
+import WebSocket from 'ws';
+import { report } from '../../../tooling/bench.js';
+
+const PAIRS = Number(process.env.BENCH_PAIRS ?? 100);
+const IDLE = Number(process.env.BENCH_IDLE ?? 10_000);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const WINDOW = 32; // messages in flight per pair
+const BODY = new Uint8Array(1024).fill(0x61);
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
+function rssKiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]);
+}
+
+async function startRelayProcess(): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(
+    process.execPath,
+    [
+      here('../dist/main.js'),
+      '--memory',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--log-level',
+      'info',
+    ],
+    {
+      env: {
+        ...process.env,
+        PEERWIRE_LIMIT_MAX_CONNECTIONS_PER_IP: '100000',
+        PEERWIRE_LIMIT_MESSAGES_PER_SECOND: '1000000',
+        PEERWIRE_LIMIT_MESSAGE_BURST: '1000000',
+        PEERWIRE_LIMIT_BYTES_PER_SECOND: '1000000000',
+        PEERWIRE_LIMIT_BYTE_BURST: '1000000000',
+        PEERWIRE_LIMIT_HANDSHAKE_TIMEOUT_MS: '120000',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    let buf = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(buf);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`relay exited with ${code}`)));
+  });
+  return { child, port };
+}
+
+async function startForwarder(): Promise<{ child: ChildProcess; port: number }> {
+  const child = fork(here('raw-forwarder.mjs'), ['0'], { stdio: 'inherit' });
+  const port = await new Promise<number>((resolve) =>
+    child.once('message', (m: { port: number }) => resolve(m.port)),
+  );
+  return { child, port };
+}
+
+interface Identity {
+  self: Awaited<ReturnType<typeof generatePrivateKey>>;
+  blob: Uint8Array;
+  address: string;
+}
+
+async function identity(): Promise<Identity> {
+  const self = await generatePrivateKey('P-256');
+  const card = IDCard.create(self.publicKey).addKeychain(new Keychain().add(self));
+  return { self, blob: await card.sign(self), address: card.address };
+}
+
+function open(url: string): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { perMessageDeflate: false });
+    ws.binaryType = 'nodebuffer';
+    ws.once('open', () => resolve(ws));
+    ws.once('error', reject);
+  });
+}
+
+/** Opens a Spot connection and completes the handshake; resolves when online. */
+function spotConnect(
+  url: string,
+  id: Identity,
+  onMessage?: (data: Buffer) => void,
+): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { perMessageDeflate: false });
+    ws.binaryType = 'nodebuffer';
+    ws.once('error', reject);
+    ws.on('message', (data: Buffer) => {
+      if (data[0] !== PacketType.Handshake) {
+        onMessage?.(data);
+        return;
+      }
+      const req = decodeHandshakeRequest(new Uint8Array(data.buffer, data.byteOffset, data.length));
+      if (req.ready) resolve(ws);
+      else
+        void signHandshake({ raw: req.raw }, id.self, id.blob).then((res) =>
+          ws.send(encodeHandshakeResponse(res)),
+        );
+    });
+  });
+}
+
+interface Pair {
+  send(): void;
+}
+
+/**
+ * Closed-loop load: each pair keeps WINDOW messages in flight. Returns delivered messages/s
+ * over SECONDS after a 1 s warm-up.
+ */
+async function closedLoop(pairs: Pair[], counter: { delivered: number }): Promise<number> {
+  for (const p of pairs) for (let i = 0; i < WINDOW; i++) p.send();
+  await new Promise((r) => setTimeout(r, 1000));
+  const start = counter.delivered;
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, SECONDS * 1000));
+  return ((counter.delivered - start) * 1000) / (performance.now() - t0);
+}
+
+async function spotPairs(url: string, ids: Identity[]) {
+  const counter = { delivered: 0 };
+  let running = true;
+  const latencies: number[] = [];
+  let measureLatency = false;
+  const pairs: (Pair & {
+    sender: WebSocket;
+    receiver: WebSocket;
+    packet: Uint8Array;
+    target: string;
+  })[] = [];
+  for (let i = 0; i < PAIRS; i++) {
+    const recvId = ids[2 * i + 1]!;
+    const packet = encodeInstantMessage({
+      id: new Uint8Array(16),
+      flags: MsgFlag.NotBottle,
+      recipient: `${recvId.address}/bench`,
+      sender: '/b',
+      body: BODY,
+    });
+    const pair = {
+      sender: undefined as unknown as WebSocket,
+      receiver: undefined as unknown as WebSocket,
+      packet,
+      target: recvId.address,
+      send: () => {},
+    };
+    pair.receiver = await spotConnect(url, recvId, (data) => {
+      counter.delivered++;
+      if (measureLatency) {
+        const sent = data.readDoubleBE(data.length - 8);
+        latencies.push(performance.now() - sent);
+      } else if (running) pair.send();
+    });
+    pair.sender = await spotConnect(url, ids[2 * i]!);
+    pair.send = () => pair.sender.send(packet);
+    pairs.push(pair);
+  }
+  return {
+    pairs,
+    counter,
+    stop() {
+      running = false;
+    },
+    /** Open loop at `rate` messages/s overall for `seconds`; returns latencies (ms). */
+    async openLoop(rate: number, seconds: number): Promise<number[]> {
+      running = false;
+      await new Promise((r) => setTimeout(r, 500));
+      measureLatency = true;
+      const perTick = rate / 1000; // 1 ms ticks
+      let credit = 0;
+      const end = performance.now() + seconds * 1000;
+      let k = 0;
+      await new Promise<void>((resolve) => {
+        const timer = setInterval(() => {
+          credit += perTick;
+          while (credit >= 1) {
+            credit--;
+            const p = pairs[k++ % pairs.length]!;
+            const body = new Uint8Array(1024);
+            new DataView(body.buffer).setFloat64(1016, performance.now(), false);
+            p.sender.send(
+              encodeInstantMessage({
+                id: new Uint8Array(16),
+                flags: MsgFlag.NotBottle,
+                recipient: `${p.target}/bench`,
+                sender: '/b',
+                body,
+              }),
+            );
+          }
+          if (performance.now() > end) {
+            clearInterval(timer);
+            resolve();
+          }
+        }, 1);
+      });
+      await new Promise((r) => setTimeout(r, 500));
+      measureLatency = false;
+      return latencies;
+    },
+    close() {
+      for (const p of pairs) {
+        p.sender.terminate();
+        p.receiver.terminate();
+      }
+    },
+  };
+}
+
+async function rawPairs(port: number) {
+  const counter = { delivered: 0 };
+  let running = true;
+  const pairs: (Pair & { sender: WebSocket; receiver: WebSocket })[] = [];
+  const packet = encodeInstantMessage({
+    id: new Uint8Array(16),
+    flags: MsgFlag.NotBottle,
+    recipient: 'k.x/bench',
+    sender: '/b',
+    body: BODY,
+  });
+  for (let i = 0; i < PAIRS; i++) {
+    const receiver = await open(`ws://127.0.0.1:${port}/?pair=${i}&role=recv`);
+    const sender = await open(`ws://127.0.0.1:${port}/?pair=${i}&role=send`);
+    const pair = { sender, receiver, send: () => sender.send(packet) };
+    receiver.on('message', () => {
+      counter.delivered++;
+      if (running) pair.send();
+    });
+    pairs.push(pair);
+  }
+  return {
+    pairs,
+    counter,
+    stop() {
+      running = false;
+    },
+    close() {
+      for (const p of pairs) {
+        p.sender.terminate();
+        p.receiver.terminate();
+      }
+    },
+  };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+console.log(`\nPreparing ${2 * PAIRS} identities for the routing run…`);
+const ids = await Promise.all(Array.from({ length: 2 * PAIRS }, identity));
+
+// --- 1 & 2: routing throughput and latency -----------------------------------------------------
+const forwarder = await startForwarder();
+const raw = await rawPairs(forwarder.port);
+const rawRate = await closedLoop(raw.pairs, raw.counter);
+raw.stop();
+raw.close();
+forwarder.child.kill();
+
+const relay = await startRelayProcess();
+const spotUrl = `ws://127.0.0.1:${relay.port}/_websocket`;
+const spot = await spotPairs(spotUrl, ids);
+const spotRate = await closedLoop(spot.pairs, spot.counter);
+spot.stop();
+const latencies = (await spot.openLoop(spotRate / 2, SECONDS)).sort((a, b) => a - b);
+spot.close();
+relay.child.kill();
+
+report(`Routed instant messages, ${PAIRS} pairs over loopback WebSocket, 1 KiB bodies`, [
+  {
+    name: 'peerwire relay',
+    value: spotRate,
+    unit: 'msg/s',
+    baseline: rawRate,
+    baselineName: 'raw ws forwarder, parses nothing',
+    goalRatio: 0.8,
+  },
+]);
+report(
+  `Latency at half the maximum rate (${Math.round(spotRate / 2)} msg/s, ${latencies.length} samples)`,
+  [
+    { name: 'p50', value: percentile(latencies, 50), unit: 'ms', lowerIsBetter: true },
+    { name: 'p99', value: percentile(latencies, 99), unit: 'ms', lowerIsBetter: true },
+  ],
+);
+
+// --- 3: idle connections: memory and handshake rate --------------------------------------------
+console.log(`\nPreparing ${IDLE} identities for the idle-connection run…`);
+const idleIds: Identity[] = [];
+for (let i = 0; i < IDLE; i++) idleIds.push(await identity());
+const relay2 = await startRelayProcess();
+const url2 = `ws://127.0.0.1:${relay2.port}/_websocket`;
+await new Promise((r) => setTimeout(r, 500));
+const before = rssKiB(relay2.child.pid!);
+const sockets: WebSocket[] = [];
+const t0 = performance.now();
+const CONCURRENCY = 256;
+let next = 0;
+await Promise.all(
+  Array.from({ length: CONCURRENCY }, async () => {
+    while (next < IDLE) {
+      const id = idleIds[next++]!;
+      sockets.push(await spotConnect(url2, id));
+    }
+  }),
+);
+const handshakeRate = (IDLE * 1000) / (performance.now() - t0);
+await new Promise((r) => setTimeout(r, 2000));
+const after = rssKiB(relay2.child.pid!);
+const perConnection = (after - before) / IDLE;
+const health = (await (await fetch(`http://127.0.0.1:${relay2.port}/healthz`)).json()) as {
+  online: number;
+};
+for (const s of sockets) s.terminate();
+relay2.child.kill();
+
+report(`${IDLE} concurrent handshaked idle connections (${health.online} online at the relay)`, [
+  {
+    name: 'relay memory per connection (RSS)',
+    value: perConnection,
+    unit: 'KiB',
+    goal: 20,
+    lowerIsBetter: true,
+  },
+  { name: 'P-256 handshakes per second', value: handshakeRate, unit: 'handshakes/s', goal: 3000 },
+]);
+process.exit(0);

@@ -1,0 +1,184 @@
+/**
+ * The relay's configuration: defaults < config file (JSON) < PEERWIRE_* environment < flags.
+ * Every option is validated with zod; an invalid value stops the relay with a message naming
+ * the option and where it came from.
+ */
+import { readFileSync } from 'node:fs';
+import { DEFAULT_RELAY_LIMITS, type RelayLimits } from '@peerwire/relay';
+import { z } from 'zod';
+
+const positive = z.number().positive().finite();
+
+const LimitsSchema = z
+  .object(
+    Object.fromEntries(Object.keys(DEFAULT_RELAY_LIMITS).map((k) => [k, positive.optional()])),
+  )
+  .strict();
+
+export const ConfigSchema = z
+  .object({
+    /** Interface to listen on. */
+    host: z.string().min(1).default('0.0.0.0'),
+    /** One HTTP(S) port for /_websocket, discovery, /healthz and /metrics. */
+    port: z.number().int().min(0).max(65535).default(8080),
+    /** Where IDCards, blobs and memberships persist. */
+    dataDir: z.string().min(1).default('./data'),
+    /** Keep everything in memory instead of dataDir (tests, throwaway relays). */
+    memory: z.boolean().default(false),
+    /** Short relay name used in `c.<srv>.<id>`; by default chosen once and kept in dataDir. */
+    serverCode: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,32}$/, '1 to 32 letters, digits, - or _')
+      .optional(),
+    /** Host names the discovery endpoint lists; by default the Host header of the request. */
+    publicHosts: z.array(z.string().min(1)).default([]),
+    /** `min_conn` in discovery answers (0 = as many as hosts). */
+    minConnections: z.number().int().nonnegative().default(0),
+    /** PEM certificate and key files: serve HTTPS/WSS instead of HTTP/WS. */
+    tlsCert: z.string().min(1).optional(),
+    tlsKey: z.string().min(1).optional(),
+    logLevel: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info'),
+    /** How long shutdown waits for connections to drain (ms). */
+    shutdownGraceMs: z.number().int().nonnegative().default(10_000),
+    /** Relay limits (see @peerwire/relay RelayLimits); unset ones keep their defaults. */
+    limits: LimitsSchema.default({}),
+  })
+  .strict()
+  .refine((c) => (c.tlsCert === undefined) === (c.tlsKey === undefined), {
+    message: 'tlsCert and tlsKey must be given together',
+  });
+
+export type RelayConfig = z.infer<typeof ConfigSchema> & { limits: Partial<RelayLimits> };
+
+/** Environment variables, each mapped to an option. Limits: PEERWIRE_LIMIT_<NAME_IN_CAPS>. */
+export const ENV_OPTIONS: Record<
+  string,
+  { key: string; type: 'string' | 'number' | 'boolean' | 'list' }
+> = {
+  PEERWIRE_HOST: { key: 'host', type: 'string' },
+  PEERWIRE_PORT: { key: 'port', type: 'number' },
+  PEERWIRE_DATA_DIR: { key: 'dataDir', type: 'string' },
+  PEERWIRE_MEMORY: { key: 'memory', type: 'boolean' },
+  PEERWIRE_SERVER_CODE: { key: 'serverCode', type: 'string' },
+  PEERWIRE_PUBLIC_HOSTS: { key: 'publicHosts', type: 'list' },
+  PEERWIRE_MIN_CONNECTIONS: { key: 'minConnections', type: 'number' },
+  PEERWIRE_TLS_CERT: { key: 'tlsCert', type: 'string' },
+  PEERWIRE_TLS_KEY: { key: 'tlsKey', type: 'string' },
+  PEERWIRE_LOG_LEVEL: { key: 'logLevel', type: 'string' },
+  PEERWIRE_SHUTDOWN_GRACE_MS: { key: 'shutdownGraceMs', type: 'number' },
+};
+
+const limitEnvName = (name: string) =>
+  `PEERWIRE_LIMIT_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+
+export class ConfigError extends Error {}
+
+function convert(
+  raw: string,
+  type: 'string' | 'number' | 'boolean' | 'list',
+  source: string,
+): unknown {
+  switch (type) {
+    case 'number': {
+      const n = Number(raw);
+      if (raw.trim() === '' || !Number.isFinite(n))
+        throw new ConfigError(`${source}: ${JSON.stringify(raw)} is not a number`);
+      return n;
+    }
+    case 'boolean':
+      if (/^(1|true|yes|on)$/i.test(raw)) return true;
+      if (/^(0|false|no|off)$/i.test(raw)) return false;
+      throw new ConfigError(`${source}: ${JSON.stringify(raw)} is not a boolean (true/false)`);
+    case 'list':
+      return raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+    default:
+      return raw;
+  }
+}
+
+/** Options from PEERWIRE_* variables. */
+export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, { key, type }] of Object.entries(ENV_OPTIONS)) {
+    const raw = env[name];
+    if (raw !== undefined) out[key] = convert(raw, type, name);
+  }
+  const limits: Record<string, unknown> = {};
+  for (const limit of Object.keys(DEFAULT_RELAY_LIMITS)) {
+    const name = limitEnvName(limit);
+    const raw = env[name];
+    if (raw !== undefined) limits[limit] = convert(raw, 'number', name);
+  }
+  if (Object.keys(limits).length > 0) out.limits = limits;
+  return out;
+}
+
+/** Reads a JSON config file. */
+export function configFromFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${path}: ${(error as Error).message}`);
+  }
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      throw new Error('not a JSON object');
+    return value as Record<string, unknown>;
+  } catch (error) {
+    throw new ConfigError(`config file ${path} is not a JSON object: ${(error as Error).message}`);
+  }
+}
+
+/** Merges the layers (later wins; limits merge key by key) and validates the result. */
+export function resolveConfig(...layers: Record<string, unknown>[]): RelayConfig {
+  const merged: Record<string, unknown> = {};
+  const limits: Record<string, unknown> = {};
+  for (const layer of layers) {
+    for (const [k, v] of Object.entries(layer)) {
+      if (v === undefined) continue;
+      if (k === 'limits' && typeof v === 'object' && v !== null) Object.assign(limits, v);
+      else merged[k] = v;
+    }
+  }
+  merged.limits = limits;
+  const parsed = ConfigSchema.safeParse(merged);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (i) => `${i.path.join('.') || '(config)'}: ${i.message}`,
+    );
+    throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  return parsed.data as RelayConfig;
+}
+
+/** Documentation of every option, printed by `--help-config`. */
+export function describeConfig(): string {
+  const lines = [
+    'Configuration (JSON file given with --config; PEERWIRE_* variables and flags override it):',
+    '',
+    '  option           env                          default      meaning',
+    '  host             PEERWIRE_HOST                0.0.0.0      interface to listen on',
+    '  port             PEERWIRE_PORT                8080         HTTP(S) port: /_websocket, discovery, /healthz, /metrics',
+    '  dataDir          PEERWIRE_DATA_DIR            ./data       where IDCards, blobs and memberships persist',
+    '  memory           PEERWIRE_MEMORY              false        keep everything in memory (nothing persists)',
+    '  serverCode       PEERWIRE_SERVER_CODE         (generated)  short relay name in c.<srv>.<id>; kept in dataDir',
+    '  publicHosts      PEERWIRE_PUBLIC_HOSTS        (Host hdr)   comma-separated hosts listed by discovery',
+    '  minConnections   PEERWIRE_MIN_CONNECTIONS     0            min_conn in discovery answers',
+    '  tlsCert, tlsKey  PEERWIRE_TLS_CERT/_KEY       (none)       PEM files: serve HTTPS and WSS',
+    '  logLevel         PEERWIRE_LOG_LEVEL           info         fatal|error|warn|info|debug|trace|silent',
+    '  shutdownGraceMs  PEERWIRE_SHUTDOWN_GRACE_MS   10000        how long shutdown waits for connections to drain',
+    '',
+    '  limits.<name>    PEERWIRE_LIMIT_<NAME>        see below',
+  ];
+  for (const [name, value] of Object.entries(DEFAULT_RELAY_LIMITS)) {
+    lines.push(`    ${name.padEnd(28)} ${limitEnvName(name).padEnd(42)} ${value}`);
+  }
+  return lines.join('\n');
+}

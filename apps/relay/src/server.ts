@@ -1,0 +1,231 @@
+/**
+ * Composes the relay daemon: the Spot relay core, its store, one HTTP(S) port serving
+ * `/_websocket`, discovery, `/healthz` and `/metrics`, logs and metrics, and a graceful stop.
+ * `startRelayServer` is what `main.ts` runs and what the end-to-end tests start in-process.
+ */
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { MemoryRelayStore, Relay, type RelayEvent, type RelayStore } from '@peerwire/relay';
+import { attachWebSocketServer, createWebServer } from '@peerwire/transport/node';
+import type { Logger } from 'pino';
+import type { RelayConfig } from './config.js';
+import { LevelRelayStore } from './level-store.js';
+import { createMetrics, type RelayMetrics } from './metrics.js';
+
+export interface RunningRelay {
+  /** Base URL, e.g. `http://127.0.0.1:8080` (https when TLS is on). */
+  readonly url: string;
+  /** WebSocket URL of the Spot endpoint. */
+  readonly spotUrl: string;
+  readonly port: number;
+  readonly relay: Relay;
+  readonly metrics: RelayMetrics;
+  /** Graceful stop: refuse new connections, close open ones (1001) after their queues drain. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly logger: Logger;
+  readonly version: string;
+}
+
+const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
+
+function randomCode(): string {
+  const r = globalThis.crypto.getRandomValues(new Uint8Array(4));
+  return Array.from(r, (b) => BASE32[b & 31]).join('');
+}
+
+async function openStore(config: RelayConfig): Promise<{ store: RelayStore; serverCode: string }> {
+  if (config.memory)
+    return { store: new MemoryRelayStore(), serverCode: config.serverCode ?? randomCode() };
+  const store = await LevelRelayStore.open(join(config.dataDir, 'spot'));
+  let serverCode = config.serverCode ?? (await store.getMeta('serverCode'));
+  if (!serverCode) {
+    serverCode = randomCode();
+    await store.setMeta('serverCode', serverCode);
+  }
+  return { store, serverCode };
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+export async function startRelayServer(
+  config: RelayConfig,
+  options: StartOptions,
+): Promise<RunningRelay> {
+  const { logger } = options;
+  const { store, serverCode } = await openStore(config);
+  let metrics: RelayMetrics | undefined;
+  const onEvent = (event: RelayEvent) => {
+    metrics?.onEvent(event);
+    switch (event.type) {
+      case 'reject':
+        logger.info(
+          { cid: event.cid, reason: event.reason, detail: event.detail },
+          'connection rejected',
+        );
+        break;
+      case 'store_error':
+        logger.error({ operation: event.operation, err: event.error }, 'store operation failed');
+        break;
+      case 'online':
+        logger.debug(
+          { cid: event.cid, hash: event.hash, handshakeMs: event.handshakeMs },
+          'client online',
+        );
+        break;
+      case 'close':
+        logger.debug(
+          { cid: event.cid, hash: event.hash, reason: event.reason },
+          'connection closed',
+        );
+        break;
+      default:
+        break;
+    }
+  };
+  const relay = new Relay({
+    serverCode,
+    version: `peerwire-relay/${options.version}`,
+    limits: config.limits,
+    store,
+    onEvent,
+  });
+  await relay.start();
+  metrics = createMetrics(relay);
+  const started = Date.now();
+  let draining = false;
+
+  const handler = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://relay');
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      json(res, 405, { error: 'method not allowed' });
+      return;
+    }
+    switch (url.pathname) {
+      case '/healthz':
+        json(res, draining ? 503 : 200, {
+          status: draining ? 'draining' : 'ok',
+          serverCode,
+          connections: relay.connectionCount,
+          online: relay.stats.online,
+          uptimeSeconds: Math.floor((Date.now() - started) / 1000),
+        });
+        return;
+      case '/metrics': {
+        const text = await metrics!.registry.metrics();
+        res.writeHead(200, { 'content-type': metrics!.registry.contentType });
+        res.end(text);
+        return;
+      }
+      case '/_special/rest/Spot:connect': {
+        const hosts =
+          config.publicHosts.length > 0
+            ? config.publicHosts
+            : [req.headers.host ?? `${config.host}:${config.port}`];
+        json(res, 200, { result: 'success', data: { hosts, min_conn: config.minConnections } });
+        return;
+      }
+      default:
+        json(res, 404, {
+          error: `no such path ${url.pathname}; Spot clients connect to /_websocket`,
+        });
+    }
+  };
+
+  const tls =
+    config.tlsCert && config.tlsKey
+      ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) }
+      : undefined;
+  const server = createWebServer(tls ? { tls } : {}, (req, res) => {
+    handler(req, res).catch((error: unknown) => {
+      logger.error({ err: error }, 'HTTP handler failed');
+      if (!res.headersSent) json(res, 500, { error: 'internal error' });
+      else res.end();
+    });
+  });
+
+  let sample = 0;
+  const ws = attachWebSocketServer(
+    server,
+    {
+      path: '/_websocket',
+      maxPayload: relay.limits.maxPacketBytes,
+      acceptConnection: (remote) => {
+        const refused = relay.refusal(remote.address);
+        return refused ? { status: 503, reason: refused.detail } : true;
+      },
+    },
+    (link) => {
+      const session = relay.accept(link, link.remote?.address ?? 'unknown');
+      if (!session) return;
+      link.on('message', (data) => {
+        if ((++sample & 63) === 0) {
+          const t = performance.now();
+          session.receive(data);
+          metrics!.observeProcessing((performance.now() - t) / 1000);
+        } else {
+          session.receive(data);
+        }
+      });
+      link.on('close', (info) => session.closed(info));
+    },
+  );
+
+  const tick = setInterval(() => relay.tick(), 1000);
+  tick.unref();
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const hostForUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const scheme = tls ? 'https' : 'http';
+  const url = `${scheme}://${hostForUrl}:${address.port}`;
+  logger.info(
+    { url, serverCode, dataDir: config.memory ? '(memory)' : config.dataDir, tls: Boolean(tls) },
+    `peerwire relay listening on ${url} (Spot clients: ${tls ? 'wss' : 'ws'}://${hostForUrl}:${address.port}/_websocket)`,
+  );
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      draining = true;
+      logger.info({ connections: relay.connectionCount }, 'shutting down: draining connections');
+      server.close();
+      relay.shutdown('relay shutting down');
+      const deadline = Date.now() + config.shutdownGraceMs;
+      while (ws.linkCount > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await ws.close();
+      server.closeAllConnections?.();
+      clearInterval(tick);
+      await store.close();
+      logger.info('relay stopped');
+    })();
+    return closing;
+  };
+
+  return {
+    url,
+    spotUrl: `${tls ? 'wss' : 'ws'}://${hostForUrl}:${address.port}/_websocket`,
+    port: address.port,
+    relay,
+    metrics,
+    close,
+  };
+}
