@@ -14,11 +14,17 @@ export async function runReadmeExample(packageDir: string, index: number): Promi
     name: string;
   };
   const code = readmeExamples(packageDir)[index]!;
-  const own = new RegExp(`from '${name.replace('/', '\\/')}'`, 'g');
-  const rewritten = code.replace(
-    own,
-    `from '${pathToFileURL(join(packageDir, 'src/index.ts')).href}'`,
-  );
+  const escaped = name.replace('/', '\\/');
+  const own = new RegExp(`from '${escaped}'`, 'g');
+  // Subpath entry points (`from '@peerwire/x/node'`) point at `src/<sub>/index.ts`.
+  const ownSubpath = new RegExp(`from '${escaped}/([\\w-]+)'`, 'g');
+  const rewritten = code
+    .replace(own, `from '${pathToFileURL(join(packageDir, 'src/index.ts')).href}'`)
+    .replace(
+      ownSubpath,
+      (_match, sub: string) =>
+        `from '${pathToFileURL(join(packageDir, 'src', sub, 'index.ts')).href}'`,
+    );
   const dir = join(packageDir, 'test', '.tmp');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `readme-example-${index}.ts`);
