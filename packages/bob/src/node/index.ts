@@ -1,0 +1,1 @@
+export { nodePrimitives, nodeRandom } from './primitives.js';
