@@ -1,5 +1,52 @@
+export { applyDelta, deltaSizes } from './delta.js';
 export { BobError, type BobErrorCode, SpokeError, SpokeFailure } from './errors.js';
+export {
+  DEFAULT_MAX_FOLDER_DEPTH,
+  DEFAULT_MAX_FOLDER_ENTRIES,
+  type FolderPlan,
+  type FolderPlanLimits,
+  planFolder,
+  type ReceivedObject,
+} from './folder-plan.js';
 export { fromUniform } from './from-uniform.js';
+export {
+  type BaseType,
+  decodeRoot,
+  decodeTree,
+  encodeRoot,
+  encodeTree,
+  type FolderRoot,
+  ID_LENGTH,
+  idHex,
+  ObjectType,
+  objectHeader,
+  objectId,
+  type TreeEntry,
+} from './git-object.js';
+export {
+  DEFAULT_MAX_DELTA_SIZE,
+  DEFAULT_MAX_OBJECT_SIZE,
+  DEFAULT_MAX_OBJECTS,
+  type PackEvent,
+  PackReader,
+  type PackReaderLimits,
+  type PackReaderOptions,
+} from './pack-reader.js';
+export {
+  encodeObjectHeader,
+  type FolderDir,
+  type FolderFile,
+  type MemoryFolder,
+  PACK_HEADER_LENGTH,
+  PACK_SIGNATURE,
+  PACK_TRAILER_LENGTH,
+  type PackOptions,
+  PackWriter,
+  type PlannedObject,
+  packFolder,
+  packSingleFile,
+  planFolderPack,
+} from './pack-writer.js';
 export {
   DEFAULT_MAX_IDENTITY_LENGTH,
   decodeFrame,
@@ -17,6 +64,13 @@ export {
   type RelayFailure,
   VALIDATOR_LENGTH,
 } from './packet.js';
+export { type Payload, readPayload } from './payload.js';
+export {
+  DEFAULT_MAX_NAME_BYTES,
+  type PayloadEvent,
+  PayloadReader,
+  type PayloadReaderOptions,
+} from './payload-reader.js';
 export { spokePbkdf2 } from './pbkdf2.js';
 export {
   type Aead,
@@ -40,6 +94,7 @@ export {
   recordNonce,
   TAG_LENGTH,
 } from './record.js';
+export { checkEntryName, MAX_NAME_LENGTH, safeBasename } from './safe-path.js';
 export {
   type ClientHandshake,
   clientCompute,
@@ -74,3 +129,11 @@ export {
   SpokeCipher,
   type SpokePublic,
 } from './spoke-public.js';
+export {
+  BOB_ZLIB_LEVEL,
+  INFLATE_BLOCK,
+  type InflateStep,
+  ZlibDeflater,
+  ZlibInflater,
+  zlibDeflate,
+} from './zlib.js';
