@@ -1,3 +1,4 @@
+export { BobClient, type ClientOptions } from './client.js';
 export { applyDelta, deltaSizes } from './delta.js';
 export { BobError, type BobErrorCode, SpokeError, SpokeFailure } from './errors.js';
 export {
@@ -64,6 +65,12 @@ export {
   type RelayFailure,
   VALIDATOR_LENGTH,
 } from './packet.js';
+export {
+  DEFAULT_SYLLABLES_PER_PART,
+  generatePassword,
+  type PasswordOptions,
+  passwordEntropyBits,
+} from './password.js';
 export { type Payload, readPayload } from './payload.js';
 export {
   DEFAULT_MAX_NAME_BYTES,
@@ -72,6 +79,7 @@ export {
   type PayloadReaderOptions,
 } from './payload-reader.js';
 export { spokePbkdf2 } from './pbkdf2.js';
+export { DEFAULT_MAX_CANDIDATES, type HandshakeResult, type PeerEvent } from './peer.js';
 export {
   type Aead,
   type AeadFactory,
@@ -94,7 +102,33 @@ export {
   recordNonce,
   TAG_LENGTH,
 } from './record.js';
+export {
+  BobRelay,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_MAX_LIFETIME_MS,
+  DEFAULT_MAX_PEERS,
+  type PeerKind,
+  type RelayEvent,
+  type RelayLimits,
+  type RelayStats,
+} from './relay.js';
 export { checkEntryName, MAX_NAME_LENGTH, safeBasename } from './safe-path.js';
+export {
+  type ConnectionId,
+  DEFAULT_MAX_PENDING_PAIRS,
+  DEFAULT_SECURE_IDENTIFY_TIMEOUT_MS,
+  DEFAULT_SECURE_PAIR_TIMEOUT_MS,
+  normalizeAddress,
+  type RelayAction,
+  SECURE_LINE_LIMIT,
+  SECURE_PAIRED,
+  SECURE_REFUSED,
+  SECURE_TIMEOUT,
+  SecureRoom,
+  type SecureRoomEvent,
+  type SecureRoomLimits,
+} from './secure-room.js';
+export { BobServer, type ServerOptions } from './server.js';
 export {
   type ClientHandshake,
   clientCompute,
