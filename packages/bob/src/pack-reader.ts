@@ -29,6 +29,14 @@ export interface PackReaderOptions {
    */
   readonly computeIds?: boolean | 'folder';
   readonly limits?: PackReaderLimits;
+  /**
+   * For bob's single-file payloads (first object a tag, last a blob): hand the blob's compressed
+   * bytes to the caller instead of inflating them. `raw` events carry its zlib stream and
+   * `end()` checks the trailer. The caller must inflate with its own zlib and check that the
+   * stream ends exactly with the bytes given and inflates to the announced size. This lets Node
+   * inflate a large file natively, off the main thread.
+   */
+  readonly deferLastBlob?: boolean;
 }
 
 /** Events of `PackReader.push`, in stream order. */
@@ -53,6 +61,8 @@ export type PackEvent =
     }
   /** Inflated bytes of the current object (fresh memory, safe to keep). */
   | { readonly type: 'data'; readonly index: number; readonly bytes: Uint8Array }
+  /** With `deferLastBlob`: compressed bytes of the last object (zlib stream, still to inflate). */
+  | { readonly type: 'raw'; readonly index: number; readonly bytes: Uint8Array }
   | {
       readonly type: 'object-end';
       readonly index: number;
@@ -62,7 +72,7 @@ export type PackEvent =
   /** The trailer matched: the PACK is complete and intact. */
   | { readonly type: 'end'; readonly checksum: Uint8Array };
 
-type State = 'header' | 'object-header' | 'ofs' | 'inflate' | 'trailer' | 'done';
+type State = 'header' | 'object-header' | 'ofs' | 'inflate' | 'raw' | 'trailer' | 'done';
 
 function bad(what: string): BobError {
   return new BobError('BAD_PACK', `invalid PACK: ${what}`);
@@ -94,6 +104,10 @@ export class PackReader {
   #ids = false;
   readonly #offsets = new Set<number>();
   #pendingNext = false;
+  readonly #deferLastBlob: boolean;
+  #firstType = 0;
+  /** In `raw` state: the last bytes seen, which may be the trailer. */
+  #holdback = new Uint8Array(0);
   #failed: BobError | undefined;
 
   constructor(options: PackReaderOptions = {}) {
@@ -103,6 +117,7 @@ export class PackReader {
     this.#maxObjects = options.limits?.maxObjects ?? DEFAULT_MAX_OBJECTS;
     this.#maxObjectSize = options.limits?.maxObjectSize ?? DEFAULT_MAX_OBJECT_SIZE;
     this.#maxDeltaSize = options.limits?.maxDeltaSize ?? DEFAULT_MAX_DELTA_SIZE;
+    this.#deferLastBlob = options.deferLastBlob ?? false;
   }
 
   /** Bytes consumed so far. */
@@ -141,9 +156,24 @@ export class PackReader {
     return events;
   }
 
-  /** Call at end of input: throws `TRUNCATED` unless the PACK and its trailer are complete. */
-  end(): void {
+  /**
+   * Call at end of input: throws `TRUNCATED` unless the PACK and its trailer are complete. With
+   * `deferLastBlob`, this is where the trailer of a deferred object is checked: it returns the
+   * last events (`object-end`, `end`).
+   */
+  end(): PackEvent[] {
     if (this.#failed) throw this.#failed;
+    if (this.#state === 'raw' && this.#holdback.length === PACK_TRAILER_LENGTH) {
+      const events: PackEvent[] = [];
+      try {
+        events.push({ type: 'object-end', index: this.#index });
+        this.#checkTrailer(this.#holdback, events);
+        return events;
+      } catch (error) {
+        this.#failed = error as BobError;
+        throw error;
+      }
+    }
     if (this.#state !== 'done') {
       this.#failed = new BobError(
         'TRUNCATED',
@@ -151,6 +181,19 @@ export class PackReader {
       );
       throw this.#failed;
     }
+    return [];
+  }
+
+  #checkTrailer(got: Uint8Array, events: PackEvent[]): void {
+    const expected = this.#hash.digest();
+    if (!bytesEqual(expected, got)) {
+      throw new BobError(
+        'CHECKSUM_MISMATCH',
+        `corrupted file (unexpected hash): the trailer says ${toHex(got)}, the data hashes to ${toHex(expected)}`,
+      );
+    }
+    this.#state = 'done';
+    events.push({ type: 'end', checksum: Uint8Array.from(got) });
   }
 
   /** Consumes bytes from `chunk` at `pos`; returns how many, and whether they count in the hash. */
@@ -187,21 +230,26 @@ export class PackReader {
         if (step.done) this.#objectEnd(events);
         return { n: step.consumed, hashed: true };
       }
+      case 'raw': {
+        // Everything but the last 20 bytes seen is zlib data; those 20 may be the trailer.
+        const input = chunk.subarray(pos);
+        const all = new Uint8Array(this.#holdback.length + input.length);
+        all.set(this.#holdback, 0);
+        all.set(input, this.#holdback.length);
+        const pass = Math.max(0, all.length - PACK_TRAILER_LENGTH);
+        if (pass > 0) {
+          const bytes = all.subarray(0, pass);
+          this.#hash.update(bytes);
+          events.push({ type: 'raw', index: this.#index, bytes });
+        }
+        this.#holdback = all.slice(pass);
+        return { n: input.length, hashed: false };
+      }
       case 'trailer': {
         const n = Math.min(PACK_TRAILER_LENGTH - this.#stash.length, chunk.length - pos);
         for (let i = 0; i < n; i++) this.#stash.push(chunk[pos + i]!);
-        if (this.#stash.length === PACK_TRAILER_LENGTH) {
-          const expected = this.#hash.digest();
-          const got = Uint8Array.from(this.#stash);
-          if (!bytesEqual(expected, got)) {
-            throw new BobError(
-              'CHECKSUM_MISMATCH',
-              `corrupted file (unexpected hash): the trailer says ${toHex(got)}, the data hashes to ${toHex(expected)}`,
-            );
-          }
-          this.#state = 'done';
-          events.push({ type: 'end', checksum: got });
-        }
+        if (this.#stash.length === PACK_TRAILER_LENGTH)
+          this.#checkTrailer(Uint8Array.from(this.#stash), events);
         return { n, hashed: false };
       }
       default:
@@ -276,6 +324,8 @@ export class PackReader {
       this.#idHash = undefined;
     }
     this.#offsets.add(this.#entryOffset);
+    this.#lastType = type;
+    if (this.#index === 0) this.#firstType = type;
     events.push({
       type: 'object',
       index: this.#index,
@@ -298,6 +348,7 @@ export class PackReader {
     }
     this.#stash = [];
     this.#idHash = undefined;
+    this.#lastType = ObjectType.OfsDelta;
     this.#offsets.add(this.#entryOffset);
     events.push({
       type: 'delta',
@@ -310,9 +361,21 @@ export class PackReader {
   }
 
   #startInflate(): void {
+    if (
+      this.#deferLastBlob &&
+      this.#index === this.#count - 1 &&
+      this.#idHash === undefined &&
+      this.#firstType === ObjectType.Tag &&
+      this.#lastType === ObjectType.Blob
+    ) {
+      this.#state = 'raw';
+      return;
+    }
     this.#inflater = new ZlibInflater();
     this.#state = 'inflate';
   }
+
+  #lastType = 0;
 
   #objectEnd(events: PackEvent[]): void {
     if (this.#inflater!.totalOut !== this.#entrySize) {

@@ -18,6 +18,12 @@ export type PayloadEvent =
     }
   /** Single file: the next bytes of its contents. */
   | { readonly type: 'file-data'; readonly bytes: Uint8Array }
+  /**
+   * Single file with `deferFileData`: the next bytes of the contents' zlib stream, still
+   * compressed. The caller inflates them and must check that the stream ends exactly with the
+   * last of these bytes and inflates to the announced size.
+   */
+  | { readonly type: 'file-zlib'; readonly bytes: Uint8Array }
   /** Folder: the PACK's object count; `object`/`delta`/`data`/`object-end` events follow. */
   | { readonly type: 'folder'; readonly count: number }
   | Extract<PackEvent, { type: 'object' | 'delta' | 'data' | 'object-end' }>
@@ -27,6 +33,8 @@ export type PayloadEvent =
 export interface PayloadReaderOptions extends PackReaderOptions {
   /** Longest single-file name (default {@link DEFAULT_MAX_NAME_BYTES}). */
   readonly maxNameBytes?: number;
+  /** Single file: emit `file-zlib` (compressed) instead of `file-data`; see `deferLastBlob`. */
+  readonly deferFileData?: boolean;
 }
 
 /**
@@ -37,6 +45,7 @@ export interface PayloadReaderOptions extends PackReaderOptions {
 export class PayloadReader {
   readonly #pack: PackReader;
   readonly #maxName: number;
+  readonly #deferFileData: boolean;
   #mode: 'unknown' | 'file' | 'folder' = 'unknown';
   #count = 0;
   #name: Uint8Array[] = [];
@@ -44,7 +53,8 @@ export class PayloadReader {
   #rawName = '';
 
   constructor(options: PayloadReaderOptions = {}) {
-    this.#pack = new PackReader(options);
+    this.#deferFileData = options.deferFileData ?? false;
+    this.#pack = new PackReader({ ...options, deferLastBlob: this.#deferFileData });
     this.#maxName = options.maxNameBytes ?? DEFAULT_MAX_NAME_BYTES;
   }
 
@@ -68,9 +78,11 @@ export class PayloadReader {
     return out;
   }
 
-  /** Throws `TRUNCATED` unless the whole PACK arrived. */
-  end(): void {
-    this.#pack.end();
+  /** Throws `TRUNCATED` unless the whole PACK arrived; returns the last events, if any. */
+  end(): PayloadEvent[] {
+    const out: PayloadEvent[] = [];
+    for (const e of this.#pack.end()) this.#handle(e, out);
+    return out;
   }
 
   #handle(e: PackEvent, out: PayloadEvent[]): void {
@@ -145,6 +157,9 @@ export class PayloadReader {
           }
           this.#name = [];
         }
+        return;
+      case 'raw':
+        out.push({ type: 'file-zlib', bytes: e.bytes });
         return;
       case 'end':
         out.push(e);

@@ -14,7 +14,11 @@ export type HashFactory = () => IncrementalHash;
 
 /** An AEAD bound to one key. `sealed` = ciphertext ‖ 16-byte tag. */
 export interface Aead {
-  seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array;
+  /**
+   * Returns `prefix` bytes left for the caller (a record header), then ciphertext ‖ tag. The
+   * room saves the record layer a copy of every record.
+   */
+  seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, prefix?: number): Uint8Array;
   /** The plaintext, or `undefined` when authentication fails. */
   open(nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array | undefined;
 }
@@ -59,7 +63,13 @@ export const noblePrimitives: Primitives = {
   aead: (cipher, key) => {
     if (cipher !== SpokeCipher.AesGcm) throw unsupportedCipher(cipher);
     return {
-      seal: (nonce, aad, plaintext) => gcm(key, nonce, aad).encrypt(plaintext),
+      seal: (nonce, aad, plaintext, prefix = 0) => {
+        const sealed = gcm(key, nonce, aad).encrypt(plaintext);
+        if (prefix === 0) return sealed;
+        const out = new Uint8Array(prefix + sealed.length);
+        out.set(sealed, prefix);
+        return out;
+      },
       open: (nonce, aad, sealed) => {
         try {
           return gcm(key, nonce, aad).decrypt(sealed);

@@ -93,16 +93,15 @@ export class RecordSealer {
       );
     }
     this.#aead ??= this.#aeadFactory(this.#key.cipher, this.#key.key);
-    const sealed = this.#aead.seal(
+    const out = this.#aead.seal(
       recordNonce(this.#key.nonceBase, this.#seq),
       recordAad(plaintext.length),
       plaintext,
+      2,
     );
     this.#seq++;
-    const out = new Uint8Array(2 + sealed.length);
     out[0] = plaintext.length >>> 8;
     out[1] = plaintext.length & 0xff;
-    out.set(sealed, 2);
     return out;
   }
 

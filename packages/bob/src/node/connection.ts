@@ -124,10 +124,22 @@ export class SocketReader {
   }
 }
 
-/** Writes and waits for the socket to drain when its buffer is full (backpressure). */
-export async function writeAll(socket: Socket, bytes: Uint8Array): Promise<void> {
+/**
+ * Default bytes a writer may queue on a socket or file before waiting for it to drain. Node's
+ * own 16 KiB mark would make every 32 KiB record wait for the event loop; 1 MiB keeps the
+ * pipe full while memory stays bounded.
+ */
+export const WRITE_WINDOW = 1 << 20;
+
+/** Writes; waits for the socket to drain once more than `window` bytes are queued (backpressure). */
+export async function writeAll(
+  socket: Socket,
+  bytes: Uint8Array,
+  window = WRITE_WINDOW,
+): Promise<void> {
   if (socket.destroyed) throw new BobError('CONNECTION_FAILED', 'the connection is closed');
-  if (socket.write(bytes)) return;
+  socket.write(bytes);
+  if (socket.writableLength <= window) return;
   await new Promise<void>((resolve, reject) => {
     const done = (error?: Error) => {
       socket.off('drain', onDrain);

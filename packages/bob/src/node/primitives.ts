@@ -18,16 +18,17 @@ export const nodePrimitives: Primitives = {
     if (cipher !== SpokeCipher.AesGcm) throw unsupportedCipher(cipher);
     const k = Buffer.from(key);
     return {
-      seal(nonce, aad, plaintext) {
+      seal(nonce, aad, plaintext, prefix = 0) {
         const c = createCipheriv('aes-256-gcm', k, nonce);
         c.setAAD(aad);
-        const out = new Uint8Array(plaintext.length + 16);
+        const out = Buffer.allocUnsafe(prefix + plaintext.length + 16);
+        out.fill(0, 0, prefix);
         const body = c.update(plaintext);
-        out.set(body, 0);
-        const tail = c.final();
-        out.set(tail, body.length);
-        out.set(c.getAuthTag(), plaintext.length);
-        return out;
+        body.copy(out, prefix);
+        const tail = c.final(); // empty for GCM
+        tail.copy(out, prefix + body.length);
+        c.getAuthTag().copy(out, prefix + plaintext.length);
+        return new Uint8Array(out.buffer, out.byteOffset, out.length);
       },
       open(nonce, aad, sealed) {
         if (sealed.length < 16) return undefined;

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import {
   copyFile,
@@ -12,6 +13,9 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createInflate, type Inflate } from 'node:zlib';
 import { toHex } from '@peerwire/wire';
 import { BobClient } from '../client.js';
 import { applyDelta } from '../delta.js';
@@ -28,7 +32,7 @@ import { DEFAULT_MAX_DELTA_SIZE, type PackReaderLimits } from '../pack-reader.js
 import { type PayloadEvent, PayloadReader } from '../payload-reader.js';
 import type { Primitives } from '../primitives.js';
 import { CLOSE_RECORD, RecordOpener, recordKeys } from '../record.js';
-import { aborted, connectTcp, parseAddress, writeAll } from './connection.js';
+import { aborted, connectTcp, parseAddress, WRITE_WINDOW, writeAll } from './connection.js';
 import { type HandshakeNotice, openSecureRoom, runHandshake } from './handshake.js';
 import { nodePrimitives, nodeRandom } from './primitives.js';
 import { ProgressReporter } from './progress.js';
@@ -36,6 +40,8 @@ import { DEFAULT_HANDSHAKE_PORT, DEFAULT_SECURE_PORT, type TransferOptions } fro
 
 /** Default cap on the trees and roots of a received folder, held in memory (64 MiB). */
 export const DEFAULT_MAX_TREE_BYTES = 64 * 1024 * 1024;
+/** Compressed bytes gathered before each write to node:zlib. */
+const INFLATE_BATCH = 256 * 1024;
 /** Default cap on a delta base loaded in memory to apply a delta (64 MiB). */
 export const DEFAULT_MAX_DELTA_BASE = 64 * 1024 * 1024;
 
@@ -129,10 +135,12 @@ export async function receive(password: string, options: ReceiveOptions): Promis
   const keys = recordKeys(result.sharedKeys, result.ciphers, 'receiver');
   const opener = new RecordOpener(keys.receive, primitives.aead);
   const limits = options.limits ?? {};
+  // A single file's contents are inflated by node:zlib, off the main thread (deferFileData).
   const payload = new PayloadReader({
     sha1: primitives.sha1,
     limits,
     maxNameBytes: limits.maxNameBytes,
+    deferFileData: true,
   });
   const sink = new Sink(outDir, options, primitives, progress);
   let checksum = '';
@@ -157,7 +165,11 @@ export async function receive(password: string, options: ReceiveOptions): Promis
         if (sink.kind === 'folder') progress.add(payload.offset - progress.bytes);
       }
     }
-    payload.end(); // TRUNCATED unless the whole PACK and its trailer arrived
+    // TRUNCATED unless the whole PACK arrived; for a single file, this checks the trailer.
+    for (const pe of payload.end()) {
+      if (pe.type === 'end') checksum = toHex(pe.checksum);
+      await sink.handle(pe);
+    }
     const saved = await sink.commit();
     // Answer the close marker, as bob does; the relay then closes both sides.
     await writeAll(socket, CLOSE_RECORD).catch(() => {});
@@ -198,6 +210,11 @@ class Sink {
   #file: { name: string; path: string; size: number } | undefined;
   #stream: WriteStream | undefined;
   #written = 0;
+  #inflate: Inflate | undefined;
+  #batch: Uint8Array[] = [];
+  #batched = 0;
+  #inflating: Promise<void> | undefined;
+  #compressed = 0;
   // folder
   readonly #objects = new Map<number, StoredObject>();
   #current: StoredObject | undefined;
@@ -234,8 +251,34 @@ class Sink {
           path,
         });
         this.#stream = await openExclusive(join(this.#outDir, this.#tmpName));
+        const size = e.size;
+        const inflate = createInflate({ chunkSize: 1 << 18 });
+        const count = new Transform({
+          transform: (chunk: Buffer, _encoding, done) => {
+            this.#written += chunk.length;
+            this.#progress.add(chunk.length);
+            if (this.#written > size) {
+              done(
+                new BobError(
+                  'BAD_ZLIB',
+                  `the file inflates to more than the ${size} bytes announced`,
+                ),
+              );
+            } else done(null, chunk);
+          },
+        });
+        this.#inflate = inflate;
+        this.#inflating = pipeline(inflate, count, this.#stream);
+        this.#inflating.catch(() => {}); // awaited in commit; writes below race with it
         return;
       }
+      case 'file-zlib':
+        // Batch records (32 KiB) into larger writes: each zlib write is a thread-pool round trip.
+        this.#compressed += e.bytes.length;
+        this.#batch.push(e.bytes);
+        this.#batched += e.bytes.length;
+        if (this.#batched >= INFLATE_BATCH) await this.#flushInflate();
+        return;
       case 'file-data':
         await writeTo(this.#stream!, e.bytes);
         this.#written += e.bytes.length;
@@ -288,6 +331,22 @@ class Sink {
     }
   }
 
+  async #flushInflate(): Promise<void> {
+    if (this.#batched === 0) return;
+    const bytes = Buffer.concat(this.#batch, this.#batched);
+    this.#batch = [];
+    this.#batched = 0;
+    const inflate = this.#inflate!;
+    try {
+      if (!inflate.write(bytes)) {
+        await Promise.race([once(inflate, 'drain'), this.#inflating!.then(() => {})]);
+      }
+    } catch (cause) {
+      if (cause instanceof BobError) throw cause;
+      throw new BobError('BAD_ZLIB', `invalid zlib data: ${(cause as Error).message}`, { cause });
+    }
+  }
+
   async commit(): Promise<Omit<ReceiveResult, 'peerIdentity' | 'checksum'>> {
     if (this.kind === 'file') return this.#commitFile();
     if (this.kind === 'folder') return this.#commitFolder();
@@ -296,8 +355,29 @@ class Sink {
 
   async #commitFile(): Promise<Omit<ReceiveResult, 'peerIdentity' | 'checksum'>> {
     const f = this.#file!;
-    await closeStream(this.#stream!);
-    this.#stream = undefined;
+    if (this.#inflate) {
+      await this.#flushInflate();
+      this.#inflate.end();
+      try {
+        await this.#inflating;
+      } catch (cause) {
+        if (cause instanceof BobError) throw cause;
+        throw new BobError('BAD_ZLIB', `invalid zlib data: ${(cause as Error).message}`, { cause });
+      }
+      if (this.#inflate.bytesWritten !== this.#compressed) {
+        throw new BobError('BAD_ZLIB', 'the file data does not end where its zlib stream ends');
+      }
+      this.#stream = undefined;
+    } else {
+      await closeStream(this.#stream!);
+      this.#stream = undefined;
+    }
+    if (this.#written !== f.size) {
+      throw new BobError(
+        'BAD_PACK',
+        `the file is ${this.#written} bytes, its header says ${f.size}`,
+      );
+    }
     const tmp = join(this.#outDir, this.#tmpName);
     if (this.#options.force) {
       await rename(tmp, f.path);
@@ -409,6 +489,7 @@ class Sink {
   }
 
   async abort(): Promise<void> {
+    this.#inflate?.destroy();
     this.#stream?.destroy();
     this.#stream = undefined;
     if (this.kind === 'file') await rm(join(this.#outDir, this.#tmpName), { force: true });
@@ -438,7 +519,7 @@ function concat(parts: readonly Uint8Array[], size: number): Uint8Array {
 
 function openExclusive(path: string): Promise<WriteStream> {
   return new Promise((resolvePromise, reject) => {
-    const ws = createWriteStream(path, { flags: 'wx' });
+    const ws = createWriteStream(path, { flags: 'wx', highWaterMark: WRITE_WINDOW });
     ws.once('open', () => resolvePromise(ws));
     ws.once('error', reject);
   });

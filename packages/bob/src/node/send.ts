@@ -221,6 +221,13 @@ export async function sendPath(path: string, options: SendOptions): Promise<Send
     };
   } catch (error) {
     if (signal?.aborted) throw aborted();
+    if (error instanceof BobError && error.code === 'CONNECTION_FAILED') {
+      throw new BobError(
+        'CONNECTION_FAILED',
+        `the transfer was interrupted: the receiver or the relay closed the connection (${error.message})`,
+        { cause: error },
+      );
+    }
     throw error;
   } finally {
     signal?.removeEventListener('abort', onAbort);
@@ -242,7 +249,7 @@ async function* deflateFile(
     return;
   }
   let read = 0;
-  const deflate = createDeflate({ level, chunkSize: 1 << 16 });
+  const deflate = createDeflate({ level, chunkSize: 1 << 18 });
   const feeding = pipeline(
     createReadStream(path, { start: 0, end: size - 1, highWaterMark: 1 << 18 }),
     async function* (source: AsyncIterable<Buffer>) {
