@@ -1,3 +1,4 @@
+import { inflateSync } from 'node:zlib';
 import { bytesEqual, concatBytes, fromHex, toHex, utf8Encode } from '@peerwire/wire';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -118,6 +119,48 @@ describe('single-file PACK (spec §8.1)', () => {
     const blob = { type: 3 as const, content: text('b') };
     expectThrowsCode(() => readPayload(buildPack([tag, blob, blob])), BobError, 'BAD_PACK');
     expectThrowsCode(() => readPayload(buildPack([tag, tag])), BobError, 'BAD_PACK');
+  });
+});
+
+describe('deferred single-file data (for a native inflater)', () => {
+  const content = new Uint8Array(150_000).map((_, i) => (i * 13) & 0xff);
+  const pack = packSingleFile('f.bin', content, { level: 0 });
+
+  it('hands over exactly the zlib stream and checks the trailer at end()', () => {
+    for (const cuts of [[1, 9, 100], [4096], [pack.length]]) {
+      const r = new PayloadReader({ deferFileData: true });
+      const events = chunked(pack, cuts, (c) => r.push(c));
+      const last = r.end();
+      expect(events[0]).toMatchObject({ type: 'file', name: 'f.bin', size: content.length });
+      expect(events.some((e) => e.type === 'file-data')).toBe(false);
+      const z = join(events.flatMap((e) => (e.type === 'file-zlib' ? [e.bytes] : [])));
+      expect(bytesEqual(inflateSync(z), content)).toBe(true);
+      expect(last.map((e) => e.type)).toEqual(['end']);
+    }
+  });
+
+  it('still detects a bad trailer, a flipped byte and a truncation', () => {
+    const bad = Uint8Array.from(pack);
+    bad[pack.length - 3]! ^= 1;
+    const r1 = new PayloadReader({ deferFileData: true });
+    r1.push(bad);
+    expectThrowsCode(() => r1.end(), BobError, 'CHECKSUM_MISMATCH');
+    const flipped = Uint8Array.from(pack);
+    flipped[pack.length - 1000]! ^= 1;
+    const r2 = new PayloadReader({ deferFileData: true });
+    r2.push(flipped);
+    expectThrowsCode(() => r2.end(), BobError, 'CHECKSUM_MISMATCH');
+    const r3 = new PayloadReader({ deferFileData: true });
+    r3.push(pack.subarray(0, pack.length - 21));
+    expectThrowsCode(() => r3.end(), BobError, 'TRUNCATED');
+  });
+
+  it('never defers folder objects (their ids must be computed)', () => {
+    const r = new PayloadReader({ deferFileData: true });
+    const events = r.push(packFolder('d', { a: text('x'), b: text('y') }));
+    r.end();
+    expect(events.some((e) => e.type === 'file-zlib')).toBe(false);
+    expect(events.at(-1)?.type).toBe('end');
   });
 });
 
