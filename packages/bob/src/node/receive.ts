@@ -166,7 +166,19 @@ export async function receive(password: string, options: ReceiveOptions): Promis
       }
     }
     // TRUNCATED unless the whole PACK arrived; for a single file, this checks the trailer.
-    for (const pe of payload.end()) {
+    let last: PayloadEvent[];
+    try {
+      last = payload.end();
+    } catch (error) {
+      if (!closed && error instanceof BobError && error.code === 'CHECKSUM_MISMATCH') {
+        // No close marker: the connection was cut, the data is not corrupted.
+        throw new BobError('TRUNCATED', 'the connection ended before the whole file arrived', {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+    for (const pe of last) {
       if (pe.type === 'end') checksum = toHex(pe.checksum);
       await sink.handle(pe);
     }

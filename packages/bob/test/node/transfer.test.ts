@@ -204,6 +204,25 @@ describe('end to end over loopback TCP', () => {
     }
   });
 
+  it('a transfer cut in the middle is reported as TRUNCATED and leaves nothing', async () => {
+    const src = await dir();
+    const out = await dir();
+    await writeFile(join(src, 'f.bin'), randomBytes(400_000));
+    const proxy = await flipProxy(relay.ports.secure, 200_000, 'cut');
+    try {
+      const sending = sendPath(join(src, 'f.bin'), { ...at(), password: 'pw-cut' });
+      await expectRejectsCode(
+        () => receive('pw-cut', { ...at(), securePort: proxy.port, outDir: out }),
+        BobError,
+        'TRUNCATED',
+      );
+      await sending.catch(() => {});
+      expect(await readdir(out)).toEqual([]);
+    } finally {
+      proxy.server.close();
+    }
+  });
+
   it('a hostile folder pack with ../ names is rejected and writes nothing', async () => {
     const out = await dir();
     const blob = utf8Encode('pwned');
@@ -301,8 +320,15 @@ async function sendRawPack(password: string, pack: Uint8Array): Promise<void> {
   room.socket.destroy();
 }
 
-/** A TCP proxy to `port` that flips one bit of the byte at `offset` (counted from the relay side). */
-async function flipProxy(port: number, offset: number): Promise<{ server: Server; port: number }> {
+/**
+ * A TCP proxy to `port` that flips one bit of the byte at `offset` (counted from the relay side),
+ * or with `cut`, ends the connection to the client cleanly right before that byte.
+ */
+async function flipProxy(
+  port: number,
+  offset: number,
+  mode: 'flip' | 'cut' = 'flip',
+): Promise<{ server: Server; port: number }> {
   const conns: Socket[] = [];
   const server = createServer((client) => {
     const upstream = netConnect(port, '127.0.0.1');
@@ -312,9 +338,17 @@ async function flipProxy(port: number, offset: number): Promise<{ server: Server
     upstream.on('error', () => {});
     client.pipe(upstream);
     upstream.on('data', (chunk: Buffer) => {
-      if (seen <= offset && offset < seen + chunk.length) chunk[offset - seen]! ^= 0x01;
+      if (seen <= offset && offset < seen + chunk.length) {
+        if (mode === 'cut') {
+          client.end(chunk.subarray(0, offset - seen));
+          upstream.destroy();
+          seen += chunk.length;
+          return;
+        }
+        chunk[offset - seen]! ^= 0x01;
+      }
       seen += chunk.length;
-      client.write(chunk);
+      if (seen <= offset || mode === 'flip') client.write(chunk);
     });
     upstream.on('end', () => client.end());
     client.on('close', () => upstream.destroy());
