@@ -15,6 +15,7 @@ export {
 export {
   type BobRelayOptions,
   type BobRelayStats,
+  DEFAULT_CLOSE_GRACE_MS,
   type RunningBobRelay,
   startBobRelay,
 } from './relay.js';

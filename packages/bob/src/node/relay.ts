@@ -3,6 +3,9 @@ import { BobRelay, type RelayEvent, type RelayLimits, type RelayStats } from '..
 import { type ConnectionId, normalizeAddress, type RelayAction } from '../secure-room.js';
 import { DEFAULT_HANDSHAKE_PORT, DEFAULT_SECURE_PORT } from './send.js';
 
+/** Default time a closing connection gets to flush before it is destroyed (5 s). */
+export const DEFAULT_CLOSE_GRACE_MS = 5000;
+
 export interface BobRelayOptions {
   /** Address to listen on (default `0.0.0.0`, like bob). */
   readonly host?: string;
@@ -11,6 +14,8 @@ export interface BobRelayOptions {
   /** Secure-room port (default 9001; 0 picks a free one). */
   readonly securePort?: number;
   readonly limits?: RelayLimits;
+  /** See {@link DEFAULT_CLOSE_GRACE_MS}: a peer that never reads cannot hold a socket open. */
+  readonly closeGraceMs?: number;
   /** Everything the relay does, for logs and metrics. */
   readonly onEvent?: (event: RelayEvent) => void;
 }
@@ -52,7 +57,7 @@ export async function startBobRelay(options: BobRelayOptions = {}): Promise<Runn
         if (s) {
           s.end();
           // Do not wait forever for a peer that never reads.
-          setTimeout(() => s.destroy(), 5000).unref();
+          setTimeout(() => s.destroy(), options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS).unref();
         }
       } else {
         startPipe(a.a, a.b);
