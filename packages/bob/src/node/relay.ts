@@ -1,0 +1,176 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { BobRelay, type RelayEvent, type RelayLimits, type RelayStats } from '../relay.js';
+import { type ConnectionId, normalizeAddress, type RelayAction } from '../secure-room.js';
+import { DEFAULT_HANDSHAKE_PORT, DEFAULT_SECURE_PORT } from './send.js';
+
+/** Default time a closing connection gets to flush before it is destroyed (5 s). */
+export const DEFAULT_CLOSE_GRACE_MS = 5000;
+
+export interface BobRelayOptions {
+  /** Address to listen on (default `0.0.0.0`, like bob). */
+  readonly host?: string;
+  /** Handshake port (default 9000; 0 picks a free one). */
+  readonly port?: number;
+  /** Secure-room port (default 9001; 0 picks a free one). */
+  readonly securePort?: number;
+  readonly limits?: RelayLimits;
+  /** See {@link DEFAULT_CLOSE_GRACE_MS}: a peer that never reads cannot hold a socket open. */
+  readonly closeGraceMs?: number;
+  /** Everything the relay does, for logs and metrics. */
+  readonly onEvent?: (event: RelayEvent) => void;
+}
+
+export interface BobRelayStats extends RelayStats {
+  /** Bytes copied through secure-room pipes, both directions. */
+  readonly bytesPiped: number;
+  /** Pipes currently open. */
+  readonly activePipes: number;
+}
+
+export interface RunningBobRelay {
+  readonly ports: { readonly handshake: number; readonly secure: number };
+  readonly stats: BobRelayStats;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves the bob relay over TCP: the handshake port runs the `BobRelay` core, the secure port
+ * pairs connections and then pipes raw bytes with backpressure (`socket.pipe`-style pause and
+ * resume), writing `ff ff ff ff` to both sides when either ends, as bob does.
+ */
+export async function startBobRelay(options: BobRelayOptions = {}): Promise<RunningBobRelay> {
+  const relay = new BobRelay({ limits: options.limits, onEvent: options.onEvent });
+  const sockets = new Map<ConnectionId, Socket>();
+  const piped = new Set<ConnectionId>();
+  let nextConn = 1;
+  let bytesPiped = 0;
+  let activePipes = 0;
+  const now = () => Date.now();
+
+  const apply = (actions: RelayAction[]) => {
+    for (const a of actions) {
+      if (a.type === 'send') {
+        const s = sockets.get(a.conn);
+        if (s && !s.destroyed && s.writable) s.write(a.bytes);
+      } else if (a.type === 'close') {
+        const s = sockets.get(a.conn);
+        if (s) {
+          s.end();
+          // Do not wait forever for a peer that never reads.
+          setTimeout(() => s.destroy(), options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS).unref();
+        }
+      } else {
+        startPipe(a.a, a.b);
+      }
+    }
+  };
+
+  const startPipe = (a: ConnectionId, b: ConnectionId) => {
+    const sa = sockets.get(a);
+    const sb = sockets.get(b);
+    if (!sa || !sb) return;
+    piped.add(a);
+    piped.add(b);
+    activePipes++;
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      activePipes--;
+      apply(relay.secureDisconnect(a, now()));
+    };
+    for (const [from, to] of [
+      [sa, sb],
+      [sb, sa],
+    ] as const) {
+      from.removeAllListeners('data');
+      from.on('data', (chunk: Buffer) => {
+        bytesPiped += chunk.length;
+        if (!to.write(chunk)) from.pause();
+      });
+      to.on('drain', () => from.resume());
+      from.on('end', end);
+      from.on('close', end);
+    }
+  };
+
+  const handshake = createServer((socket) => {
+    const conn = nextConn++;
+    sockets.set(conn, socket);
+    const address = normalizeAddress(socket.remoteAddress ?? '');
+    socket.setNoDelay(true);
+    socket.on('error', () => {});
+    socket.on('data', (chunk: Buffer) => apply(relay.receive(conn, chunk, now())));
+    socket.on('close', () => {
+      sockets.delete(conn);
+      apply(relay.disconnect(conn, now()));
+    });
+    apply(relay.connect(conn, { identity: `${address}:${socket.remotePort}`, address }, now()));
+  });
+
+  const secure = createServer({ allowHalfOpen: true }, (socket) => {
+    const conn = nextConn++;
+    sockets.set(conn, socket);
+    socket.setNoDelay(true);
+    socket.on('error', () => {});
+    socket.on('data', (chunk: Buffer) => apply(relay.secureReceive(conn, chunk, now())));
+    socket.on('end', () => {
+      if (!piped.has(conn)) apply(relay.secureDisconnect(conn, now()));
+    });
+    socket.on('close', () => {
+      sockets.delete(conn);
+      piped.delete(conn);
+      apply(relay.secureDisconnect(conn, now()));
+    });
+    apply(relay.secureConnect(conn, socket.remoteAddress ?? '', now()));
+  });
+
+  const limits = options.limits ?? {};
+  const shortest = Math.min(
+    limits.idleTimeoutMs ?? 60_000,
+    limits.maxLifetimeMs ?? 60_000,
+    limits.secureIdentifyTimeoutMs ?? 60_000,
+    limits.securePairTimeoutMs ?? 60_000,
+  );
+  const ticker = setInterval(
+    () => apply(relay.tick(now())),
+    Math.max(10, Math.min(1000, shortest / 4)),
+  );
+  ticker.unref();
+
+  const listen = (server: Server, port: number) =>
+    new Promise<number>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, options.host ?? '0.0.0.0', () => {
+        server.off('error', reject);
+        const address = server.address();
+        resolve(typeof address === 'object' && address ? address.port : port);
+      });
+    });
+  let handshakePort: number;
+  let securePort: number;
+  try {
+    handshakePort = await listen(handshake, options.port ?? DEFAULT_HANDSHAKE_PORT);
+    securePort = await listen(secure, options.securePort ?? DEFAULT_SECURE_PORT);
+  } catch (error) {
+    clearInterval(ticker);
+    handshake.close();
+    secure.close();
+    throw error;
+  }
+
+  return {
+    ports: { handshake: handshakePort, secure: securePort },
+    get stats() {
+      return { ...relay.stats, bytesPiped, activePipes };
+    },
+    async close() {
+      clearInterval(ticker);
+      const closing = [handshake, secure].map(
+        (server) => new Promise<void>((resolve) => server.close(() => resolve())),
+      );
+      for (const s of sockets.values()) s.destroy();
+      await Promise.all(closing);
+    },
+  };
+}

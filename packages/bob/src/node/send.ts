@@ -1,0 +1,295 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createDeflate, deflateSync } from 'node:zlib';
+import { bytesEqual, utf8Encode } from '@peerwire/wire';
+import { BobError } from '../errors.js';
+import { ObjectType, objectHeader } from '../git-object.js';
+import { PackWriter, planFolderPack } from '../pack-writer.js';
+import { generatePassword } from '../password.js';
+import type { Primitives } from '../primitives.js';
+import { RecordOpener, RecordSealer, recordKeys } from '../record.js';
+import { BobServer } from '../server.js';
+import { generateSecret, type RandomSource } from '../spoke.js';
+import { BOB_ZLIB_LEVEL } from '../zlib.js';
+import {
+  type Address,
+  aborted,
+  connectTcp,
+  parseAddress,
+  type SocketReader,
+  writeAll,
+} from './connection.js';
+import { scanFolder } from './folder.js';
+import { type HandshakeNotice, openSecureRoom, runHandshake } from './handshake.js';
+import { nodePrimitives, nodeRandom } from './primitives.js';
+import { type Progress, ProgressReporter } from './progress.js';
+
+/** bob's ports (spec §12). */
+export const DEFAULT_HANDSHAKE_PORT = 9000;
+export const DEFAULT_SECURE_PORT = 9001;
+/** How long the sender waits for the receiver's close marker after the last byte (default 60 s). */
+export const DEFAULT_FINISH_TIMEOUT_MS = 60_000;
+
+export interface TransferOptions {
+  /** The relay's handshake port: `"host:port"`, `"host"` (port 9000) or `{ host, port }`. */
+  readonly relay: Address;
+  /** The relay's secure port (default 9001), on the same host. */
+  readonly securePort?: number;
+  readonly onProgress?: (progress: Progress) => void;
+  readonly signal?: AbortSignal;
+  /** Crypto and hashing (default `node:crypto`). */
+  readonly primitives?: Primitives;
+  /** CSPRNG (default `node:crypto`). */
+  readonly random?: RandomSource;
+  /** Give up if no partner completes the handshake in this time (default: the relay decides). */
+  readonly handshakeTimeoutMs?: number;
+}
+
+export interface SendOptions extends TransferOptions {
+  /** The shared password; generated (CSPRNG, bob style) when absent and reported by `onEvent`. */
+  readonly password?: string;
+  /** zlib level 4 when true (default), 0 when false (`--no-compression`). */
+  readonly compression?: boolean;
+  readonly onEvent?: (event: SendEvent) => void;
+  /** See {@link DEFAULT_FINISH_TIMEOUT_MS}. */
+  readonly finishTimeoutMs?: number;
+}
+
+export type SendEvent =
+  | { readonly type: 'password'; readonly password: string }
+  | HandshakeNotice
+  | {
+      readonly type: 'sending';
+      readonly kind: 'file' | 'folder';
+      readonly name: string;
+      readonly bytes: number;
+      readonly objects: number;
+    };
+
+export interface SendResult {
+  readonly password: string;
+  readonly peerIdentity: string;
+  readonly kind: 'file' | 'folder';
+  readonly name: string;
+  /** File contents sent (sum of file sizes for a folder). */
+  readonly bytes: number;
+  /** PACK bytes sent, trailer included. */
+  readonly packBytes: number;
+  /**
+   * Whether the receiver closed the stream properly after the last byte. bob has no
+   * acknowledgement (spec §8.4): this only says the receiver did not vanish.
+   */
+  readonly confirmed: boolean;
+}
+
+type PackPiece = Uint8Array;
+
+/**
+ * Sends a file or a folder to the receiver that knows the password (bob's `send`): handshake
+ * on the relay's handshake port, pairing in the secure room, then the PACK stream in AES-GCM
+ * records. Streams from disk with backpressure: memory stays bounded whatever the size.
+ */
+export async function sendPath(path: string, options: SendOptions): Promise<SendResult> {
+  const primitives = options.primitives ?? nodePrimitives;
+  const random = options.random ?? nodeRandom;
+  const level = options.compression === false ? 0 : BOB_ZLIB_LEVEL;
+  const signal = options.signal;
+  const full = resolve(path);
+  const info = await stat(full).catch((cause: unknown) => {
+    throw new BobError('NOT_FOUND', `${path} does not exist`, { cause });
+  });
+  if (!info.isFile() && !info.isDirectory())
+    throw new BobError('NOT_FOUND', `${path} is neither a file nor a folder`);
+  const name = basename(full);
+  const progress = new ProgressReporter(options.onProgress);
+
+  // Like bob, prepare the payload before looking for the receiver.
+  let pieces: () => AsyncGenerator<PackPiece>;
+  let kind: 'file' | 'folder';
+  let objects: number;
+  let writer: PackWriter;
+  if (info.isFile()) {
+    kind = 'file';
+    objects = 2;
+    progress.total = info.size;
+    writer = new PackWriter(2, { sha1: primitives.sha1 });
+    const w = writer;
+    pieces = async function* () {
+      const nameBytes = utf8Encode(name);
+      yield w.header();
+      yield w.object(ObjectType.Tag, nameBytes.length);
+      yield w.data(deflateSync(nameBytes, { level }));
+      yield w.object(ObjectType.Blob, info.size);
+      for await (const c of deflateFile(
+        full,
+        info.size,
+        level,
+        (n) => progress.add(n),
+        undefined,
+        signal,
+      )) {
+        yield w.data(c);
+      }
+      yield w.trailer();
+    };
+  } else {
+    kind = 'folder';
+    const scanned = await scanFolder(full, primitives.sha1, signal);
+    const plan = planFolderPack(name, scanned.root, { sha1: primitives.sha1 });
+    objects = plan.objects.length;
+    progress.total = scanned.bytes;
+    writer = new PackWriter(objects, { sha1: primitives.sha1 });
+    const w = writer;
+    pieces = async function* () {
+      yield w.header();
+      for (const o of plan.objects) {
+        yield w.object(o.type, o.size);
+        if (o.type === 3) {
+          const h = primitives.sha1();
+          h.update(objectHeader(ObjectType.Blob, o.size));
+          for await (const c of deflateFile(
+            o.file.source,
+            o.size,
+            level,
+            (n) => progress.add(n),
+            h,
+            signal,
+          )) {
+            yield w.data(c);
+          }
+          if (!bytesEqual(h.digest(), o.id)) {
+            throw new BobError(
+              'FILE_CHANGED',
+              `${o.file.source} changed while the folder was being sent`,
+            );
+          }
+        } else {
+          yield w.data(deflateSync(o.content, { level }));
+        }
+      }
+      yield w.trailer();
+    };
+  }
+
+  const password = options.password ?? generatePassword(random);
+  if (options.password === undefined) options.onEvent?.({ type: 'password', password });
+  const secret = generateSecret(password, { salt: random(16) });
+  const { host, port } = parseAddress(options.relay, DEFAULT_HANDSHAKE_PORT);
+  progress.phase('handshake');
+  const handshakeSocket = await connectTcp(host, port, signal);
+  const relayAddress = handshakeSocket.remoteAddress ?? host;
+  const result = await runHandshake(handshakeSocket, new BobServer({ secret, random }), {
+    signal,
+    timeoutMs: options.handshakeTimeoutMs,
+    onNotice: (n) => options.onEvent?.(n),
+  });
+
+  const { socket, reader } = await openSecureRoom(
+    relayAddress,
+    options.securePort ?? DEFAULT_SECURE_PORT,
+    result.peerIdentity,
+    signal,
+  );
+  const onAbort = () => socket.destroy(aborted());
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const keys = recordKeys(result.sharedKeys, result.ciphers, 'sender');
+    const sealer = new RecordSealer(keys.send, primitives.aead);
+    options.onEvent?.({ type: 'sending', kind, name, bytes: progress.total ?? 0, objects });
+    progress.phase('transfer');
+    for await (const piece of pieces()) {
+      for (const record of sealer.write(piece)) await writeAll(socket, record);
+    }
+    for (const record of sealer.close()) await writeAll(socket, record);
+    const confirmed = await waitForClose(
+      reader,
+      keys.receive,
+      primitives,
+      options.finishTimeoutMs ?? DEFAULT_FINISH_TIMEOUT_MS,
+    );
+    progress.phase('done');
+    return {
+      password,
+      peerIdentity: result.peerIdentity,
+      kind,
+      name,
+      bytes: progress.bytes,
+      packBytes: writer.offset,
+      confirmed,
+    };
+  } catch (error) {
+    if (signal?.aborted) throw aborted();
+    if (error instanceof BobError && error.code === 'CONNECTION_FAILED') {
+      throw new BobError(
+        'CONNECTION_FAILED',
+        `the transfer was interrupted: the receiver or the relay closed the connection (${error.message})`,
+        { cause: error },
+      );
+    }
+    throw error;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    socket.destroy();
+  }
+}
+
+/** Reads a file, exactly `size` bytes, through node:zlib (compression runs off the main thread). */
+async function* deflateFile(
+  path: string,
+  size: number,
+  level: number,
+  onRaw: (n: number) => void,
+  hash: { update(data: Uint8Array): void } | undefined,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<Uint8Array> {
+  if (size === 0) {
+    yield deflateSync(new Uint8Array(0), { level });
+    return;
+  }
+  let read = 0;
+  const deflate = createDeflate({ level, chunkSize: 1 << 18 });
+  const feeding = pipeline(
+    createReadStream(path, { start: 0, end: size - 1, highWaterMark: 1 << 18 }),
+    async function* (source: AsyncIterable<Buffer>) {
+      for await (const chunk of source) {
+        if (signal?.aborted) throw aborted();
+        read += chunk.length;
+        hash?.update(chunk);
+        onRaw(chunk.length);
+        yield chunk;
+      }
+    },
+    deflate,
+  );
+  feeding.catch(() => {}); // surfaced through the deflate stream below
+  for await (const chunk of deflate) yield chunk as Buffer;
+  await feeding;
+  if (read !== size)
+    throw new BobError('FILE_CHANGED', `${path} changed size while it was being sent`);
+}
+
+/** After the close marker: the receiver answers with its own, or the relay's on disconnect. */
+async function waitForClose(
+  reader: SocketReader,
+  key: ReturnType<typeof recordKeys>['receive'],
+  primitives: Primitives,
+  timeoutMs: number,
+): Promise<boolean> {
+  const opener = new RecordOpener(key, primitives.aead, { allowData: false });
+  const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutMs).unref());
+  for (;;) {
+    const read = reader.read();
+    read.catch(() => {}); // a late failure after the timeout has nobody to tell
+    let chunk: Uint8Array | null | 'timeout';
+    try {
+      chunk = await Promise.race([read, timer]);
+    } catch {
+      return false; // the connection broke after everything was sent: no confirmation
+    }
+    if (chunk === 'timeout') return false;
+    if (chunk === null) return opener.closed;
+    for (const e of opener.push(chunk)) if (e.type === 'close') return true;
+  }
+}

@@ -1,0 +1,82 @@
+import { gcm } from '@noble/ciphers/aes.js';
+import { sha1 } from '@noble/hashes/legacy.js';
+import { BobError } from './errors.js';
+import { SpokeCipher } from './spoke-public.js';
+
+/** An incremental hash (SHA-1 for PACK checksums and git object ids). */
+export interface IncrementalHash {
+  update(data: Uint8Array): void;
+  digest(): Uint8Array;
+}
+
+/** Makes a fresh SHA-1. */
+export type HashFactory = () => IncrementalHash;
+
+/** An AEAD bound to one key. `sealed` = ciphertext ‖ 16-byte tag. */
+export interface Aead {
+  /**
+   * Returns `prefix` bytes left for the caller (a record header), then ciphertext ‖ tag. The
+   * room saves the record layer a copy of every record.
+   */
+  seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, prefix?: number): Uint8Array;
+  /** The plaintext, or `undefined` when authentication fails. */
+  open(nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array | undefined;
+}
+
+/** Binds a spoke cipher to a 32-byte key. Throws `UNSUPPORTED_CIPHER` for ciphers it lacks. */
+export type AeadFactory = (cipher: SpokeCipher, key: Uint8Array) => Aead;
+
+/**
+ * The primitives the record and PACK layers use, injectable so that Node can plug in
+ * `node:crypto` (several times faster) while the core stays browser-safe.
+ */
+export interface Primitives {
+  readonly sha1: HashFactory;
+  readonly aead: AeadFactory;
+}
+
+/** Rejects ciphers bob cannot use with its 20-byte nonces (spec §7.2). */
+export function unsupportedCipher(cipher: SpokeCipher): BobError {
+  const name =
+    cipher === SpokeCipher.ChaCha20Poly1305
+      ? 'ChaCha20-Poly1305'
+      : cipher === SpokeCipher.AesCcm16
+        ? 'AES-CCM16'
+        : `cipher ${cipher}`;
+  return new BobError(
+    'UNSUPPORTED_CIPHER',
+    `${name} cannot carry bob records (20-byte nonces); only AES-GCM can (spec §7.2)`,
+  );
+}
+
+/** Pure-JS primitives from `@noble/hashes` and `@noble/ciphers`: work everywhere. */
+export const noblePrimitives: Primitives = {
+  sha1: () => {
+    const h = sha1.create();
+    return {
+      update(data) {
+        h.update(data);
+      },
+      digest: () => h.digest(),
+    };
+  },
+  aead: (cipher, key) => {
+    if (cipher !== SpokeCipher.AesGcm) throw unsupportedCipher(cipher);
+    return {
+      seal: (nonce, aad, plaintext, prefix = 0) => {
+        const sealed = gcm(key, nonce, aad).encrypt(plaintext);
+        if (prefix === 0) return sealed;
+        const out = new Uint8Array(prefix + sealed.length);
+        out.set(sealed, prefix);
+        return out;
+      },
+      open: (nonce, aad, sealed) => {
+        try {
+          return gcm(key, nonce, aad).decrypt(sealed);
+        } catch {
+          return undefined;
+        }
+      },
+    };
+  },
+};
