@@ -146,6 +146,8 @@ const defaultRandom: RelayRandom = {
 };
 
 const encoder = new TextEncoder();
+/** Parsed targets kept (cleared when full; a miss only costs a parse). */
+const TARGET_CACHE_SIZE = 4096;
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
 
 /** One connection, as the relay sees it. */
@@ -220,6 +222,8 @@ export class Relay {
   /** watched identity hash → subscriber identity hashes */
   readonly #subscribers = new Map<string, Set<string>>();
   readonly #subscriptionCount = new Map<string, number>();
+  /** Parsed recipient targets (recipients repeat; parsing validates a hash each time). */
+  readonly #targets = new Map<string, Target | null>();
   #shuttingDown = false;
 
   readonly stats: RelayStats = {
@@ -720,10 +724,8 @@ export class Relay {
     const sender = conn.senderPrefix + msg.sender;
     const slash = msg.recipient.indexOf('/');
     const targetText = slash < 0 ? msg.recipient : msg.recipient.slice(0, slash);
-    let target: Target;
-    try {
-      target = parseTarget(targetText, msg.recipient);
-    } catch {
+    const target = this.#parseTarget(targetText);
+    if (target === null) {
       this.#noRoute(conn, msg, sender, isResponse);
       return;
     }
@@ -759,6 +761,20 @@ export class Relay {
     } else {
       this.#noRoute(conn, msg, sender, isResponse);
     }
+  }
+
+  #parseTarget(text: string): Target | null {
+    let target = this.#targets.get(text);
+    if (target === undefined) {
+      try {
+        target = parseTarget(text);
+      } catch {
+        target = null;
+      }
+      if (this.#targets.size >= TARGET_CACHE_SIZE) this.#targets.clear();
+      this.#targets.set(text, target);
+    }
+    return target;
   }
 
   /** Picks the local connection a target resolves to, if any. */
