@@ -7,12 +7,12 @@
  * Key handles (KeyObject, ECDH) are made once per key and kept in WeakMaps. Public keys are
  * loaded from JWK: OpenSSL 3 decodes DER much more slowly than it builds a key from coordinates.
  *
- * Never export (JWK or DER) a KeyObject made by `generateKeyPairSync`: in Node 20 the export
+ * Never call `.export()` on a KeyObject made by `generateKeyPairSync`: in Node 20 the export
  * holds the key's mutex while allocating, and if that allocation runs a GC which finalises the
  * finished key-generation job, the job's destructor takes the same mutex and the process
- * deadlocks (seen here: `ExportJWKEdKey` → GC → `~KeyGenJob` → `uv_mutex_lock`). Secrets are
- * drawn with `getRandomValues` and imported instead, and the public half of an ephemeral X25519
- * key is computed as X25519(secret, 9).
+ * deadlocks (seen here: `ExportJWKEdKey` → GC → `~KeyGenJob` → `uv_mutex_lock`). Generated keys
+ * are asked for in JWK form through `publicKeyEncoding`/`privateKeyEncoding` instead: that
+ * encoding runs inside the live job, which no GC can finalise meanwhile.
  */
 import type * as NodeCrypto from 'node:crypto';
 import { fromBase64Url, toBase64Url } from '@peerwire/wire';
@@ -110,11 +110,14 @@ export function makeNodeBackend(c: Crypto): CryptoBackend {
     return h;
   }
 
-  /** The X25519 base point u = 9, to compute a public key as X25519(secret, 9). */
-  const x25519Base = c.createPublicKey({
-    key: publicJwk('X25519', Uint8Array.of(9, ...new Uint8Array(31))),
-    format: 'jwk',
-  });
+  /** `generateKeyPairSync` with JWK encodings (Node supports them; @types/node 20 lacks them). */
+  const generateJwk = c.generateKeyPairSync as unknown as (
+    type: 'ed25519' | 'x25519',
+    options: { publicKeyEncoding: { format: 'jwk' }; privateKeyEncoding?: { format: 'jwk' } },
+  ) => {
+    publicKey: NodeCrypto.JsonWebKey;
+    privateKey: NodeCrypto.JsonWebKey | NodeCrypto.KeyObject;
+  };
 
   function okpPublicFromSecret(type: 'Ed25519' | 'X25519', secret: Uint8Array): Uint8Array {
     const key = c.createPrivateKey({
@@ -152,9 +155,12 @@ export function makeNodeBackend(c: Crypto): CryptoBackend {
 
     generate(type) {
       if (type === 'Ed25519' || type === 'X25519') {
-        // Any 32 bytes are an Ed25519 seed or an X25519 scalar (clamped when used).
-        const secret = c.getRandomValues(new Uint8Array(32));
-        return { secret, publicRaw: okpPublicFromSecret(type, secret) };
+        const { privateKey } = generateJwk(type === 'Ed25519' ? 'ed25519' : 'x25519', {
+          publicKeyEncoding: { format: 'jwk' },
+          privateKeyEncoding: { format: 'jwk' },
+        });
+        const jwk = privateKey as NodeCrypto.JsonWebKey;
+        return { secret: fromBase64Url(jwk.d!), publicRaw: fromBase64Url(jwk.x!) };
       }
       const e = c.createECDH(CURVE_NAME[type]);
       const publicRaw = view(e.generateKeys());
@@ -222,11 +228,16 @@ export function makeNodeBackend(c: Crypto): CryptoBackend {
     ecdhEphemeral(peer) {
       try {
         if (peer.type === 'X25519') {
-          const { privateKey } = c.generateKeyPairSync('x25519');
-          const shared = c.diffieHellman({ privateKey, publicKey: publicHandle(peer) });
+          // The public key comes as JWK from the generation itself: see the note at the top.
+          const { privateKey, publicKey } = generateJwk('x25519', {
+            publicKeyEncoding: { format: 'jwk' },
+          });
+          const shared = c.diffieHellman({
+            privateKey: privateKey as NodeCrypto.KeyObject,
+            publicKey: publicHandle(peer),
+          });
           if (isZero(shared)) return null;
-          // Not .publicKey.export(): see the note at the top of this file.
-          const publicRaw = view(c.diffieHellman({ privateKey, publicKey: x25519Base }));
+          const publicRaw = fromBase64Url((publicKey as NodeCrypto.JsonWebKey).x!);
           return { publicRaw, shared: view(shared) };
         }
         const e = c.createECDH(CURVE_NAME[peer.type as 'P-256' | 'P-384']);
