@@ -364,8 +364,12 @@ function normalise(value: CborEncodable, path: string, sort: Sorter): unknown {
 }
 
 function encodeNormalised(value: unknown): Uint8Array {
-  // cbor-x returns a view into a reusable arena; copy it out.
-  return Uint8Array.prototype.slice.call(encoder.encode(value));
+  // cbor-x returns a Node Buffer viewing a reusable arena: copy it into a plain Uint8Array
+  // (`slice` would keep the Buffer species).
+  const encoded = encoder.encode(value);
+  const out = new Uint8Array(encoded.length);
+  out.set(encoded);
+  return out;
 }
 
 /** Encodes `value` exactly as Go's fxamacker/cbor default encoder would. */

@@ -78,6 +78,11 @@ describe('encoding reproduces Go (fxamacker/cbor) shapes', () => {
     ).toBe('b81e');
   });
 
+  it('returns plain Uint8Arrays, never Node Buffers', () => {
+    expect(Object.getPrototypeOf(encodeCbor([1, 'x', Uint8Array.of(2)]))).toBe(Uint8Array.prototype);
+    expect(Object.getPrototypeOf(encodeCanonicalCbor(new Map([['a', 1]])))).toBe(Uint8Array.prototype);
+  });
+
   it('refuses what it cannot represent', () => {
     expectThrowsCode(
       () => encodeCbor(undefined as unknown as CborEncodable),
