@@ -1,6 +1,10 @@
-// Baseline for the routing benchmark: a WebSocket forwarder that parses nothing. A connection
-// opened as /?pair=N&role=recv registers under key N; every message from /?pair=N&role=send is
-// forwarded as-is to that receiver. Run: node raw-forwarder.mjs <port>
+// Baselines for the relay benchmark, on raw ws:
+// - a forwarder that parses nothing: a connection opened as /?pair=N&role=recv registers under
+//   key N; every message from /?pair=N&role=send is forwarded as-is to that receiver;
+// - /challenge: the server speaks first (a 71-byte challenge, as a HandshakeRequest), the
+//   client answers (about 300 bytes, as a HandshakeResponse), the server confirms (as rdy);
+//   the cost of a WebSocket connection and a handshake exchange, without any cryptography.
+// Run: node raw-forwarder.mjs <port>
 import { WebSocketServer } from 'ws';
 
 const port = Number(process.argv[2] ?? 0);
@@ -14,6 +18,11 @@ const wss = new WebSocketServer({
 });
 wss.on('connection', (ws, req) => {
   const url = new URL(req.url, 'http://x');
+  if (url.pathname === '/challenge') {
+    ws.send(Buffer.alloc(72, 1));
+    ws.once('message', () => ws.send(Buffer.alloc(80, 1)));
+    return;
+  }
   const pair = url.searchParams.get('pair');
   if (url.searchParams.get('role') === 'recv') {
     receivers.set(pair, ws);
