@@ -128,14 +128,14 @@ describe.runIf(haveBrowser)('in headless Chromium', () => {
         `${base}/?relay=${encodeURIComponent(relayUrl)}&peer=${encodeURIComponent(node.address)}`,
       );
       await page.waitForFunction(
-        () => (window as unknown as { __result?: unknown }).__result !== undefined,
+        () => (globalThis as unknown as { __result?: unknown }).__result !== undefined,
         undefined,
         {
           timeout: 30_000,
         },
       );
       const result = (await page.evaluate(
-        () => (window as unknown as { __result: Record<string, unknown> }).__result,
+        () => (globalThis as unknown as { __result: Record<string, unknown> }).__result,
       )) as {
         ok?: boolean;
         error?: string;

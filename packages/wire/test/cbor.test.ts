@@ -79,8 +79,12 @@ describe('encoding reproduces Go (fxamacker/cbor) shapes', () => {
   });
 
   it('returns plain Uint8Arrays, never Node Buffers', () => {
-    expect(Object.getPrototypeOf(encodeCbor([1, 'x', Uint8Array.of(2)]))).toBe(Uint8Array.prototype);
-    expect(Object.getPrototypeOf(encodeCanonicalCbor(new Map([['a', 1]])))).toBe(Uint8Array.prototype);
+    expect(Object.getPrototypeOf(encodeCbor([1, 'x', Uint8Array.of(2)]))).toBe(
+      Uint8Array.prototype,
+    );
+    expect(Object.getPrototypeOf(encodeCanonicalCbor(new Map([['a', 1]])))).toBe(
+      Uint8Array.prototype,
+    );
   });
 
   it('refuses what it cannot represent', () => {
