@@ -96,7 +96,7 @@ describe('two peers through the relay', () => {
     );
   });
 
-  it('blobs survive a relay restart (disk store)', async () => {
+  it('blobs and ID cards survive a relay restart (disk store)', async () => {
     const dir = tempDir();
     cleanups.push(() => dir.remove());
     const keychain = await makeKeychain();
@@ -106,6 +106,10 @@ describe('two peers through the relay', () => {
     await c1.stop();
     await r1.close();
     const r2 = await relay({ memory: false, dataDir: dir.path, port: 0 });
+    // the card c1 presented before the restart is still served by @/idcard_find
+    const other = await startClient(r2.spotUrl);
+    cleanups.push(() => other.stop());
+    expect((await other.getIdCard(c1.address)).hash).toBe(c1.card.hash);
     const c2 = await startClient(r2.spotUrl, keychain);
     cleanups.push(() => c2.stop());
     expect(text(await c2.fetchBlob('settings'))).toBe('dark mode');
