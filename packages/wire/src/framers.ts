@@ -8,22 +8,18 @@ export interface Framer {
   readonly buffered: number;
 }
 
-/** Default frame limit of the u32 length-prefix framer (1 MiB). */
-export const DEFAULT_MAX_FRAME_LENGTH = 1 << 20;
-
 /**
- * Frames prefixed with a big-endian u32 length (ptpchat over TCP). A length above
- * `maxFrameLength` throws `BODY_TOO_LARGE` as soon as the 4-byte prefix arrives, before any
- * body byte is buffered.
+ * A framer for frames that start with a fixed-size header carrying the body length: subclasses
+ * only read the header. Memory holds at most one partial frame plus the chunk being pushed.
  */
-export class LengthPrefixFramer implements Framer {
-  readonly maxFrameLength: number;
+abstract class HeaderFramer implements Framer {
   readonly #reader = new StreamReader(Number.POSITIVE_INFINITY);
   #pending = -1;
 
-  constructor(maxFrameLength = DEFAULT_MAX_FRAME_LENGTH) {
-    this.maxFrameLength = maxFrameLength;
-  }
+  constructor(readonly headerLength: number) {}
+
+  /** The body length a header announces; throws a DecodeError for a bad or oversized header. */
+  protected abstract bodyLength(header: Uint8Array): number;
 
   get buffered(): number {
     return this.#reader.buffered;
@@ -34,16 +30,9 @@ export class LengthPrefixFramer implements Framer {
     const frames: Uint8Array[] = [];
     for (;;) {
       if (this.#pending < 0) {
-        const head = this.#reader.take(4);
+        const head = this.#reader.take(this.headerLength);
         if (!head) break;
-        const length = ((head[0]! << 24) | (head[1]! << 16) | (head[2]! << 8) | head[3]!) >>> 0;
-        if (length > this.maxFrameLength) {
-          throw new DecodeError(
-            'BODY_TOO_LARGE',
-            `frame of ${length} bytes exceeds the limit of ${this.maxFrameLength}`,
-          );
-        }
-        this.#pending = length;
+        this.#pending = this.bodyLength(head);
       }
       const body = this.#reader.take(this.#pending);
       if (!body) break;
@@ -51,6 +40,34 @@ export class LengthPrefixFramer implements Framer {
       frames.push(body);
     }
     return frames;
+  }
+}
+
+/** Default frame limit of the u32 length-prefix framer (1 MiB). */
+export const DEFAULT_MAX_FRAME_LENGTH = 1 << 20;
+
+/**
+ * Frames prefixed with a big-endian u32 length (ptpchat over TCP). A length above
+ * `maxFrameLength` throws `BODY_TOO_LARGE` as soon as the 4-byte prefix arrives, before any
+ * body byte is buffered.
+ */
+export class LengthPrefixFramer extends HeaderFramer {
+  readonly maxFrameLength: number;
+
+  constructor(maxFrameLength = DEFAULT_MAX_FRAME_LENGTH) {
+    super(4);
+    this.maxFrameLength = maxFrameLength;
+  }
+
+  protected bodyLength(head: Uint8Array): number {
+    const length = ((head[0]! << 24) | (head[1]! << 16) | (head[2]! << 8) | head[3]!) >>> 0;
+    if (length > this.maxFrameLength) {
+      throw new DecodeError(
+        'BODY_TOO_LARGE',
+        `frame of ${length} bytes exceeds the limit of ${this.maxFrameLength}`,
+      );
+    }
+    return length;
   }
 }
 
@@ -79,44 +96,26 @@ export const MAX_TLS_RECORD_LENGTH = 0xffff;
  * Frames of `17 03 03` + u16 **little-endian** length + payload (natbase's fake TLS records).
  * A different header throws `BAD_VALUE`; a length above `maxFrameLength` throws `BODY_TOO_LARGE`.
  */
-export class TlsRecordFramer implements Framer {
+export class TlsRecordFramer extends HeaderFramer {
   readonly maxFrameLength: number;
-  readonly #reader = new StreamReader(Number.POSITIVE_INFINITY);
-  #pending = -1;
 
   constructor(maxFrameLength = MAX_TLS_RECORD_LENGTH) {
+    super(5);
     this.maxFrameLength = Math.min(maxFrameLength, MAX_TLS_RECORD_LENGTH);
   }
 
-  get buffered(): number {
-    return this.#reader.buffered;
-  }
-
-  push(chunk: Uint8Array): Uint8Array[] {
-    this.#reader.push(chunk);
-    const frames: Uint8Array[] = [];
-    for (;;) {
-      if (this.#pending < 0) {
-        const head = this.#reader.take(5);
-        if (!head) break;
-        if (head[0] !== 0x17 || head[1] !== 0x03 || head[2] !== 0x03) {
-          throw new DecodeError('BAD_VALUE', 'record does not start with 17 03 03');
-        }
-        const length = head[3]! | (head[4]! << 8);
-        if (length > this.maxFrameLength) {
-          throw new DecodeError(
-            'BODY_TOO_LARGE',
-            `record of ${length} bytes exceeds the limit of ${this.maxFrameLength}`,
-          );
-        }
-        this.#pending = length;
-      }
-      const body = this.#reader.take(this.#pending);
-      if (!body) break;
-      this.#pending = -1;
-      frames.push(body);
+  protected bodyLength(head: Uint8Array): number {
+    if (head[0] !== 0x17 || head[1] !== 0x03 || head[2] !== 0x03) {
+      throw new DecodeError('BAD_VALUE', 'record does not start with 17 03 03');
     }
-    return frames;
+    const length = head[3]! | (head[4]! << 8);
+    if (length > this.maxFrameLength) {
+      throw new DecodeError(
+        'BODY_TOO_LARGE',
+        `record of ${length} bytes exceeds the limit of ${this.maxFrameLength}`,
+      );
+    }
+    return length;
   }
 }
 
