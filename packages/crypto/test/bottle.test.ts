@@ -537,5 +537,5 @@ describe('robustness (fast-check)', () => {
       // Each case does several public-key operations (up to 6 wraps, some on @noble): 500 runs.
       { numRuns: 500 },
     );
-  });
+  }, 300_000); // about 30 s on an idle 2-core machine; generous for a loaded one
 });
