@@ -194,12 +194,15 @@ export async function startRelayServer(
     });
   });
   const address = server.address() as AddressInfo;
-  const hostForUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  // A wildcard bind is not an address anyone can dial: advertise loopback, say it is all of them.
+  const wildcard = address.address === '0.0.0.0' || address.address === '::';
+  const shown = wildcard ? (address.family === 'IPv6' ? '::1' : '127.0.0.1') : address.address;
+  const hostForUrl = shown.includes(':') ? `[${shown}]` : shown;
   const scheme = tls ? 'https' : 'http';
   const url = `${scheme}://${hostForUrl}:${address.port}`;
   logger.info(
     { url, serverCode, dataDir: config.memory ? '(memory)' : config.dataDir, tls: Boolean(tls) },
-    `peerwire relay listening on ${url} (Spot clients: ${tls ? 'wss' : 'ws'}://${hostForUrl}:${address.port}/_websocket)`,
+    `peerwire relay listening on ${url}${wildcard ? ' and every other interface' : ''} (Spot clients: ${tls ? 'wss' : 'ws'}://${hostForUrl}:${address.port}/_websocket)`,
   );
 
   let closing: Promise<void> | undefined;
