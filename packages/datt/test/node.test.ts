@@ -171,6 +171,34 @@ describe('startDattNode over loopback', () => {
     expect(server.stats.contentStored).toBe(0);
   });
 
+  it('counts an oversized TCP header and a wrong magic as BAD_FRAME and keeps serving other peers', async () => {
+    const server = await start({
+      dataDir: dataDir(),
+      tcpPort: 0,
+      keys: { privateKey: serverKey },
+      limits: { maxDataLength: 1000 },
+    });
+    const posted = await server.post(utf8Encode('still served'));
+    const client = await start({ dataDir: dataDir(), keys: { privateKey: keyOf('good') } });
+    const peer = await client.connect(`tcp://127.0.0.1:${server.ports.tcp}`);
+    const send = (payload: Uint8Array) =>
+      new Promise<void>((resolve) => {
+        const socket = connect(server.ports.tcp!, '127.0.0.1', () => socket.write(payload));
+        socket.on('data', () => {});
+        socket.on('close', () => resolve());
+        socket.on('error', () => {});
+      });
+    const oversized = encodeDmsg('postdata', new Uint8Array(0)).slice();
+    new DataView(oversized.buffer).setUint32(16, 1001, false);
+    await send(oversized);
+    const wrongMagic = encodeMessage({ type: 'init', version: 1, services: 0n, addresses: [] });
+    wrongMagic[3]! ^= 1;
+    await send(wrongMagic);
+    await until(() => server.stats.disconnects.BAD_FRAME === 2, 'two BAD_FRAME disconnects');
+    expect(server.stats.misbehaving).toBe(2);
+    expect(toHex(await client.get(posted.hash, { peers: [peer] }))).toBe(toHex(posted.contentAuth));
+  });
+
   it('disconnects and counts a WebSocket peer that sends an oversized or a text message', async () => {
     const server = await start({
       dataDir: dataDir(),
