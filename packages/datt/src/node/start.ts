@@ -27,7 +27,7 @@ import {
   DEFAULT_DATT_LIMITS,
   type DisconnectReason,
 } from '../engine.js';
-import { DattRequestError } from '../errors.js';
+import { DattError, DattRequestError } from '../errors.js';
 import { platformRandom, publicKeyOf, type RandomSource } from '../keys.js';
 import type { PaymentRequest } from '../payment.js';
 import { addressFromPublicKey } from '../payment-address.js';
@@ -42,8 +42,11 @@ export type Wallet = (
 
 /** Options of `startDattNode`. */
 export interface StartDattNodeOptions {
-  /** Directory of the node's data; the content store is LevelDB in `<dataDir>/content`. */
-  readonly dataDir: string;
+  /**
+   * Directory of the node's data; the content store is LevelDB in `<dataDir>/content`. Required
+   * unless `store` is given.
+   */
+  readonly dataDir?: string;
   /** Listen address (default `127.0.0.1`). */
   readonly host?: string;
   /** TCP port (0 = any free port); omit to not listen on TCP. */
@@ -177,7 +180,10 @@ export async function startDattNode(options: StartDattNodeOptions): Promise<Datt
   const random = options.random ?? platformRandom;
   const limits = { ...DEFAULT_DATT_LIMITS, ...options.limits };
   const publicKey = publicKeyOf(options.keys.privateKey);
-  const ownStore = options.store ? undefined : await LevelContentStore.open(options.dataDir);
+  if (!options.store && options.dataDir === undefined) {
+    throw new DattError('BAD_VALUE', 'startDattNode needs a dataDir (or a store of your own)');
+  }
+  const ownStore = options.store ? undefined : await LevelContentStore.open(options.dataDir!);
   const store = options.store ?? ownStore!;
   const links = new Map<string, Link>();
   /** Resolves when each open link has closed (awaited by `close`). */
