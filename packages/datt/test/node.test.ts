@@ -128,6 +128,31 @@ describe('startDattNode over loopback', () => {
     await expect(node.get(sha256(utf8Encode('x')))).rejects.toMatchObject({ code: 'NO_PEER' });
   });
 
+  it('refuses peers beyond maxPeers, inbound (closed) and outbound (connect fails)', async () => {
+    const server = await start({
+      dataDir: dataDir(),
+      tcpPort: 0,
+      keys: { privateKey: serverKey },
+      limits: { maxPeers: 1 },
+    });
+    const url = `tcp://127.0.0.1:${server.ports.tcp}`;
+    const first = await start({ dataDir: dataDir(), keys: { privateKey: keyOf('1') } });
+    await first.connect(url);
+    const second = await start({
+      dataDir: dataDir(),
+      keys: { privateKey: keyOf('2') },
+      limits: { maxPeers: 1 },
+    });
+    await expect(second.connect(url)).rejects.toMatchObject({ code: 'CLOSED' });
+    const third = await start({ dataDir: dataDir(), tcpPort: 0, keys: { privateKey: keyOf('3') } });
+    await second.connect(`tcp://127.0.0.1:${third.ports.tcp}`); // its one peer
+    await expect(second.connect(url)).rejects.toMatchObject({
+      code: 'CLOSED',
+      message: expect.stringMatching(/maxPeers/),
+    });
+    expect(server.peers()).toHaveLength(1);
+  });
+
   it('keeps content on disk across restarts', async () => {
     const dir = dataDir();
     const first = await startDattNode({ dataDir: dir, keys: { privateKey: serverKey } });

@@ -277,8 +277,8 @@ export async function startDattNode(options: StartDattNodeOptions): Promise<Datt
     sha256d: nodeSha256d,
   });
 
-  /** Registers a new link with the engine; returns its peer id. */
-  const attach = (link: Link, outbound: boolean, fallbackRemote: string): string => {
+  /** Registers a new link with the engine; returns its peer id, or undefined when the engine is full. */
+  const attach = (link: Link, outbound: boolean, fallbackRemote: string): string | undefined => {
     const id = `${remoteUrl(link, fallbackRemote)}#${++nextId}`;
     links.set(id, link);
     let violation: TransportError | undefined;
@@ -305,6 +305,7 @@ export async function startDattNode(options: StartDattNodeOptions): Promise<Datt
       engine.addPeer(id, { outbound, framing: 'message' });
     } catch {
       link.close(TRY_AGAIN_LATER, 'too many peers');
+      return undefined;
     }
     return id;
   };
@@ -413,6 +414,12 @@ export async function startDattNode(options: StartDattNodeOptions): Promise<Datt
         throw new DattRequestError('SHUT_DOWN', 'the node is closed');
       }
       const id = attach(link, true, url);
+      if (id === undefined) {
+        throw new DattRequestError(
+          'CLOSED',
+          `not connecting to ${url}: this node already has limits.maxPeers (${limits.maxPeers}) peers`,
+        );
+      }
       const event = await waitFor(`ready:${id}`);
       if (event.type !== 'peer-ready') {
         throw new DattRequestError(
