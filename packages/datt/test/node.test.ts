@@ -153,6 +153,24 @@ describe('startDattNode over loopback', () => {
     expect(server.peers()).toHaveLength(1);
   });
 
+  it('closes WebSocket peers with 1001 when it shuts down', async () => {
+    const server = await start({
+      dataDir: dataDir(),
+      wsPort: 0,
+      keys: { privateKey: serverKey },
+    });
+    const closed = new Promise<number>((resolve) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${server.ports.ws}`);
+      ws.on('open', () =>
+        ws.send(encodeMessage({ type: 'init', version: 1, services: 0n, addresses: [] })),
+      );
+      ws.on('message', () => void server.close());
+      ws.on('close', (code) => resolve(code));
+    });
+    expect(await closed).toBe(1001);
+    expect(server.stats.disconnects.LOCAL).toBe(1);
+  });
+
   it('keeps content on disk across restarts', async () => {
     const dir = dataDir();
     const first = await startDattNode({ dataDir: dir, keys: { privateKey: serverKey } });

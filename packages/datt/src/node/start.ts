@@ -313,7 +313,8 @@ export async function startDattNode(options: StartDattNodeOptions): Promise<Datt
   const framing = dmsgFraming({ maxDataLength: limits.maxDataLength });
   const maxPayload = DMSG_HEADER_LENGTH + limits.maxDataLength;
   const linkOptions: LinkOptions = {
-    maxBufferedAmount: DEFAULT_MAX_UNSENT_BYTES,
+    // The transport wants the hard cap at or above the high-water mark.
+    maxBufferedAmount: Math.max(DEFAULT_MAX_UNSENT_BYTES, options.link?.highWaterMark ?? 0),
     ...options.link,
   };
   const reportListenerError = (error: TransportError) =>
@@ -506,7 +507,10 @@ export async function startDattNode(options: StartDattNodeOptions): Promise<Datt
       if (closed) return;
       closed = true;
       if (timer) clearTimeout(timer);
-      for (const id of [...links.keys()]) engine.close(id, 'LOCAL', 'node shutting down');
+      for (const [id, link] of [...links]) {
+        link.close(CloseCode.GoingAway, 'node shutting down');
+        engine.close(id, 'LOCAL', 'node shutting down');
+      }
       await Promise.all(stoppers.map((stop) => stop()));
       await Promise.all(openLinks);
       await engine.idle();
