@@ -2,6 +2,7 @@
 /** peerwire: the command-line peer. */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { registerDatt } from './commands/datt.js';
 import { registerGroup } from './commands/group.js';
 import { registerId } from './commands/id.js';
 import { registerSpot } from './commands/spot.js';
@@ -40,6 +41,7 @@ const globals = () => program.opts<GlobalOptions>();
 registerId(program, globals);
 registerSpot(program, globals);
 registerGroup(program, globals);
+registerDatt(program, globals);
 
 for (const cmd of program.commands) cmd.exitOverride();
 

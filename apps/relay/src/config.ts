@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { DEFAULT_RELAY_LIMITS, type RelayLimits } from '@peerwire/relay';
 import { z } from 'zod';
+import { DattConfigSchema, dattConfigFromEnv, describeDattConfig } from './datt-config.js';
 
 const positive = z.number().positive().finite();
 
@@ -44,6 +45,8 @@ export const ConfigSchema = z
     shutdownGraceMs: z.number().int().nonnegative().default(10_000),
     /** Relay limits (see @peerwire/relay RelayLimits); unset ones keep their defaults. */
     limits: LimitsSchema.default({}),
+    /** The Datt node (off by default; see datt-config.ts). */
+    datt: DattConfigSchema,
   })
   .strict()
   .refine((c) => (c.tlsCert === undefined) === (c.tlsKey === undefined), {
@@ -115,6 +118,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
     if (raw !== undefined) limits[limit] = convert(raw, 'number', name);
   }
   if (Object.keys(limits).length > 0) out.limits = limits;
+  const datt = dattConfigFromEnv(env, convert);
+  if (datt) out.datt = datt;
   return out;
 }
 
@@ -136,7 +141,24 @@ export function configFromFile(path: string): Record<string, unknown> {
   }
 }
 
-/** Merges the layers (later wins; limits merge key by key) and validates the result. */
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** `b` over `a`, nested objects merged key by key (so `datt.port` from a flag keeps `datt.enabled` from the file). */
+function mergeDeep(
+  a: Record<string, unknown>,
+  b: Record<string, unknown>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    if (v === undefined) continue;
+    out[k] = isPlainObject(v) && isPlainObject(out[k]) ? mergeDeep(out[k], v) : v;
+  }
+  return out;
+}
+
+/** Merges the layers (later wins; limits and nested sections merge key by key) and validates the result. */
 export function resolveConfig(...layers: Record<string, unknown>[]): RelayConfig {
   const merged: Record<string, unknown> = {};
   const limits: Record<string, unknown> = {};
@@ -144,6 +166,7 @@ export function resolveConfig(...layers: Record<string, unknown>[]): RelayConfig
     for (const [k, v] of Object.entries(layer)) {
       if (v === undefined) continue;
       if (k === 'limits' && typeof v === 'object' && v !== null) Object.assign(limits, v);
+      else if (isPlainObject(v) && isPlainObject(merged[k])) merged[k] = mergeDeep(merged[k], v);
       else merged[k] = v;
     }
   }
@@ -180,5 +203,6 @@ export function describeConfig(): string {
   for (const [name, value] of Object.entries(DEFAULT_RELAY_LIMITS)) {
     lines.push(`    ${name.padEnd(28)} ${limitEnvName(name).padEnd(42)} ${value}`);
   }
+  lines.push(...describeDattConfig());
   return lines.join('\n');
 }

@@ -26,6 +26,13 @@ function port(value: string): number {
   return n;
 }
 
+function satoshis(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n))
+    throw new InvalidArgumentError('an amount in satoshis is a whole number from 0');
+  return n;
+}
+
 const program = new Command()
   .name('peerwire-relay')
   .description(
@@ -45,6 +52,16 @@ const program = new Command()
   .option('--tls-cert <file>', 'PEM certificate: serve HTTPS and WSS (with --tls-key)')
   .option('--tls-key <file>', 'PEM private key for --tls-cert')
   .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)')
+  .option('--datt', 'run a Datt content node (TCP and WebSocket ports below)')
+  .option('--datt-port <port>', 'Datt TCP port (default 4000; 0 = any free port)', port)
+  .option('--datt-ws-port <port>', 'Datt WebSocket port (default 4001; 0 = any free port)', port)
+  .option('--datt-get-price <satoshis>', 'satoshis asked per Datt download (default 0)', satoshis)
+  .option(
+    '--datt-post-price <satoshis>',
+    'satoshis asked per stored Datt post (default 0)',
+    satoshis,
+  )
+  .option('--datt-pay-to <address>', 'Base58Check address Datt payments go to (default: node key)')
   .option('--help-config', 'describe every configuration option and exit')
   .showHelpAfterError();
 
@@ -61,6 +78,12 @@ const flags = program.opts<{
   tlsKey?: string;
   logLevel?: string;
   helpConfig?: boolean;
+  datt?: boolean;
+  dattPort?: number;
+  dattWsPort?: number;
+  dattGetPrice?: number;
+  dattPostPrice?: number;
+  dattPayTo?: string;
 }>();
 
 if (flags.helpConfig) {
@@ -81,6 +104,14 @@ try {
     tlsCert: flags.tlsCert,
     tlsKey: flags.tlsKey,
     logLevel: flags.logLevel,
+    datt: {
+      enabled: flags.datt,
+      port: flags.dattPort,
+      wsPort: flags.dattWsPort,
+      getPrice: flags.dattGetPrice,
+      postPrice: flags.dattPostPrice,
+      payTo: flags.dattPayTo,
+    },
   });
 } catch (error) {
   if (error instanceof ConfigError) {
@@ -123,6 +154,8 @@ try {
     logger.fatal(
       `not allowed to listen on ${config.host}:${config.port}; use a port above 1023 or run with the right privileges`,
     );
+  } else if (e.code === 'LISTEN_FAILED') {
+    logger.fatal(`${e.message}; choose other ports (--datt-port, --datt-ws-port)`);
   } else if (e.code === 'LEVEL_DATABASE_NOT_OPEN' || e.code === 'LEVEL_LOCKED') {
     logger.fatal(
       { err: e },

@@ -14,7 +14,7 @@ export interface RelayMetrics {
 }
 
 /** Counter that mirrors a cumulative number read at scrape time. */
-function mirrored(registry: Registry, name: string, help: string, read: () => number): void {
+export function mirrored(registry: Registry, name: string, help: string, read: () => number): void {
   let last = 0;
   new Counter({
     name,
@@ -28,7 +28,7 @@ function mirrored(registry: Registry, name: string, help: string, read: () => nu
   });
 }
 
-function mirroredByLabel(
+export function mirroredByLabel(
   registry: Registry,
   name: string,
   help: string,

@@ -12,6 +12,7 @@ import { MemoryRelayStore, Relay, type RelayEvent, type RelayStore } from '@peer
 import { attachWebSocketServer, createWebServer } from '@peerwire/transport/node';
 import type { Logger } from 'pino';
 import type { RelayConfig } from './config.js';
+import { type RelayDatt, startRelayDatt } from './datt.js';
 import { LevelRelayStore } from './level-store.js';
 import { createMetrics, type RelayMetrics } from './metrics.js';
 
@@ -23,6 +24,8 @@ export interface RunningRelay {
   readonly port: number;
   readonly relay: Relay;
   readonly metrics: RelayMetrics;
+  /** The Datt node, when `datt.enabled`. */
+  readonly datt?: RelayDatt;
   /** Graceful stop: refuse new connections, close open ones (1001) after their queues drain. */
   close(): Promise<void>;
 }
@@ -104,6 +107,9 @@ export async function startRelayServer(
   });
   await relay.start();
   metrics = createMetrics(relay);
+  const datt = config.datt.enabled
+    ? await startRelayDatt(config, { logger, registry: metrics.registry })
+    : undefined;
   const started = Date.now();
   let draining = false;
 
@@ -215,6 +221,7 @@ export async function startRelayServer(
       const deadline = Date.now() + config.shutdownGraceMs;
       while (ws.linkCount > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       await ws.close();
+      await datt?.close();
       server.closeAllConnections?.();
       clearInterval(tick);
       await store.close();
@@ -229,6 +236,7 @@ export async function startRelayServer(
     port: address.port,
     relay,
     metrics,
+    ...(datt ? { datt } : {}),
     close,
   };
 }

@@ -446,6 +446,112 @@ export function buildSec1(key: RawPrivateKey, publicRaw: Uint8Array, withCurve =
 }
 
 // ---------------------------------------------------------------------------------------------
+// secp256k1 private keys (kept in keychains for protocols outside Spot; never a Spot key type)
+
+/** A secp256k1 private key taken apart: the 32-byte scalar and the public key the file carries, if any. */
+export interface RawSecp256k1Key {
+  readonly secret: Uint8Array;
+  readonly publicKey: Uint8Array | undefined;
+}
+
+/**
+ * PKCS#8 of a secp256k1 key, byte for byte as OpenSSL writes it: ecPublicKey with the named curve
+ * secp256k1, and inside a SEC1 `ECPrivateKey` without parameters, with the public key
+ * (`publicKey`: the 65-byte uncompressed point).
+ */
+export function buildSecp256k1Pkcs8(secret: Uint8Array, publicKey: Uint8Array): Uint8Array {
+  return tlv(
+    TAG_SEQUENCE,
+    Uint8Array.of(TAG_INTEGER, 1, 0),
+    tlv(TAG_SEQUENCE, tlv(TAG_OID, OID_EC_PUBLIC_KEY), tlv(TAG_OID, OID_SECP256K1)),
+    tlv(
+      TAG_OCTET_STRING,
+      tlv(
+        TAG_SEQUENCE,
+        Uint8Array.of(TAG_INTEGER, 1, 1),
+        tlv(TAG_OCTET_STRING, secret),
+        tlv(TAG_CONTEXT_1, tlv(TAG_BIT_STRING, Uint8Array.of(0), publicKey)),
+      ),
+    ),
+  );
+}
+
+/**
+ * Reads a secp256k1 PKCS#8 key. Returns `undefined` when `der` is not a PKCS#8 secp256k1 key
+ * (another key type: let `parsePrivateKeyDer` handle it); throws `BAD_KEY` when it is one but
+ * malformed. Only the scalar's range is left to the caller.
+ */
+export function parseSecp256k1Pkcs8(der: Uint8Array): RawSecp256k1Key | undefined {
+  let fields: Tlv[];
+  try {
+    fields = readAll(readOnly(der, TAG_SEQUENCE));
+    if (fields.length < 3 || fields[1]!.tag !== TAG_SEQUENCE) return undefined;
+    const algo = readAll(fields[1]!.content);
+    if (
+      algo.length !== 2 ||
+      algo[0]!.tag !== TAG_OID ||
+      algo[1]!.tag !== TAG_OID ||
+      !bytesEqual(algo[0]!.content, OID_EC_PUBLIC_KEY) ||
+      !bytesEqual(algo[1]!.content, OID_SECP256K1)
+    ) {
+      return undefined;
+    }
+  } catch (cause) {
+    if (cause instanceof DerError) return undefined;
+    throw cause;
+  }
+  // It says secp256k1: from here on, anything wrong is a bad key.
+  try {
+    const version = fields[0]!.content;
+    if (
+      fields.length !== 3 ||
+      fields[0]!.tag !== TAG_INTEGER ||
+      fields[2]!.tag !== TAG_OCTET_STRING
+    ) {
+      throw new DerError('not PKCS#8');
+    }
+    if (version.length !== 1 || version[0] !== 0) throw new DerError('unknown PKCS#8 version');
+    const sec1 = readAll(readOnly(fields[2]!.content, TAG_SEQUENCE));
+    if (
+      sec1.length < 2 ||
+      sec1[0]!.tag !== TAG_INTEGER ||
+      sec1[0]!.content.length !== 1 ||
+      sec1[0]!.content[0] !== 1 ||
+      sec1[1]!.tag !== TAG_OCTET_STRING
+    ) {
+      throw new DerError('not an ECPrivateKey');
+    }
+    const d = sec1[1]!.content;
+    if (d.length === 0 || d.length > 32) throw new DerError('the scalar is not 1 to 32 bytes');
+    const secret = new Uint8Array(32);
+    secret.set(d, 32 - d.length);
+    let publicKey: Uint8Array | undefined;
+    let last = 1;
+    for (const f of sec1.slice(2)) {
+      if (f.tag === TAG_CONTEXT_0 && last < 2) {
+        if (!bytesEqual(readOnly(f.content, TAG_OID), OID_SECP256K1)) {
+          throw new DerError('curve parameters disagree');
+        }
+        last = 2;
+      } else if (f.tag === TAG_CONTEXT_1 && last < 3) {
+        const bits = readOnly(f.content, TAG_BIT_STRING);
+        if (bits.length < 2 || bits[0] !== 0) throw new DerError('bad public key bit string');
+        publicKey = bits.slice(1);
+        last = 3;
+      } else {
+        throw new DerError('unexpected field in ECPrivateKey');
+      }
+    }
+    return { secret, publicKey };
+  } catch (cause) {
+    if (cause instanceof DerError) {
+      throw bad(`not a secp256k1 PKCS#8 private key: ${cause.message}`, cause);
+    }
+    throw cause;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // ECDSA signatures
 
 /**

@@ -6,6 +6,11 @@
  *
  *   "PWKC" ‖ version 0x01 ‖ kind ‖ CBOR body
  *   kind 0x00, plain:     body = [pkcs8, pkcs8, …]                    (array of byte strings)
+ *
+ * The array holds the Spot keys in the order added, then any secp256k1 keys kept for protocols
+ * outside Spot (`addSecp256k1Key`; Datt signs content with one), as PKCS#8 exactly as OpenSSL
+ * writes it (ecPublicKey, named curve secp256k1, public key included). Loaders that predate them
+ * refuse such a file (`CORRUPT_KEYCHAIN`, unsupported key) rather than drop the key.
  *   kind 0x01, encrypted: body = {"kdf": "scrypt", "n": N, "r": r, "p": p, "salt": bstr(16),
  *                                 "check": bstr(16), "nonce": bstr(12), "ct": bstr}
  *
@@ -14,6 +19,8 @@
  * told apart from a damaged file (`CORRUPT_KEYCHAIN`). `ct` is AES-256-GCM of the plain body
  * (`nonce` as IV) under the key SHA-256(k ‖ the 6-byte file header), which binds the header.
  */
+
+import { secp256k1 } from '@noble/curves/secp256k1.js';
 import {
   bytesEqual,
   type CborValue,
@@ -29,6 +36,7 @@ import {
 } from '@peerwire/wire';
 import type { BackendOptions } from './backend.js';
 import { defaultBackend } from './backends/index.js';
+import { buildSecp256k1Pkcs8, parseSecp256k1Pkcs8 } from './der.js';
 import { CryptoError } from './errors.js';
 import {
   byteKey,
@@ -120,9 +128,24 @@ function corrupt(message: string, cause?: unknown): never {
   );
 }
 
-/** Private keys by the PKIX of their public keys. */
+function checkSecp256k1(secret: Uint8Array): void {
+  if (
+    !(secret instanceof Uint8Array) ||
+    secret.length !== 32 ||
+    !secp256k1.utils.isValidSecretKey(secret)
+  ) {
+    throw new CryptoError('BAD_KEY', 'a secp256k1 secret key is a 32-byte scalar in [1, n-1]');
+  }
+}
+
+/**
+ * Private keys by the PKIX of their public keys. A keychain can also keep secp256k1 secret keys
+ * for protocols outside Spot (Datt): those are stored in the same file, encrypted alike, but are
+ * never Spot keys (see `addSecp256k1Key`).
+ */
 export class Keychain {
   readonly #keys = new Map<string, PrivateKey>();
+  readonly #secp256k1: Uint8Array[] = [];
   #firstSigner: PrivateKey | undefined;
 
   constructor(keys: Iterable<PrivateKey> = []) {
@@ -168,15 +191,46 @@ export class Keychain {
     return [...this.#keys.values()];
   }
 
+  /** Number of Spot keys (secp256k1 keys kept for other protocols are not counted). */
   get size(): number {
     return this.#keys.size;
+  }
+
+  /**
+   * Keeps a secp256k1 secret key (32 bytes, 1 ≤ k < n) for a protocol outside Spot, such as Datt
+   * (`@peerwire/datt` signs content and receives payments with one). It is saved with the other
+   * keys (encrypted alike), but it is never a Spot key: `keys()`, `get()`, `has()`,
+   * `firstSigner` and `size` leave it out, so Bottles, ID cards and handshakes never use it.
+   * Adding a key already held does nothing. Throws `BAD_KEY` for anything but a valid scalar.
+   */
+  addSecp256k1Key(secret: Uint8Array): this {
+    checkSecp256k1(secret);
+    if (!this.#secp256k1.some((k) => bytesEqual(k, secret))) this.#secp256k1.push(secret.slice());
+    return this;
+  }
+
+  /** The secp256k1 secret keys kept for other protocols, in the order added (copies). */
+  secp256k1Keys(): Uint8Array[] {
+    return this.#secp256k1.map((k) => k.slice());
+  }
+
+  /** Forgets a secp256k1 key (by its secret); returns whether it was held. */
+  deleteSecp256k1Key(secret: Uint8Array): boolean {
+    const i = this.#secp256k1.findIndex((k) => bytesEqual(k, secret));
+    if (i < 0) return false;
+    this.#secp256k1.splice(i, 1)[0]!.fill(0);
+    return true;
   }
 
   /** The keychain as a file (see the format above), encrypted when a passphrase is given. */
   async toBytes(opts?: KeychainSaveOptions): Promise<Uint8Array> {
     const pkcs8: Uint8Array[] = [];
     for (const k of this.keys()) pkcs8.push(await exportPrivateKey(k));
-    const plainBody = encodeCbor(pkcs8);
+    const extra = this.#secp256k1.map((k) =>
+      buildSecp256k1Pkcs8(k, secp256k1.getPublicKey(k, false)),
+    );
+    const plainBody = encodeCbor([...pkcs8, ...extra]);
+    for (const e of extra) e.fill(0);
     if (opts?.passphrase === undefined) {
       const out = new Uint8Array(6 + plainBody.length);
       out.set(header(KIND_PLAIN));
@@ -287,6 +341,19 @@ export class Keychain {
     }
   }
 
+  /** A secp256k1 key read from a file: its scalar must be valid and match the public key stored with it. */
+  #addStoredSecp256k1(secret: Uint8Array, publicKey: Uint8Array | undefined): void {
+    checkSecp256k1(secret);
+    if (publicKey !== undefined) {
+      const expected = secp256k1.getPublicKey(secret, publicKey.length === 33);
+      if (!bytesEqual(expected, publicKey)) {
+        throw new CryptoError('BAD_KEY', 'secp256k1 key: the stored public key does not match');
+      }
+    }
+    this.addSecp256k1Key(secret);
+    secret.fill(0);
+  }
+
   static async #fromPlainBody(body: Uint8Array, opts?: BackendOptions): Promise<Keychain> {
     let list: CborValue[];
     try {
@@ -298,7 +365,10 @@ export class Keychain {
     const kc = new Keychain();
     for (let i = 0; i < list.length; i++) {
       try {
-        kc.add(await importPrivateKey(cborBytes(list[i], `keychain key ${i}`), opts));
+        const der = cborBytes(list[i], `keychain key ${i}`);
+        const k1 = parseSecp256k1Pkcs8(der);
+        if (k1 === undefined) kc.add(await importPrivateKey(der, opts));
+        else kc.#addStoredSecp256k1(k1.secret, k1.publicKey);
       } catch (cause) {
         if (cause instanceof PeerwireError) corrupt(`key ${i}: ${cause.message}`, cause);
         throw cause;

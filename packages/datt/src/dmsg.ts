@@ -1,6 +1,6 @@
-import { StreamReader } from '@peerwire/wire';
+import { type Framer, StreamReader } from '@peerwire/wire';
 import { DattError } from './errors.js';
-import { sha256d } from './hash.js';
+import { type HashFunction, sha256d as portableSha256d } from './hash.js';
 
 /** The DMsg magic, big-endian on the wire (`25 5a 48 4b`). */
 export const DMSG_MAGIC = 0x255a484b;
@@ -20,6 +20,15 @@ export interface DmsgLimits {
   readonly maxDataLength?: number;
 }
 
+/** Options of the DMsg codecs: the limits, and the SHA-256d that computes checksums. */
+export interface DmsgOptions extends DmsgLimits {
+  /**
+   * SHA-256(SHA-256(data)) for the checksum (default: the portable pure-JS one). In Node, pass
+   * `nodeSha256d` from `@peerwire/datt/node` (`node:crypto`), several times faster.
+   */
+  readonly sha256d?: HashFunction;
+}
+
 /** One decoded DMsg. `data` is a view into the received bytes where possible. */
 export interface Dmsg {
   readonly cmd: string;
@@ -27,7 +36,10 @@ export interface Dmsg {
 }
 
 /** First 4 bytes of SHA-256(SHA-256(data)). */
-export function dmsgChecksum(data: Uint8Array): Uint8Array {
+export function dmsgChecksum(
+  data: Uint8Array,
+  sha256d: HashFunction = portableSha256d,
+): Uint8Array {
   return sha256d(data).subarray(0, 4);
 }
 
@@ -88,28 +100,50 @@ function maxOf(limits: DmsgLimits | undefined): number {
 }
 
 /** `magic ‖ cmd ‖ datasize ‖ checksum ‖ data` (spec §1). */
-export function encodeDmsg(cmd: string, data: Uint8Array, limits?: DmsgLimits): Uint8Array {
-  const max = maxOf(limits);
-  if (data.length > max) {
+export function encodeDmsg(cmd: string, data: Uint8Array, options?: DmsgOptions): Uint8Array {
+  return encodeDmsgParts(cmd, [data], options);
+}
+
+/**
+ * A DMsg whose data is the concatenation of `parts`, written straight into the frame (one copy
+ * of each part). Used by the message encoders.
+ */
+export function encodeDmsgParts(
+  cmd: string,
+  parts: readonly Uint8Array[],
+  options?: DmsgOptions,
+): Uint8Array {
+  const max = maxOf(options);
+  let length = 0;
+  for (const p of parts) length += p.length;
+  if (length > max) {
     throw new DattError(
       'TOO_LARGE',
-      `DMsg ${cmd} data of ${data.length} bytes exceeds the limit of ${max}`,
+      `DMsg ${cmd} data of ${length} bytes exceeds the limit of ${max}`,
     );
   }
-  const out = new Uint8Array(DMSG_HEADER_LENGTH + data.length);
+  const command = encodeCommand(cmd);
+  const out = new Uint8Array(DMSG_HEADER_LENGTH + length);
+  let at = DMSG_HEADER_LENGTH;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   const view = new DataView(out.buffer);
   view.setUint32(0, DMSG_MAGIC, false);
-  out.set(encodeCommand(cmd), 4);
-  view.setUint32(16, data.length, false);
-  out.set(dmsgChecksum(data), 20);
-  out.set(data, DMSG_HEADER_LENGTH);
+  out.set(command, 4);
+  view.setUint32(16, length, false);
+  const sum = (options?.sha256d ?? portableSha256d)(out.subarray(DMSG_HEADER_LENGTH));
+  out[20] = sum[0]!;
+  out[21] = sum[1]!;
+  out[22] = sum[2]!;
+  out[23] = sum[3]!;
   return out;
 }
 
 interface Header {
   readonly cmd: string;
   readonly length: number;
-  readonly checksum: Uint8Array;
 }
 
 /** Validates a 24-byte header: magic, command, size limit (before any data is read). */
@@ -129,29 +163,34 @@ function decodeHeader(head: Uint8Array, max: number): Header {
       `DMsg ${cmd} announces ${length} data bytes, the limit is ${max}`,
     );
   }
-  return { cmd, length, checksum: head.subarray(20, 24) };
+  return { cmd, length };
 }
 
-function checkChecksum(header: Header, data: Uint8Array): void {
-  const sum = sha256d(data);
-  const c = header.checksum;
-  if (sum[0] !== c[0] || sum[1] !== c[1] || sum[2] !== c[2] || sum[3] !== c[3]) {
-    throw new DattError('BAD_CHECKSUM', `DMsg ${header.cmd} checksum does not match its data`);
+/** Checks the checksum of a whole frame (header at 0, data at 24). */
+function checkChecksum(cmd: string, frame: Uint8Array, sha256d: HashFunction): void {
+  const sum = sha256d(frame.subarray(DMSG_HEADER_LENGTH));
+  if (
+    sum[0] !== frame[20] ||
+    sum[1] !== frame[21] ||
+    sum[2] !== frame[22] ||
+    sum[3] !== frame[23]
+  ) {
+    throw new DattError('BAD_CHECKSUM', `DMsg ${cmd} checksum does not match its data`);
   }
 }
 
 /**
- * Decodes exactly one DMsg (a WebSocket message, a stored frame). Trailing bytes are
- * `TRAILING_BYTES`; `data` is a view into `bytes`.
+ * Decodes exactly one DMsg (a WebSocket message, a frame from `DmsgFramer`, a stored frame).
+ * Trailing bytes are `TRAILING_BYTES`; `data` is a view into `bytes`.
  */
-export function decodeDmsg(bytes: Uint8Array, limits?: DmsgLimits): Dmsg {
+export function decodeDmsg(bytes: Uint8Array, options?: DmsgOptions): Dmsg {
   if (bytes.length < DMSG_HEADER_LENGTH) {
     throw new DattError(
       'TRUNCATED',
       `DMsg of ${bytes.length} bytes is shorter than the ${DMSG_HEADER_LENGTH}-byte header`,
     );
   }
-  const header = decodeHeader(bytes, maxOf(limits));
+  const header = decodeHeader(bytes, maxOf(options));
   const end = DMSG_HEADER_LENGTH + header.length;
   if (bytes.length < end) {
     throw new DattError(
@@ -165,54 +204,123 @@ export function decodeDmsg(bytes: Uint8Array, limits?: DmsgLimits): Dmsg {
       `DMsg ${header.cmd} is followed by ${bytes.length - end} unexpected bytes`,
     );
   }
-  const data = bytes.subarray(DMSG_HEADER_LENGTH, end);
-  checkChecksum(header, data);
-  return { cmd: header.cmd, data };
+  checkChecksum(header.cmd, bytes, options?.sha256d ?? portableSha256d);
+  return { cmd: header.cmd, data: bytes.subarray(DMSG_HEADER_LENGTH, end) };
 }
 
-/**
- * Streaming DMsg decoder for byte-stream transports (TCP): push chunks as they arrive, get back
- * the messages they complete. Any chunking gives the same messages. Memory is bounded by one
- * header plus `maxDataLength`: an oversized `datasize` is rejected on the header, before its
- * data is buffered. After an error the stream is unusable (the decoder keeps throwing): close
- * the connection.
- */
-export class DmsgDecoder {
-  readonly maxDataLength: number;
+/** The stream splitter shared by `DmsgFramer` and `DmsgDecoder`. */
+class Splitter {
+  readonly #max: number;
   readonly #reader = new StreamReader(Number.POSITIVE_INFINITY);
+  #head: Uint8Array | undefined;
   #header: Header | undefined;
   #failed: DattError | undefined;
 
-  constructor(limits?: DmsgLimits) {
-    this.maxDataLength = maxOf(limits);
+  constructor(max: number) {
+    this.#max = max;
   }
 
-  /** Bytes held for an incomplete message. */
   get buffered(): number {
-    return this.#reader.buffered;
+    return this.#reader.buffered + (this.#head?.length ?? 0);
   }
 
-  push(chunk: Uint8Array): Dmsg[] {
+  /** Pushes a chunk and calls `onFrame` for every whole frame it completes. */
+  push(chunk: Uint8Array, onFrame: (cmd: string, frame: Uint8Array) => void): void {
     if (this.#failed) throw this.#failed;
     this.#reader.push(chunk);
-    const out: Dmsg[] = [];
     try {
       for (;;) {
         if (!this.#header) {
           const head = this.#reader.take(DMSG_HEADER_LENGTH);
-          if (!head) break;
-          this.#header = decodeHeader(head, this.maxDataLength);
+          if (!head) return;
+          this.#header = decodeHeader(head, this.#max);
+          this.#head = head;
         }
         const data = this.#reader.take(this.#header.length);
-        if (!data) break;
-        checkChecksum(this.#header, data);
-        out.push({ cmd: this.#header.cmd, data });
+        if (!data) return;
+        const head = this.#head!;
+        const cmd = this.#header.cmd;
         this.#header = undefined;
+        this.#head = undefined;
+        onFrame(cmd, joinFrame(head, data));
       }
     } catch (error) {
       this.#failed = error as DattError;
       throw error;
     }
+  }
+}
+
+/** `head ‖ data` as one array: a view when they are adjacent in memory (the usual case), else a copy. */
+function joinFrame(head: Uint8Array, data: Uint8Array): Uint8Array {
+  if (head.buffer === data.buffer && head.byteOffset + DMSG_HEADER_LENGTH === data.byteOffset) {
+    return new Uint8Array(head.buffer, head.byteOffset, DMSG_HEADER_LENGTH + data.length);
+  }
+  const frame = new Uint8Array(DMSG_HEADER_LENGTH + data.length);
+  frame.set(head, 0);
+  frame.set(data, DMSG_HEADER_LENGTH);
+  return frame;
+}
+
+/**
+ * Splits a byte stream (TCP) into whole DMsg frames (`header ‖ data`), for any chunking, without
+ * checking checksums: hand each frame to `decodeDmsg` (or `DattEngine` with `message` framing),
+ * which checks it, so every byte is hashed once. The header (magic, command, size limit) is
+ * validated as soon as its 24 bytes arrive: an oversized `datasize` is `TOO_LARGE` before its
+ * data is buffered. Frames are views into the pushed chunks when a frame lies in one chunk.
+ * Implements `Framer` from `@peerwire/wire` (it throws `DattError`s). After an error the stream
+ * is unusable (it keeps throwing): close the connection.
+ */
+export class DmsgFramer implements Framer {
+  readonly maxDataLength: number;
+  readonly #splitter: Splitter;
+
+  constructor(limits?: DmsgLimits) {
+    this.maxDataLength = maxOf(limits);
+    this.#splitter = new Splitter(this.maxDataLength);
+  }
+
+  /** Bytes held for an incomplete frame. */
+  get buffered(): number {
+    return this.#splitter.buffered;
+  }
+
+  push(chunk: Uint8Array): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    this.#splitter.push(chunk, (_cmd, frame) => out.push(frame));
+    return out;
+  }
+}
+
+/**
+ * Streaming DMsg decoder for byte-stream transports (TCP): push chunks as they arrive, get back
+ * the messages they complete, checksums checked. Any chunking gives the same messages. Memory is
+ * bounded by one header plus `maxDataLength`: an oversized `datasize` is rejected on the header,
+ * before its data is buffered. After an error the stream is unusable (the decoder keeps
+ * throwing): close the connection.
+ */
+export class DmsgDecoder {
+  readonly maxDataLength: number;
+  readonly #splitter: Splitter;
+  readonly #sha256d: HashFunction;
+
+  constructor(options?: DmsgOptions) {
+    this.maxDataLength = maxOf(options);
+    this.#splitter = new Splitter(this.maxDataLength);
+    this.#sha256d = options?.sha256d ?? portableSha256d;
+  }
+
+  /** Bytes held for an incomplete message. */
+  get buffered(): number {
+    return this.#splitter.buffered;
+  }
+
+  push(chunk: Uint8Array): Dmsg[] {
+    const out: Dmsg[] = [];
+    this.#splitter.push(chunk, (cmd, frame) => {
+      checkChecksum(cmd, frame, this.#sha256d);
+      out.push({ cmd, data: frame.subarray(DMSG_HEADER_LENGTH) });
+    });
     return out;
   }
 }

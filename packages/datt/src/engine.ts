@@ -6,8 +6,15 @@ import {
   verifyContentAuth,
 } from './content-auth.js';
 import type { ContentStore } from './content-store.js';
-import { DEFAULT_MAX_DMSG_DATA_LENGTH, type Dmsg, DmsgDecoder, decodeDmsg } from './dmsg.js';
+import {
+  DEFAULT_MAX_DMSG_DATA_LENGTH,
+  type Dmsg,
+  DmsgDecoder,
+  type DmsgOptions,
+  decodeDmsg,
+} from './dmsg.js';
 import { DattError, type DattRequestErrorCode } from './errors.js';
+import type { HashFunction } from './hash.js';
 import type { RandomSource } from './keys.js';
 import {
   DATT_PROTOCOL_VERSION,
@@ -26,7 +33,10 @@ export interface Clock {
   now(): number;
 }
 
-/** How a connection delivers bytes: a byte stream (TCP) or one DMsg per message (WebSocket). */
+/**
+ * How a connection delivers bytes: a byte stream (raw TCP bytes), or one whole DMsg per
+ * `receive` (a WebSocket message, or a frame from `DmsgFramer` / the `./node` TCP framing).
+ */
 export type Framing = 'stream' | 'message';
 
 /** Why a connection was closed. The first seven are counted as misbehaviour. */
@@ -228,6 +238,11 @@ export interface DattEngineOptions {
   readonly output: (output: DattOutput) => void;
   readonly policy?: DattPolicy;
   readonly limits?: DattLimits;
+  /**
+   * SHA-256d for DMsg checksums, the engine's hot path (default: the portable pure-JS one). In
+   * Node, `startDattNode` passes `nodeSha256d` (`node:crypto`).
+   */
+  readonly sha256d?: HashFunction;
 }
 
 interface ServerPending {
@@ -316,6 +331,7 @@ export class DattEngine {
   readonly #random: RandomSource;
   readonly #out: (output: DattOutput) => void;
   readonly #policy: DattPolicy;
+  readonly #dmsg: DmsgOptions;
   readonly #peers = new Map<string, Peer>();
   readonly #seenTxids = new Set<string>();
   #timerAt: number | undefined;
@@ -327,6 +343,9 @@ export class DattEngine {
     this.#out = options.output;
     this.#policy = options.policy ?? {};
     this.limits = { ...DEFAULT_DATT_LIMITS, ...options.limits };
+    this.#dmsg = options.sha256d
+      ? { maxDataLength: this.limits.maxDataLength, sha256d: options.sha256d }
+      : { maxDataLength: this.limits.maxDataLength };
     const payTo = this.#policy.payTo;
     if (payTo !== undefined) {
       if (payTo.length !== ADDRESS_LENGTH) {
@@ -380,10 +399,7 @@ export class DattEngine {
       id,
       outbound: options.outbound,
       framing: options.framing,
-      decoder:
-        options.framing === 'stream'
-          ? new DmsgDecoder({ maxDataLength: this.limits.maxDataLength })
-          : undefined,
+      decoder: options.framing === 'stream' ? new DmsgDecoder(this.#dmsg) : undefined,
       state: 'handshake',
       handshakeDeadline: this.#clock.now() + this.limits.handshakeTimeoutMs,
       remote: undefined,
@@ -411,9 +427,7 @@ export class DattEngine {
     this.stats.bytesIn += bytes.length;
     let frames: Dmsg[];
     try {
-      frames = peer.decoder
-        ? peer.decoder.push(bytes)
-        : [decodeDmsg(bytes, { maxDataLength: this.limits.maxDataLength })];
+      frames = peer.decoder ? peer.decoder.push(bytes) : [decodeDmsg(bytes, this.#dmsg)];
     } catch (error) {
       this.#misbehaved(peer, 'BAD_FRAME', error);
       return;
@@ -582,7 +596,7 @@ export class DattEngine {
 
   #send(peer: Peer, msg: DattMessage): void {
     if (peer.state === 'closed') return;
-    const bytes = encodeMessage(msg, { maxDataLength: this.limits.maxDataLength });
+    const bytes = encodeMessage(msg, this.#dmsg);
     this.stats.messagesOut++;
     this.stats.bytesOut += bytes.length;
     this.#out({ type: 'send', peer: peer.id, bytes });

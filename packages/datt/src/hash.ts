@@ -4,6 +4,13 @@ import { sha256 } from '@noble/hashes/sha2.js';
 /** SHA-256. */
 export { sha256 };
 
+/**
+ * A hash function: bytes in, digest out. The defaults are the portable (pure-JS, noble) ones;
+ * codecs on a hot path take one as an option so that Node can pass `node:crypto`'s
+ * (`nodeSha256d` from `@peerwire/datt/node`) while the root entry stays browser-safe.
+ */
+export type HashFunction = (data: Uint8Array) => Uint8Array;
+
 /** SHA-256(SHA-256(data)), Bitcoin's "double SHA-256". */
 export function sha256d(data: Uint8Array): Uint8Array {
   return sha256(sha256(data));

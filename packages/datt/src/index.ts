@@ -29,13 +29,14 @@ export {
 } from './content-auth.js';
 export type { ContentStore } from './content-store.js';
 export { DEFAULT_MEMORY_STORE_MAX_BYTES, MemoryContentStore } from './content-store.js';
-export type { Dmsg, DmsgLimits } from './dmsg.js';
+export type { Dmsg, DmsgLimits, DmsgOptions } from './dmsg.js';
 export {
   DEFAULT_MAX_DMSG_DATA_LENGTH,
   DMSG_COMMAND_LENGTH,
   DMSG_HEADER_LENGTH,
   DMSG_MAGIC,
   DmsgDecoder,
+  DmsgFramer,
   decodeDmsg,
   dmsgChecksum,
   encodeCommand,
@@ -80,6 +81,7 @@ export {
 } from './envelope.js';
 export type { DattErrorCode, DattRequestErrorCode } from './errors.js';
 export { DattError, DattRequestError } from './errors.js';
+export type { HashFunction } from './hash.js';
 export { constantTimeEqual, hash160, sha256, sha256d } from './hash.js';
 export type { RandomSource } from './keys.js';
 export {

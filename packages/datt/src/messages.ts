@@ -1,6 +1,6 @@
 import { ByteReader, utf8Decode, utf8Length } from '@peerwire/wire';
 import { CONTENT_AUTH_HEADER_LENGTH, HASH_LENGTH } from './content-auth.js';
-import { type DmsgLimits, decodeDmsg, encodeDmsg } from './dmsg.js';
+import { type DmsgOptions, decodeDmsg, encodeDmsgParts } from './dmsg.js';
 import { asDattError, DattError } from './errors.js';
 import { ADDRESS_LENGTH } from './payment-address.js';
 
@@ -71,13 +71,6 @@ function fixed(v: Uint8Array, n: number, what: string): void {
     throw new DattError('BAD_LENGTH', `${what} must be ${n} bytes, got ${v.length}`);
 }
 
-function concat2(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
-}
-
 function encodeInit(info: InitInfo): Uint8Array {
   if (!Number.isInteger(info.version) || info.version < 0 || info.version > 0xffffffff) {
     throw new DattError('BAD_VALUE', `init version ${info.version} is not a u32`);
@@ -112,11 +105,21 @@ function encodeInit(info: InitInfo): Uint8Array {
 
 /** The data bytes of a message (without the DMsg header). */
 export function encodeMessageData(msg: DattMessage): Uint8Array {
+  const parts = messageParts(msg);
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(parts[0]!.length + parts[1]!.length);
+  out.set(parts[0]!, 0);
+  out.set(parts[1]!, parts[0]!.length);
+  return out;
+}
+
+/** The data of a message as one or two pieces, checked, so that a frame can be written without an intermediate copy. */
+function messageParts(msg: DattMessage): readonly Uint8Array[] {
   switch (msg.type) {
     case 'ping':
     case 'pong':
       fixed(msg.nonce, PING_NONCE_LENGTH, `${msg.type} nonce`);
-      return msg.nonce;
+      return [msg.nonce];
     case 'contentauth':
     case 'postdata':
       fixed(msg.hash, HASH_LENGTH, `${msg.type} content hash`);
@@ -126,7 +129,7 @@ export function encodeMessageData(msg: DattMessage): Uint8Array {
           `${msg.type} ContentAuth is shorter than ${CONTENT_AUTH_HEADER_LENGTH} bytes`,
         );
       }
-      return concat2(msg.hash, msg.contentAuth);
+      return [msg.hash, msg.contentAuth];
     case 'auth':
       if (msg.contentAuth.length < CONTENT_AUTH_HEADER_LENGTH) {
         throw new DattError(
@@ -134,13 +137,13 @@ export function encodeMessageData(msg: DattMessage): Uint8Array {
           `auth ContentAuth is shorter than ${CONTENT_AUTH_HEADER_LENGTH} bytes`,
         );
       }
-      return msg.contentAuth;
+      return [msg.contentAuth];
     case 'init':
     case 'initack':
-      return encodeInit(msg);
+      return [encodeInit(msg)];
     case 'getdata':
       fixed(msg.hash, HASH_LENGTH, 'getdata content hash');
-      return msg.hash;
+      return [msg.hash];
     case 'reqpayment': {
       fixed(msg.ref, HASH_LENGTH, 'reqpayment ref');
       fixed(msg.address, ADDRESS_LENGTH, 'reqpayment address');
@@ -151,15 +154,15 @@ export function encodeMessageData(msg: DattMessage): Uint8Array {
       out.set(msg.ref, 0);
       new DataView(out.buffer).setBigUint64(32, msg.amount, false);
       out.set(msg.address, 40);
-      return out;
+      return [out];
     }
     case 'sendpayment':
       fixed(msg.ref, HASH_LENGTH, 'sendpayment ref');
-      return concat2(msg.ref, msg.transaction);
+      return [msg.ref, msg.transaction];
     case 'paymentack':
       fixed(msg.ref, HASH_LENGTH, 'paymentack ref');
       fixed(msg.txid, HASH_LENGTH, 'paymentack txid');
-      return concat2(msg.ref, msg.txid);
+      return [msg.ref, msg.txid];
   }
 }
 
@@ -249,13 +252,13 @@ export function decodeMessageData(cmd: string, data: Uint8Array): DattMessage {
   }
 }
 
-/** A message as a complete DMsg frame. */
-export function encodeMessage(msg: DattMessage, limits?: DmsgLimits): Uint8Array {
-  return encodeDmsg(msg.type, encodeMessageData(msg), limits);
+/** A message as a complete DMsg frame (its data written straight into the frame). */
+export function encodeMessage(msg: DattMessage, options?: DmsgOptions): Uint8Array {
+  return encodeDmsgParts(msg.type, messageParts(msg), options);
 }
 
 /** One complete DMsg frame decoded to a message. */
-export function decodeMessage(frame: Uint8Array, limits?: DmsgLimits): DattMessage {
-  const { cmd, data } = decodeDmsg(frame, limits);
+export function decodeMessage(frame: Uint8Array, options?: DmsgOptions): DattMessage {
+  const { cmd, data } = decodeDmsg(frame, options);
   return decodeMessageData(cmd, data);
 }

@@ -6,9 +6,11 @@ import {
   DattError,
   DEFAULT_MAX_DMSG_DATA_LENGTH,
   DmsgDecoder,
+  DmsgFramer,
   decodeDmsg,
   dmsgChecksum,
   encodeDmsg,
+  sha256d,
 } from '../src/index.js';
 import { chunk } from './helpers.js';
 
@@ -100,7 +102,7 @@ describe('DMsg framing', () => {
     const decoder = new DmsgDecoder();
     const frame = encodeDmsg('x', new Uint8Array(1000));
     expect(decoder.push(frame.subarray(0, 600))).toEqual([]);
-    expect(decoder.buffered).toBe(600 - 24);
+    expect(decoder.buffered).toBe(600); // the header is held too
     expect(decoder.push(frame.subarray(600)).length).toBe(1);
     expect(decoder.buffered).toBe(0);
   });
@@ -147,5 +149,92 @@ describe('DMsg framing', () => {
         },
       ),
     );
+  });
+});
+
+describe('DmsgFramer (stream splitting for transports)', () => {
+  it('gives the whole frames of a stream under any chunking, without checking checksums', () => {
+    fc.assert(
+      fc.property(
+        fc.array(arbMsg, { maxLength: 6 }),
+        fc.array(fc.nat(), { maxLength: 20 }),
+        fc.option(fc.nat()),
+        (msgs, cuts, corrupt) => {
+          const frames = msgs.map((m) => encodeDmsg(m.cmd, m.data).slice());
+          // A damaged checksum is not the framer's business: decodeDmsg checks it later.
+          if (corrupt !== null && frames.length > 0) frames[corrupt % frames.length]![20]! ^= 1;
+          const framer = new DmsgFramer();
+          const out = chunk(concatBytes(...frames), cuts).flatMap((c) => framer.push(c));
+          expect(out.map(toHex)).toEqual(frames.map(toHex));
+          expect(framer.buffered).toBe(0);
+        },
+      ),
+    );
+  });
+
+  it('hands out views, not copies, for frames that lie in one chunk', () => {
+    const a = encodeDmsg('ping', new Uint8Array(8));
+    const b = encodeDmsg('getdata', new Uint8Array(32));
+    const stream = concatBytes(a, b);
+    const framer = new DmsgFramer();
+    const [first, second] = framer.push(stream.subarray(0, a.length + 30));
+    expect(first?.buffer).toBe(stream.buffer);
+    expect(second).toBeUndefined();
+    expect(framer.buffered).toBe(30);
+    const [joined] = framer.push(stream.subarray(a.length + 30));
+    expect(toHex(joined!)).toBe(toHex(b)); // spanned two chunks: joined into one array
+  });
+
+  it('refuses a bad header as soon as it arrives, before buffering data, and stays failed', () => {
+    const framer = new DmsgFramer({ maxDataLength: 100 });
+    const head = encodeDmsg('postdata', new Uint8Array(0)).slice();
+    new DataView(head.buffer).setUint32(16, 101, false);
+    expect(framer.push(head.subarray(0, 23))).toEqual([]);
+    expectThrowsCode(() => framer.push(head.subarray(23)), DattError, 'TOO_LARGE');
+    expectThrowsCode(() => framer.push(new Uint8Array(1)), DattError, 'TOO_LARGE');
+    const other = new DmsgFramer();
+    const wrong = head.slice();
+    wrong[0] = 0;
+    expectThrowsCode(() => other.push(wrong), DattError, 'BAD_MAGIC');
+  });
+
+  it('splits arbitrary bytes into frames that decodeDmsg accepts or refuses, or a DattError', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 20, maxLength: 120 }),
+        fc.array(fc.nat(), { maxLength: 6 }),
+        (rest, cuts) => {
+          const bytes = concatBytes(fromHex('255a484b'), rest);
+          const framer = new DmsgFramer();
+          const frames = valueOrTypedError(
+            () => chunk(bytes, cuts).flatMap((c) => framer.push(c)),
+            DattError,
+          );
+          for (const f of frames ?? []) {
+            const msg = valueOrTypedError(() => decodeDmsg(f), DattError);
+            if (msg) expect(toHex(encodeDmsg(msg.cmd, msg.data))).toBe(toHex(f));
+          }
+        },
+      ),
+    );
+  });
+});
+
+describe('DMsg hashing', () => {
+  it('uses the injected SHA-256d, once per frame, for encoding and decoding', () => {
+    let calls = 0;
+    const counting = (data: Uint8Array) => {
+      calls++;
+      return sha256d(data);
+    };
+    const frame = encodeDmsg('inv', new Uint8Array(0), { sha256d: counting });
+    expect(toHex(frame)).toBe(INV_VECTOR);
+    decodeDmsg(frame, { sha256d: counting });
+    const decoder = new DmsgDecoder({ sha256d: counting });
+    decoder.push(concatBytes(frame, frame));
+    expect(calls).toBe(4);
+    // A hash that disagrees with SHA-256d fails the checksum.
+    const wrong = () => new Uint8Array(32);
+    expectThrowsCode(() => decodeDmsg(frame, { sha256d: wrong }), DattError, 'BAD_CHECKSUM');
   });
 });

@@ -128,6 +128,49 @@ describe('startDattNode over loopback', () => {
     await expect(node.get(sha256(utf8Encode('x')))).rejects.toMatchObject({ code: 'NO_PEER' });
   });
 
+  it('refuses peers beyond maxPeers, inbound (closed) and outbound (connect fails)', async () => {
+    const server = await start({
+      dataDir: dataDir(),
+      tcpPort: 0,
+      keys: { privateKey: serverKey },
+      limits: { maxPeers: 1 },
+    });
+    const url = `tcp://127.0.0.1:${server.ports.tcp}`;
+    const first = await start({ dataDir: dataDir(), keys: { privateKey: keyOf('1') } });
+    await first.connect(url);
+    const second = await start({
+      dataDir: dataDir(),
+      keys: { privateKey: keyOf('2') },
+      limits: { maxPeers: 1 },
+    });
+    await expect(second.connect(url)).rejects.toMatchObject({ code: 'CLOSED' });
+    const third = await start({ dataDir: dataDir(), tcpPort: 0, keys: { privateKey: keyOf('3') } });
+    await second.connect(`tcp://127.0.0.1:${third.ports.tcp}`); // its one peer
+    await expect(second.connect(url)).rejects.toMatchObject({
+      code: 'CLOSED',
+      message: expect.stringMatching(/maxPeers/),
+    });
+    expect(server.peers()).toHaveLength(1);
+  });
+
+  it('closes WebSocket peers with 1001 when it shuts down', async () => {
+    const server = await start({
+      dataDir: dataDir(),
+      wsPort: 0,
+      keys: { privateKey: serverKey },
+    });
+    const closed = new Promise<number>((resolve) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${server.ports.ws}`);
+      ws.on('open', () =>
+        ws.send(encodeMessage({ type: 'init', version: 1, services: 0n, addresses: [] })),
+      );
+      ws.on('message', () => void server.close());
+      ws.on('close', (code) => resolve(code));
+    });
+    expect(await closed).toBe(1001);
+    expect(server.stats.disconnects.LOCAL).toBe(1);
+  });
+
   it('keeps content on disk across restarts', async () => {
     const dir = dataDir();
     const first = await startDattNode({ dataDir: dir, keys: { privateKey: serverKey } });
@@ -169,6 +212,34 @@ describe('startDattNode over loopback', () => {
     expect(server.stats.disconnects.BAD_SIGNATURE).toBe(1);
     expect(server.stats.misbehaving).toBe(2);
     expect(server.stats.contentStored).toBe(0);
+  });
+
+  it('counts an oversized TCP header and a wrong magic as BAD_FRAME and keeps serving other peers', async () => {
+    const server = await start({
+      dataDir: dataDir(),
+      tcpPort: 0,
+      keys: { privateKey: serverKey },
+      limits: { maxDataLength: 1000 },
+    });
+    const posted = await server.post(utf8Encode('still served'));
+    const client = await start({ dataDir: dataDir(), keys: { privateKey: keyOf('good') } });
+    const peer = await client.connect(`tcp://127.0.0.1:${server.ports.tcp}`);
+    const send = (payload: Uint8Array) =>
+      new Promise<void>((resolve) => {
+        const socket = connect(server.ports.tcp!, '127.0.0.1', () => socket.write(payload));
+        socket.on('data', () => {});
+        socket.on('close', () => resolve());
+        socket.on('error', () => {});
+      });
+    const oversized = encodeDmsg('postdata', new Uint8Array(0)).slice();
+    new DataView(oversized.buffer).setUint32(16, 1001, false);
+    await send(oversized);
+    const wrongMagic = encodeMessage({ type: 'init', version: 1, services: 0n, addresses: [] });
+    wrongMagic[3]! ^= 1;
+    await send(wrongMagic);
+    await until(() => server.stats.disconnects.BAD_FRAME === 2, 'two BAD_FRAME disconnects');
+    expect(server.stats.misbehaving).toBe(2);
+    expect(toHex(await client.get(posted.hash, { peers: [peer] }))).toBe(toHex(posted.contentAuth));
   });
 
   it('disconnects and counts a WebSocket peer that sends an oversized or a text message', async () => {

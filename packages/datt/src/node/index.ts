@@ -1,5 +1,5 @@
+export { dmsgFraming } from './framing.js';
+export { nodeSha256, nodeSha256d } from './hash.js';
 export { LevelContentStore } from './level-store.js';
 export type { DattNode, PostOptions, PostResult, StartDattNodeOptions, Wallet } from './start.js';
-export { startDattNode } from './start.js';
-export type { Link, LinkOptions, Listener } from './transport.js';
-export { DEFAULT_MAX_WRITE_BUFFER, dialTcp, dialWs, listenTcp, listenWs } from './transport.js';
+export { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_MAX_UNSENT_BYTES, startDattNode } from './start.js';

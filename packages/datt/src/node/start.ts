@@ -1,3 +1,12 @@
+import { CloseCode, type Link, type LinkOptions, type TransportError } from '@peerwire/transport';
+import {
+  attachWebSocketServer,
+  connectTcp,
+  connectWebSocket,
+  createWebServer,
+  listenTcp,
+  listenWebServer,
+} from '@peerwire/transport/node';
 import { toHex } from '@peerwire/wire';
 import {
   type ContentAuthInit,
@@ -6,6 +15,7 @@ import {
   signContentAuth,
 } from '../content-auth.js';
 import type { ContentStore } from '../content-store.js';
+import { DMSG_HEADER_LENGTH } from '../dmsg.js';
 import {
   type Clock,
   DattEngine,
@@ -15,13 +25,15 @@ import {
   type DattPolicy,
   type DattStats,
   DEFAULT_DATT_LIMITS,
+  type DisconnectReason,
 } from '../engine.js';
-import { DattRequestError } from '../errors.js';
+import { DattError, DattRequestError } from '../errors.js';
 import { platformRandom, publicKeyOf, type RandomSource } from '../keys.js';
 import type { PaymentRequest } from '../payment.js';
 import { addressFromPublicKey } from '../payment-address.js';
+import { dmsgFraming } from './framing.js';
+import { nodeSha256d } from './hash.js';
 import { LevelContentStore } from './level-store.js';
-import { dialTcp, dialWs, type Link, type Listener, listenTcp, listenWs } from './transport.js';
 
 /** A payment the node is asked to make; return a raw transaction to pay, undefined to decline. */
 export type Wallet = (
@@ -30,14 +42,27 @@ export type Wallet = (
 
 /** Options of `startDattNode`. */
 export interface StartDattNodeOptions {
-  /** Directory of the node's data; the content store is LevelDB in `<dataDir>/content`. */
-  readonly dataDir: string;
+  /**
+   * Directory of the node's data; the content store is LevelDB in `<dataDir>/content`. Required
+   * unless `store` is given.
+   */
+  readonly dataDir?: string;
   /** Listen address (default `127.0.0.1`). */
   readonly host?: string;
   /** TCP port (0 = any free port); omit to not listen on TCP. */
   readonly tcpPort?: number;
   /** WebSocket port (0 = any free port); omit to not listen on WebSocket. */
   readonly wsPort?: number;
+  /** Path of the WebSocket endpoint (default `/`); upgrades to other paths get 404. */
+  readonly wsPath?: string;
+  /**
+   * Flow control of every connection (`@peerwire/transport` `LinkOptions`). The node's default
+   * hard cap on unsent bytes is `DEFAULT_MAX_UNSENT_BYTES` (4 MiB): a peer that does not read is
+   * cut off past it.
+   */
+  readonly link?: LinkOptions;
+  /** How long `connect` may take (TCP, WebSocket upgrade); default `DEFAULT_CONNECT_TIMEOUT_MS` (10 s). */
+  readonly connectTimeoutMs?: number;
   /** The node's secp256k1 key: it signs what `post` publishes. */
   readonly keys: { readonly privateKey: Uint8Array };
   readonly policy?: DattPolicy;
@@ -46,6 +71,8 @@ export interface StartDattNodeOptions {
   readonly wallet?: Wallet;
   /** Every engine event, for logs and metrics. */
   readonly onEvent?: (event: DattEvent) => void;
+  /** Transport problems (bad frames, failed sends, handler errors), for logs. */
+  readonly onTransportError?: (error: TransportError, peer: string | undefined) => void;
   /** Overrides for tests. */
   readonly clock?: Clock;
   readonly random?: RandomSource;
@@ -101,10 +128,51 @@ type Waiter = {
   resolve: (e: DattEvent) => void;
 };
 
+/** Default hard cap on the unsent bytes of one connection (4 MiB); past it the peer is cut off. */
+export const DEFAULT_MAX_UNSENT_BYTES = 4 * 1024 * 1024;
+/** Default time `connect` may take: 10 s. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+/** The close code a peer is sent (WebSocket) or shown locally (TCP) for each disconnect reason. */
+function closeCodeOf(reason: DisconnectReason): number {
+  switch (reason) {
+    case 'BAD_FRAME':
+    case 'BAD_MESSAGE':
+    case 'UNKNOWN_COMMAND':
+    case 'PROTOCOL':
+      return CloseCode.ProtocolError;
+    case 'BAD_SIGNATURE':
+    case 'FLOODING':
+    case 'HANDSHAKE_TIMEOUT':
+      return CloseCode.PolicyViolation;
+    default:
+      return CloseCode.Normal;
+  }
+}
+
+/** Close codes with which the transport itself refuses what a peer sent: counted as `BAD_FRAME`. */
+const FRAME_VIOLATIONS: ReadonlySet<number> = new Set([
+  CloseCode.ProtocolError,
+  CloseCode.UnsupportedData,
+  CloseCode.InvalidData,
+  CloseCode.MessageTooBig,
+]);
+
+/** WebSocket close code 1013 (try again later): the node already has `maxPeers` peers. */
+const TRY_AGAIN_LATER = 1013;
+
+/** `scheme://address:port` of a link's peer (IPv6 in brackets). */
+function remoteUrl(link: Link, fallback: string): string {
+  const r = link.remote;
+  if (!r) return fallback;
+  const host = r.family === 'IPv6' ? `[${r.address}]` : r.address;
+  return `${link.kind === 'tcp' ? 'tcp' : 'ws'}://${host}:${r.port}`;
+}
+
 /**
- * Starts a Datt node: a LevelDB content store in `dataDir`, TCP and/or WebSocket listeners, and
- * the sans-I/O engine driven by them. The transport layer is a temporary adapter (see
- * `transport.ts`).
+ * Starts a Datt node: a LevelDB content store in `dataDir`, TCP and/or WebSocket listeners
+ * (`@peerwire/transport`: DMsg-framed TCP, one DMsg per binary WebSocket message), and the
+ * sans-I/O engine driven by them, with `node:crypto` hashing the DMsg checksums.
  */
 export async function startDattNode(options: StartDattNodeOptions): Promise<DattNode> {
   const host = options.host ?? '127.0.0.1';
@@ -112,9 +180,14 @@ export async function startDattNode(options: StartDattNodeOptions): Promise<Datt
   const random = options.random ?? platformRandom;
   const limits = { ...DEFAULT_DATT_LIMITS, ...options.limits };
   const publicKey = publicKeyOf(options.keys.privateKey);
-  const ownStore = options.store ? undefined : await LevelContentStore.open(options.dataDir);
+  if (!options.store && options.dataDir === undefined) {
+    throw new DattError('BAD_VALUE', 'startDattNode needs a dataDir (or a store of your own)');
+  }
+  const ownStore = options.store ? undefined : await LevelContentStore.open(options.dataDir!);
   const store = options.store ?? ownStore!;
   const links = new Map<string, Link>();
+  /** Resolves when each open link has closed (awaited by `close`). */
+  const openLinks = new Set<Promise<void>>();
   const waiters = new Map<string, Waiter[]>();
   let timer: NodeJS.Timeout | undefined;
   let nextId = 0;
@@ -138,13 +211,10 @@ export async function startDattNode(options: StartDattNodeOptions): Promise<Datt
       case 'send':
         links.get(out.peer)?.send(out.bytes);
         return;
-      case 'close': {
-        const link = links.get(out.peer);
-        links.delete(out.peer);
-        link?.close();
-        queueMicrotask(() => engine.removePeer(out.peer));
+      case 'close':
+        // The link's close event then removes the peer from the engine.
+        links.get(out.peer)?.close(closeCodeOf(out.reason), out.message);
         return;
-      }
       case 'timer':
         if (timer) clearTimeout(timer);
         timer = setTimeout(() => engine.tick(), Math.max(0, out.at - clock.now()));
@@ -204,44 +274,94 @@ export async function startDattNode(options: StartDattNodeOptions): Promise<Datt
     output: onOutput,
     limits: options.limits,
     policy: options.policy,
+    sha256d: nodeSha256d,
   });
 
-  const attach = (link: Link, outbound: boolean): string => {
-    const id = `${link.remote}#${++nextId}`;
+  /** Registers a new link with the engine; returns its peer id, or undefined when the engine is full. */
+  const attach = (link: Link, outbound: boolean, fallbackRemote: string): string | undefined => {
+    const id = `${remoteUrl(link, fallbackRemote)}#${++nextId}`;
     links.set(id, link);
-    link.onData((bytes) => engine.receive(id, bytes));
-    link.onClose((error) => {
-      links.delete(id);
-      // ws refuses oversized or invalid frames itself; count them like the engine's bad frames.
-      const code = (error as { code?: string } | undefined)?.code;
-      if (code?.startsWith('WS_ERR_')) engine.close(id, 'BAD_FRAME', error!.message);
-      engine.removePeer(id);
+    let violation: TransportError | undefined;
+    link.on('message', (bytes) => engine.receive(id, bytes));
+    link.on('error', (error) => {
+      violation = error;
+      options.onTransportError?.(error, id);
     });
+    const gone = new Promise<void>((resolve) => {
+      link.on('close', (info) => {
+        links.delete(id);
+        // The transport refused what the peer sent (bad DMsg header, oversized or text
+        // message): count it like the engine's own bad frames.
+        if (info.local && FRAME_VIOLATIONS.has(info.code)) {
+          engine.close(id, 'BAD_FRAME', violation?.message ?? info.reason);
+        }
+        engine.removePeer(id);
+        resolve();
+      });
+    });
+    openLinks.add(gone);
+    void gone.then(() => openLinks.delete(gone));
     try {
-      engine.addPeer(id, { outbound, framing: link.framing });
+      engine.addPeer(id, { outbound, framing: 'message' });
     } catch {
-      links.delete(id);
-      link.close();
+      link.close(TRY_AGAIN_LATER, 'too many peers');
+      return undefined;
     }
     return id;
   };
 
-  const linkOptions = { maxDataLength: limits.maxDataLength };
-  const listeners: Listener[] = [];
+  const framing = dmsgFraming({ maxDataLength: limits.maxDataLength });
+  const maxPayload = DMSG_HEADER_LENGTH + limits.maxDataLength;
+  const linkOptions: LinkOptions = {
+    // The transport wants the hard cap at or above the high-water mark.
+    maxBufferedAmount: Math.max(DEFAULT_MAX_UNSENT_BYTES, options.link?.highWaterMark ?? 0),
+    ...options.link,
+  };
+  const reportListenerError = (error: TransportError) =>
+    options.onTransportError?.(error, undefined);
+  const stoppers: (() => Promise<void>)[] = [];
   const ports: { tcp?: number; ws?: number } = {};
   try {
     if (options.tcpPort !== undefined) {
-      const l = await listenTcp(host, options.tcpPort, linkOptions, (link) => attach(link, false));
-      listeners.push(l);
-      ports.tcp = l.port;
+      const server = await listenTcp(
+        {
+          ...linkOptions,
+          host,
+          port: options.tcpPort,
+          framing,
+          maxLinks: limits.maxPeers,
+          onError: reportListenerError,
+        },
+        (link) => attach(link, false, 'tcp://unknown'),
+      );
+      stoppers.push(() => server.close());
+      ports.tcp = server.port;
     }
     if (options.wsPort !== undefined) {
-      const l = await listenWs(host, options.wsPort, linkOptions, (link) => attach(link, false));
-      listeners.push(l);
-      ports.ws = l.port;
+      const web = createWebServer();
+      const endpoint = attachWebSocketServer(
+        web,
+        {
+          ...linkOptions,
+          path: options.wsPath ?? '/',
+          maxPayload,
+          onTextMessage: 'close',
+          maxLinks: limits.maxPeers,
+          onError: reportListenerError,
+        },
+        (link) => attach(link, false, 'ws://unknown'),
+      );
+      stoppers.push(async () => {
+        await endpoint.close();
+        await new Promise<void>((done) => {
+          web.close(() => done());
+          web.closeAllConnections();
+        });
+      });
+      ports.ws = (await listenWebServer(web, { port: options.wsPort, host })).port;
     }
   } catch (error) {
-    await Promise.all(listeners.map((l) => l.close()));
+    await Promise.all(stoppers.map((stop) => stop()));
     await ownStore?.close();
     throw error;
   }
@@ -267,17 +387,40 @@ export async function startDattNode(options: StartDattNodeOptions): Promise<Datt
           `${JSON.stringify(url)} is not tcp://host:port or ws://host:port/path`,
         );
       }
+      const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
       let link: Link;
       try {
         link =
           m[1] === 'tcp'
-            ? await dialTcp(m[2]!.replace(/^\[|\]$/g, ''), Number(m[3]), linkOptions)
-            : await dialWs(url, linkOptions);
+            ? await connectTcp({
+                ...linkOptions,
+                host: m[2]!.replace(/^\[|\]$/g, ''),
+                port: Number(m[3]),
+                framing,
+                timeoutMs,
+              })
+            : await connectWebSocket(url, {
+                ...linkOptions,
+                maxPayload,
+                onTextMessage: 'close',
+                timeoutMs,
+              });
       } catch (cause) {
         const why = cause instanceof Error ? cause.message : String(cause);
-        throw new DattRequestError('CLOSED', `could not connect to ${url}: ${why}`, { cause });
+        const code = (cause as { code?: string }).code === 'TIMEOUT' ? 'TIMEOUT' : 'CLOSED';
+        throw new DattRequestError(code, `could not connect to ${url}: ${why}`, { cause });
       }
-      const id = attach(link, true);
+      if (closed) {
+        link.close(CloseCode.GoingAway, 'node shutting down');
+        throw new DattRequestError('SHUT_DOWN', 'the node is closed');
+      }
+      const id = attach(link, true, url);
+      if (id === undefined) {
+        throw new DattRequestError(
+          'CLOSED',
+          `not connecting to ${url}: this node already has limits.maxPeers (${limits.maxPeers}) peers`,
+        );
+      }
       const event = await waitFor(`ready:${id}`);
       if (event.type !== 'peer-ready') {
         throw new DattRequestError(
@@ -364,8 +507,12 @@ export async function startDattNode(options: StartDattNodeOptions): Promise<Datt
       if (closed) return;
       closed = true;
       if (timer) clearTimeout(timer);
-      for (const id of [...links.keys()]) engine.close(id, 'LOCAL', 'node shutting down');
-      await Promise.all(listeners.map((l) => l.close()));
+      for (const [id, link] of [...links]) {
+        link.close(CloseCode.GoingAway, 'node shutting down');
+        engine.close(id, 'LOCAL', 'node shutting down');
+      }
+      await Promise.all(stoppers.map((stop) => stop()));
+      await Promise.all(openLinks);
       await engine.idle();
       await ownStore?.close();
     },

@@ -1,0 +1,203 @@
+/**
+ * The relay's Datt node (`--datt`): a `@peerwire/datt/node` content node on its own TCP and
+ * WebSocket ports, with its content in `<dataDir>/datt` (memory with `--memory`), its metrics on
+ * the relay's registry (`peerwire_datt_*`) and its logs through the relay's logger.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  addressFromPublicKey,
+  addressFromString,
+  addressToString,
+  assertPrivateKey,
+  type DattEvent,
+  type DattStats,
+  generatePrivateKey,
+  MemoryContentStore,
+  publicKeyOf,
+} from '@peerwire/datt';
+import { type DattNode, startDattNode } from '@peerwire/datt/node';
+import { fromHex, toHex } from '@peerwire/wire';
+import type { Logger } from 'pino';
+import { Gauge, type Registry } from 'prom-client';
+import type { RelayConfig } from './config.js';
+import { mirrored, mirroredByLabel } from './metrics.js';
+
+export interface RelayDatt {
+  readonly node: DattNode;
+  /** The ports bound (useful with port 0). */
+  readonly ports: { readonly tcp?: number; readonly ws?: number };
+  /** Where payments go (Base58Check). */
+  readonly payTo: string;
+  /** Stops listening, closes every Datt connection and the content store. */
+  close(): Promise<void>;
+}
+
+/** File of the node's secp256k1 key (64 hex digits), beside its content. */
+export const DATT_KEY_FILE = 'node.key';
+
+/** The node key: kept in `<dir>/node.key` (created with mode 0600 on first start). */
+function loadOrCreateKey(dir: string, logger: Logger): Uint8Array {
+  const file = join(dir, DATT_KEY_FILE);
+  if (existsSync(file)) {
+    const text = readFileSync(file, 'utf8').trim();
+    let key: Uint8Array | undefined;
+    try {
+      key = /^[0-9a-f]{64}$/i.test(text) ? fromHex(text.toLowerCase()) : undefined;
+      if (key) assertPrivateKey(key);
+    } catch {
+      key = undefined;
+    }
+    if (!key) {
+      throw new Error(
+        `${file} is not a Datt node key (64 hex digits of a secp256k1 secret key); move it away to create a new one`,
+      );
+    }
+    return key;
+  }
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const key = generatePrivateKey();
+  writeFileSync(file, `${toHex(key)}\n`, { mode: 0o600, flag: 'wx' });
+  logger.info({ file }, 'created a new Datt node key');
+  return key;
+}
+
+function registerMetrics(registry: Registry, stats: DattStats): void {
+  new Gauge({
+    name: 'peerwire_datt_peers',
+    help: 'Open Datt connections (in the init exchange or ready)',
+    registers: [registry],
+    collect() {
+      this.set(stats.peers);
+    },
+  });
+  const counters: [string, string, () => number][] = [
+    ['messages_received_total', 'Datt messages received', () => stats.messagesIn],
+    ['messages_sent_total', 'Datt messages sent', () => stats.messagesOut],
+    ['bytes_received_total', 'Bytes received on Datt connections', () => stats.bytesIn],
+    ['bytes_sent_total', 'Bytes sent on Datt connections', () => stats.bytesOut],
+    ['content_stored_total', 'Signed contents stored', () => stats.contentStored],
+    ['content_served_total', 'Signed contents served', () => stats.contentServed],
+    ['payments_requested_total', 'Payment requests sent', () => stats.paymentsRequested],
+    ['payments_verified_total', 'Payments verified and accepted', () => stats.paymentsAccepted],
+    ['payments_refused_total', 'Payments refused', () => stats.paymentsRejected],
+    ['misbehaving_total', 'Datt connections closed for misbehaviour', () => stats.misbehaving],
+    ['ignored_total', 'Datt messages ignored', () => stats.ignored],
+  ];
+  for (const [name, help, read] of counters)
+    mirrored(registry, `peerwire_datt_${name}`, help, read);
+  mirroredByLabel(
+    registry,
+    'peerwire_datt_disconnects_total',
+    'Datt connections closed, by reason',
+    'reason',
+    () => stats.disconnects,
+  );
+}
+
+function logEvent(logger: Logger, event: DattEvent): void {
+  switch (event.type) {
+    case 'misbehaved':
+      logger.info(
+        { peer: event.peer, reason: event.reason, detail: event.message },
+        'datt peer misbehaved: disconnected',
+      );
+      return;
+    case 'payment-accepted':
+      logger.info(
+        {
+          peer: event.peer,
+          ref: toHex(event.ref),
+          txid: toHex(event.txid),
+          value: `${event.value}`,
+        },
+        'datt payment verified',
+      );
+      return;
+    case 'payment-rejected':
+      logger.info(
+        { peer: event.peer, ref: toHex(event.ref), code: event.code, detail: event.message },
+        'datt payment refused',
+      );
+      return;
+    case 'store-failed':
+      logger.error({ hash: toHex(event.hash), detail: event.message }, 'datt store failed');
+      return;
+    case 'content-stored':
+      logger.debug({ peer: event.peer, hash: toHex(event.hash) }, 'datt content stored');
+      return;
+    case 'content-served':
+      logger.debug({ peer: event.peer, hash: toHex(event.hash) }, 'datt content served');
+      return;
+    case 'peer-ready':
+      logger.debug({ peer: event.peer }, 'datt peer ready');
+      return;
+    case 'peer-closed':
+      logger.debug({ peer: event.peer, reason: event.reason }, 'datt peer closed');
+      return;
+    default:
+      return;
+  }
+}
+
+/** Starts the Datt node described by `config.datt` (call only when `config.datt.enabled`). */
+export async function startRelayDatt(
+  config: RelayConfig,
+  options: { readonly logger: Logger; readonly registry: Registry },
+): Promise<RelayDatt> {
+  const logger = options.logger.child({ component: 'datt' });
+  const c = config.datt;
+  const dir = join(config.dataDir, 'datt');
+  const privateKey = config.memory ? generatePrivateKey() : loadOrCreateKey(dir, logger);
+  const payTo = c.payTo
+    ? addressFromString(c.payTo)
+    : addressFromPublicKey(publicKeyOf(privateKey));
+  if (config.memory && !c.payTo && (c.getPrice > 0 || c.postPrice > 0)) {
+    logger.warn(
+      'datt payments go to the address of a throwaway key (--memory): set datt.payTo (--datt-pay-to) to keep them',
+    );
+  }
+  const node = await startDattNode({
+    dataDir: dir,
+    ...(config.memory ? { store: new MemoryContentStore({ maxBytes: c.memoryStoreBytes }) } : {}),
+    host: config.host,
+    tcpPort: c.port,
+    wsPort: c.wsPort,
+    wsPath: c.wsPath,
+    keys: { privateKey },
+    policy: {
+      getPrice: BigInt(c.getPrice),
+      postPrice: BigInt(c.postPrice),
+      payTo,
+      advertise: c.advertise,
+    },
+    limits: c.limits,
+    onEvent: (event) => logEvent(logger, event),
+    onTransportError: (error, peer) =>
+      logger.debug({ peer, code: error.code, detail: error.message }, 'datt transport error'),
+  });
+  registerMetrics(options.registry, node.stats);
+  const payToText = addressToString(payTo);
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  logger.info(
+    {
+      tcp: node.ports.tcp,
+      ws: node.ports.ws,
+      getPrice: c.getPrice,
+      postPrice: c.postPrice,
+      payTo: payToText,
+      store: config.memory ? '(memory)' : join(dir, 'content'),
+    },
+    `datt node listening on tcp://${host}:${node.ports.tcp} and ws://${host}:${node.ports.ws}${c.wsPath}`,
+  );
+  let closing: Promise<void> | undefined;
+  return {
+    node,
+    ports: node.ports,
+    payTo: payToText,
+    close: () => {
+      closing ??= node.close().then(() => logger.info('datt node stopped'));
+      return closing;
+    },
+  };
+}
