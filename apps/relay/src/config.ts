@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { DEFAULT_RELAY_LIMITS, type RelayLimits } from '@peerwire/relay';
 import { z } from 'zod';
+import { BOB_LIMITS, BobConfigSchema, bobLimitEnvName, describeBobConfig } from './bob.js';
 
 const positive = z.number().positive().finite();
 
@@ -44,6 +45,8 @@ export const ConfigSchema = z
     shutdownGraceMs: z.number().int().nonnegative().default(10_000),
     /** Relay limits (see @peerwire/relay RelayLimits); unset ones keep their defaults. */
     limits: LimitsSchema.default({}),
+    /** The bob relay (see bob.ts): enabled, ports, limits. */
+    bob: BobConfigSchema.prefault({}),
   })
   .strict()
   .refine((c) => (c.tlsCert === undefined) === (c.tlsKey === undefined), {
@@ -68,6 +71,10 @@ export const ENV_OPTIONS: Record<
   PEERWIRE_TLS_KEY: { key: 'tlsKey', type: 'string' },
   PEERWIRE_LOG_LEVEL: { key: 'logLevel', type: 'string' },
   PEERWIRE_SHUTDOWN_GRACE_MS: { key: 'shutdownGraceMs', type: 'number' },
+  PEERWIRE_BOB_ENABLED: { key: 'bob.enabled', type: 'boolean' },
+  PEERWIRE_BOB_PORT: { key: 'bob.port', type: 'number' },
+  PEERWIRE_BOB_SECURE_PORT: { key: 'bob.securePort', type: 'number' },
+  PEERWIRE_BOB_CHECK_SECURE_ADDRESS: { key: 'bob.checkSecureAddress', type: 'boolean' },
 };
 
 const limitEnvName = (name: string) =>
@@ -106,7 +113,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, { key, type }] of Object.entries(ENV_OPTIONS)) {
     const raw = env[name];
-    if (raw !== undefined) out[key] = convert(raw, type, name);
+    if (raw === undefined) continue;
+    const [outer, inner] = key.split('.') as [string, string | undefined];
+    if (inner === undefined) out[key] = convert(raw, type, name);
+    else ((out[outer] ??= {}) as Record<string, unknown>)[inner] = convert(raw, type, name);
   }
   const limits: Record<string, unknown> = {};
   for (const limit of Object.keys(DEFAULT_RELAY_LIMITS)) {
@@ -115,6 +125,13 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
     if (raw !== undefined) limits[limit] = convert(raw, 'number', name);
   }
   if (Object.keys(limits).length > 0) out.limits = limits;
+  const bobLimits: Record<string, unknown> = {};
+  for (const limit of Object.keys(BOB_LIMITS)) {
+    const raw = env[bobLimitEnvName(limit)];
+    if (raw !== undefined) bobLimits[limit] = convert(raw, 'number', bobLimitEnvName(limit));
+  }
+  if (Object.keys(bobLimits).length > 0)
+    out.bob = { ...(out.bob as object | undefined), limits: bobLimits };
   return out;
 }
 
@@ -136,18 +153,22 @@ export function configFromFile(path: string): Record<string, unknown> {
   }
 }
 
-/** Merges the layers (later wins; limits merge key by key) and validates the result. */
+/** Merges the layers (later wins; limits and bob merge key by key) and validates the result. */
 export function resolveConfig(...layers: Record<string, unknown>[]): RelayConfig {
   const merged: Record<string, unknown> = {};
   const limits: Record<string, unknown> = {};
+  const bob: Record<string, unknown> = {};
   for (const layer of layers) {
     for (const [k, v] of Object.entries(layer)) {
       if (v === undefined) continue;
       if (k === 'limits' && typeof v === 'object' && v !== null) Object.assign(limits, v);
+      else if (k === 'bob' && typeof v === 'object' && v !== null && !Array.isArray(v))
+        mergeBob(bob, v as Record<string, unknown>);
       else merged[k] = v;
     }
   }
   merged.limits = limits;
+  merged.bob = bob;
   const parsed = ConfigSchema.safeParse(merged);
   if (!parsed.success) {
     const problems = parsed.error.issues.map(
@@ -156,6 +177,16 @@ export function resolveConfig(...layers: Record<string, unknown>[]): RelayConfig
     throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   return parsed.data as RelayConfig;
+}
+
+/** Merges one layer's `bob` section into `into` (its limits key by key; undefined keeps). */
+function mergeBob(into: Record<string, unknown>, layer: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(layer)) {
+    if (v === undefined) continue;
+    if (k === 'limits' && typeof v === 'object' && v !== null)
+      into.limits = { ...(into.limits as object | undefined), ...v };
+    else into[k] = v;
+  }
 }
 
 /** Documentation of every option, printed by `--help-config`. */
@@ -180,5 +211,6 @@ export function describeConfig(): string {
   for (const [name, value] of Object.entries(DEFAULT_RELAY_LIMITS)) {
     lines.push(`    ${name.padEnd(28)} ${limitEnvName(name).padEnd(42)} ${value}`);
   }
+  lines.push(...describeBobConfig());
   return lines.join('\n');
 }

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { pino } from 'pino';
+import { parseBobLimitFlags } from './bob.js';
 import {
   ConfigError,
   configFromEnv,
@@ -45,6 +46,14 @@ const program = new Command()
   .option('--tls-cert <file>', 'PEM certificate: serve HTTPS and WSS (with --tls-key)')
   .option('--tls-key <file>', 'PEM private key for --tls-cert')
   .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)')
+  .option('--bob-port <port>', 'bob relay handshake port (default 9000)', port)
+  .option('--bob-secure-port <port>', 'bob relay secure-room port (default 9001)', port)
+  .option('--no-bob', 'do not serve the bob relay')
+  .option(
+    '--no-bob-check-secure-address',
+    'let any address join a bob secure-room pairing (default: only the handshake addresses)',
+  )
+  .option('--bob-limit <name=value...>', 'a bob relay limit (see --help-config)')
   .option('--help-config', 'describe every configuration option and exit')
   .showHelpAfterError();
 
@@ -61,6 +70,11 @@ const flags = program.opts<{
   tlsKey?: string;
   logLevel?: string;
   helpConfig?: boolean;
+  bob?: boolean;
+  bobPort?: number;
+  bobSecurePort?: number;
+  bobCheckSecureAddress?: boolean;
+  bobLimit?: string[];
 }>();
 
 if (flags.helpConfig) {
@@ -81,9 +95,19 @@ try {
     tlsCert: flags.tlsCert,
     tlsKey: flags.tlsKey,
     logLevel: flags.logLevel,
+    bob: {
+      enabled: flags.bob === false ? false : undefined,
+      port: flags.bobPort,
+      securePort: flags.bobSecurePort,
+      checkSecureAddress: flags.bobCheckSecureAddress === false ? false : undefined,
+      limits: parseBobLimitFlags(flags.bobLimit),
+    },
   });
 } catch (error) {
-  if (error instanceof ConfigError) {
+  if (
+    error instanceof ConfigError ||
+    (error instanceof Error && /^--bob-limit/.test(error.message))
+  ) {
     console.error(`peerwire-relay: ${error.message}`);
     console.error('Run peerwire-relay --help-config for every option.');
     process.exit(2);
@@ -123,6 +147,8 @@ try {
     logger.fatal(
       `not allowed to listen on ${config.host}:${config.port}; use a port above 1023 or run with the right privileges`,
     );
+  } else if (e.code === 'BOB_LISTEN_FAILED') {
+    logger.fatal(e.message);
   } else if (e.code === 'LEVEL_DATABASE_NOT_OPEN' || e.code === 'LEVEL_LOCKED') {
     logger.fatal(
       { err: e },
