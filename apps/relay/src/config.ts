@@ -116,7 +116,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
     if (raw === undefined) continue;
     const [outer, inner] = key.split('.') as [string, string | undefined];
     if (inner === undefined) out[key] = convert(raw, type, name);
-    else ((out[outer] ??= {}) as Record<string, unknown>)[inner] = convert(raw, type, name);
+    else out[outer] = { ...(out[outer] as object | undefined), [inner]: convert(raw, type, name) };
   }
   const limits: Record<string, unknown> = {};
   for (const limit of Object.keys(DEFAULT_RELAY_LIMITS)) {
