@@ -2,6 +2,7 @@
 /** peerwire: the command-line peer. */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { registerBob } from './commands/bob.js';
 import { registerGroup } from './commands/group.js';
 import { registerId } from './commands/id.js';
 import { registerSpot } from './commands/spot.js';
@@ -33,6 +34,7 @@ const program = new Command()
     'after',
     `
 Exit codes: 0 ok, 1 failure, 2 usage, 3 relay unreachable, 4 timeout, 5 error answered by the other side.
+send/recv: 5 the receiver refused, 6 wrong password, 7 received data rejected (tampered, corrupt or unsafe; nothing saved).
 The keychain is encrypted at rest when PEERWIRE_PASSPHRASE is set.`,
   );
 
@@ -40,6 +42,7 @@ const globals = () => program.opts<GlobalOptions>();
 registerId(program, globals);
 registerSpot(program, globals);
 registerGroup(program, globals);
+registerBob(program, globals);
 
 for (const cmd of program.commands) cmd.exitOverride();
 
