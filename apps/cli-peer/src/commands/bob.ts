@@ -34,7 +34,7 @@ interface TransferFlags {
 /** The bob relay: --relay, else PEERWIRE_BOB_RELAY, else bob's public relay. */
 export function bobRelay(flags: TransferFlags, g: GlobalOptions): string {
   // `--relay` is also a global option (the Spot relay URL); commander gives it to the program.
-  const relay = flags.relay ?? g.relay ?? process.env.PEERWIRE_BOB_RELAY ?? DEFAULT_BOB_RELAY;
+  const relay = flags.relay ?? g.relay ?? (process.env.PEERWIRE_BOB_RELAY || DEFAULT_BOB_RELAY);
   if (relay.includes('://') || relay.includes('/')) {
     throw new CliError(
       `${relay} is a URL; send and recv talk to a bob relay: give --relay host:port (bob's default is ${DEFAULT_BOB_RELAY})`,
