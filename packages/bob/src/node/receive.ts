@@ -272,8 +272,8 @@ class Sink {
         // A few batches may queue: records keep being opened and hashed while zlib inflates.
         const inflate = createInflate({
           chunkSize: 1 << 20,
-          writableHighWaterMark: 4 * INFLATE_BATCH,
-          readableHighWaterMark: 4 << 20,
+          writableHighWaterMark: 2 * INFLATE_BATCH,
+          readableHighWaterMark: 2 << 20,
         } as ZlibOptions); // node:zlib passes stream options on to its Transform
         const count = new Transform({
           transform: (chunk: Buffer, _encoding, done) => {
