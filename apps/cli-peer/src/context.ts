@@ -26,6 +26,10 @@ export const EXIT = {
   offline: 3,
   timeout: 4,
   remote: 5,
+  /** send/recv: the password does not match any sender's. */
+  wrongPassword: 6,
+  /** recv: the data failed verification (tampered, corrupt, unsafe names); nothing saved. */
+  rejected: 7,
 } as const;
 
 /** A failure the user can fix; the message says how. */

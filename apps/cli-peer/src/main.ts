@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerDatt } from './commands/datt.js';
+import { registerBob } from './commands/bob.js';
 import { registerGroup } from './commands/group.js';
 import { registerId } from './commands/id.js';
 import { registerSpot } from './commands/spot.js';
@@ -34,6 +35,7 @@ const program = new Command()
     'after',
     `
 Exit codes: 0 ok, 1 failure, 2 usage, 3 relay unreachable, 4 timeout, 5 error answered by the other side.
+send/recv: 5 the receiver refused, 6 wrong password, 7 received data rejected (tampered, corrupt or unsafe; nothing saved).
 The keychain is encrypted at rest when PEERWIRE_PASSPHRASE is set.`,
   );
 
@@ -42,6 +44,7 @@ registerId(program, globals);
 registerSpot(program, globals);
 registerGroup(program, globals);
 registerDatt(program, globals);
+registerBob(program, globals);
 
 for (const cmd of program.commands) cmd.exitOverride();
 

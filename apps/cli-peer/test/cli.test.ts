@@ -39,7 +39,20 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'peerwire-cli-test-'));
   relay = spawn(
     process.execPath,
-    [relayMain, '--memory', '--host', '127.0.0.1', '--port', '0', '--server-code', 'clit'],
+    [
+      relayMain,
+      '--memory',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--server-code',
+      'clit',
+      '--bob-port',
+      '0',
+      '--bob-secure-port',
+      '0',
+    ],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },

@@ -113,6 +113,7 @@ beforeAll(async () => {
     [
       relayMain,
       '--memory',
+      '--no-bob',
       '--host',
       '127.0.0.1',
       '--port',

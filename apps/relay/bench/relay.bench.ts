@@ -44,6 +44,7 @@ async function startRelayProcess(): Promise<{ child: ChildProcess; port: number 
       '0',
       '--log-level',
       'info',
+      '--no-bob',
     ],
     {
       env: {

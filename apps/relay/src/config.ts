@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { DEFAULT_RELAY_LIMITS, type RelayLimits } from '@peerwire/relay';
 import { z } from 'zod';
 import { DattConfigSchema, dattConfigFromEnv, describeDattConfig } from './datt-config.js';
+import { BOB_LIMITS, BobConfigSchema, bobLimitEnvName, describeBobConfig } from './bob.js';
 
 const positive = z.number().positive().finite();
 
@@ -47,6 +48,8 @@ export const ConfigSchema = z
     limits: LimitsSchema.default({}),
     /** The Datt node (off by default; see datt-config.ts). */
     datt: DattConfigSchema,
+    /** The bob relay (see bob.ts): enabled, ports, limits. */
+    bob: BobConfigSchema.prefault({}),
   })
   .strict()
   .refine((c) => (c.tlsCert === undefined) === (c.tlsKey === undefined), {
@@ -71,6 +74,10 @@ export const ENV_OPTIONS: Record<
   PEERWIRE_TLS_KEY: { key: 'tlsKey', type: 'string' },
   PEERWIRE_LOG_LEVEL: { key: 'logLevel', type: 'string' },
   PEERWIRE_SHUTDOWN_GRACE_MS: { key: 'shutdownGraceMs', type: 'number' },
+  PEERWIRE_BOB_ENABLED: { key: 'bob.enabled', type: 'boolean' },
+  PEERWIRE_BOB_PORT: { key: 'bob.port', type: 'number' },
+  PEERWIRE_BOB_SECURE_PORT: { key: 'bob.securePort', type: 'number' },
+  PEERWIRE_BOB_CHECK_SECURE_ADDRESS: { key: 'bob.checkSecureAddress', type: 'boolean' },
 };
 
 const limitEnvName = (name: string) =>
@@ -109,7 +116,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, { key, type }] of Object.entries(ENV_OPTIONS)) {
     const raw = env[name];
-    if (raw !== undefined) out[key] = convert(raw, type, name);
+    if (raw === undefined) continue;
+    const [outer, inner] = key.split('.') as [string, string | undefined];
+    if (inner === undefined) out[key] = convert(raw, type, name);
+    else out[outer] = { ...(out[outer] as object | undefined), [inner]: convert(raw, type, name) };
   }
   const limits: Record<string, unknown> = {};
   for (const limit of Object.keys(DEFAULT_RELAY_LIMITS)) {
@@ -120,6 +130,13 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   if (Object.keys(limits).length > 0) out.limits = limits;
   const datt = dattConfigFromEnv(env, convert);
   if (datt) out.datt = datt;
+  const bobLimits: Record<string, unknown> = {};
+  for (const limit of Object.keys(BOB_LIMITS)) {
+    const raw = env[bobLimitEnvName(limit)];
+    if (raw !== undefined) bobLimits[limit] = convert(raw, 'number', bobLimitEnvName(limit));
+  }
+  if (Object.keys(bobLimits).length > 0)
+    out.bob = { ...(out.bob as object | undefined), limits: bobLimits };
   return out;
 }
 
@@ -204,5 +221,6 @@ export function describeConfig(): string {
     lines.push(`    ${name.padEnd(28)} ${limitEnvName(name).padEnd(42)} ${value}`);
   }
   lines.push(...describeDattConfig());
+  lines.push(...describeBobConfig());
   return lines.join('\n');
 }

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { pino } from 'pino';
+import { parseBobLimitFlags } from './bob.js';
 import {
   ConfigError,
   configFromEnv,
@@ -62,6 +63,14 @@ const program = new Command()
     satoshis,
   )
   .option('--datt-pay-to <address>', 'Base58Check address Datt payments go to (default: node key)')
+  .option('--bob-port <port>', 'bob relay handshake port (default 9000)', port)
+  .option('--bob-secure-port <port>', 'bob relay secure-room port (default 9001)', port)
+  .option('--no-bob', 'do not serve the bob relay')
+  .option(
+    '--no-bob-check-secure-address',
+    'let any address join a bob secure-room pairing (default: only the handshake addresses)',
+  )
+  .option('--bob-limit <name=value...>', 'a bob relay limit (see --help-config)')
   .option('--help-config', 'describe every configuration option and exit')
   .showHelpAfterError();
 
@@ -84,6 +93,11 @@ const flags = program.opts<{
   dattGetPrice?: number;
   dattPostPrice?: number;
   dattPayTo?: string;
+  bob?: boolean;
+  bobPort?: number;
+  bobSecurePort?: number;
+  bobCheckSecureAddress?: boolean;
+  bobLimit?: string[];
 }>();
 
 if (flags.helpConfig) {
@@ -111,10 +125,20 @@ try {
       getPrice: flags.dattGetPrice,
       postPrice: flags.dattPostPrice,
       payTo: flags.dattPayTo,
+      },
+    bob: {
+      enabled: flags.bob === false ? false : undefined,
+      port: flags.bobPort,
+      securePort: flags.bobSecurePort,
+      checkSecureAddress: flags.bobCheckSecureAddress === false ? false : undefined,
+      limits: parseBobLimitFlags(flags.bobLimit),
     },
   });
 } catch (error) {
-  if (error instanceof ConfigError) {
+  if (
+    error instanceof ConfigError ||
+    (error instanceof Error && /^--bob-limit/.test(error.message))
+  ) {
     console.error(`peerwire-relay: ${error.message}`);
     console.error('Run peerwire-relay --help-config for every option.');
     process.exit(2);
@@ -156,6 +180,8 @@ try {
     );
   } else if (e.code === 'LISTEN_FAILED') {
     logger.fatal(`${e.message}; choose other ports (--datt-port, --datt-ws-port)`);
+  } else if (e.code === 'BOB_LISTEN_FAILED') {
+    logger.fatal(e.message);
   } else if (e.code === 'LEVEL_DATABASE_NOT_OPEN' || e.code === 'LEVEL_LOCKED') {
     logger.fatal(
       { err: e },

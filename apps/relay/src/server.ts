@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { MemoryRelayStore, Relay, type RelayEvent, type RelayStore } from '@peerwire/relay';
 import { attachWebSocketServer, createWebServer } from '@peerwire/transport/node';
 import type { Logger } from 'pino';
+import { type BobComponent, startBob } from './bob.js';
 import type { RelayConfig } from './config.js';
 import { type RelayDatt, startRelayDatt } from './datt.js';
 import { LevelRelayStore } from './level-store.js';
@@ -26,6 +27,8 @@ export interface RunningRelay {
   readonly metrics: RelayMetrics;
   /** The Datt node, when `datt.enabled`. */
   readonly datt?: RelayDatt;
+  /** The bob relay, when enabled (`bob.enabled`). */
+  readonly bob: BobComponent | undefined;
   /** Graceful stop: refuse new connections, close open ones (1001) after their queues drain. */
   close(): Promise<void>;
 }
@@ -106,7 +109,8 @@ export async function startRelayServer(
     onEvent,
   });
   await relay.start();
-  metrics = createMetrics(relay);
+  const bob = await startBob(config.bob, config.host, logger);
+  metrics = createMetrics(relay, (registry) => bob?.registerMetrics(registry));
   const datt = config.datt.enabled
     ? await startRelayDatt(config, { logger, registry: metrics.registry })
     : undefined;
@@ -218,12 +222,14 @@ export async function startRelayServer(
       logger.info({ connections: relay.connectionCount }, 'shutting down: draining connections');
       server.close();
       relay.shutdown('relay shutting down');
+      const bobClosed = bob?.close(config.shutdownGraceMs);
       const deadline = Date.now() + config.shutdownGraceMs;
       while (ws.linkCount > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       await ws.close();
       await datt?.close();
       server.closeAllConnections?.();
       clearInterval(tick);
+      await bobClosed;
       await store.close();
       logger.info('relay stopped');
     })();
@@ -237,6 +243,7 @@ export async function startRelayServer(
     relay,
     metrics,
     ...(datt ? { datt } : {}),
+    bob,
     close,
   };
 }

@@ -24,13 +24,16 @@ export function tempDir(): { path: string; remove(): void } {
 }
 
 export async function startRelay(overrides: Record<string, unknown> = {}): Promise<RunningRelay> {
-  const config = resolveConfig({
-    host: '127.0.0.1',
-    port: 0,
-    memory: true,
-    serverCode: 'test',
-    ...overrides,
-  });
+  const config = resolveConfig(
+    {
+      host: '127.0.0.1',
+      port: 0,
+      memory: true,
+      serverCode: 'test',
+      bob: { port: 0, securePort: 0 }, // any free ports: tests never bind bob's 9000/9001
+    },
+    overrides,
+  );
   return startRelayServer(config, { logger: silent, version: 'test' });
 }
 

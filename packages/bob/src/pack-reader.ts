@@ -233,16 +233,21 @@ export class PackReader {
       case 'raw': {
         // Everything but the last 20 bytes seen is zlib data; those 20 may be the trailer.
         const input = chunk.subarray(pos);
-        const all = new Uint8Array(this.#holdback.length + input.length);
-        all.set(this.#holdback, 0);
-        all.set(input, this.#holdback.length);
-        const pass = Math.max(0, all.length - PACK_TRAILER_LENGTH);
-        if (pass > 0) {
-          const bytes = all.subarray(0, pass);
-          this.#hash.update(bytes);
-          events.push({ type: 'raw', index: this.#index, bytes });
+        if (input.length < PACK_TRAILER_LENGTH) {
+          // Rare (a tiny chunk): join with what is held back.
+          const all = new Uint8Array(this.#holdback.length + input.length);
+          all.set(this.#holdback, 0);
+          all.set(input, this.#holdback.length);
+          const pass = Math.max(0, all.length - PACK_TRAILER_LENGTH);
+          if (pass > 0) this.#raw(all.subarray(0, pass), events);
+          this.#holdback = all.slice(pass);
+        } else {
+          // No copy of the bulk: the held-back bytes pass, then all of `input` but its tail.
+          if (this.#holdback.length > 0) this.#raw(this.#holdback, events);
+          const pass = input.length - PACK_TRAILER_LENGTH;
+          if (pass > 0) this.#raw(input.subarray(0, pass), events);
+          this.#holdback = input.slice(pass);
         }
-        this.#holdback = all.slice(pass);
         return { n: input.length, hashed: false };
       }
       case 'trailer': {
@@ -255,6 +260,11 @@ export class PackReader {
       default:
         throw bad(`${chunk.length - pos} unexpected bytes after the trailer`);
     }
+  }
+
+  #raw(bytes: Uint8Array, events: PackEvent[]): void {
+    this.#hash.update(bytes);
+    events.push({ type: 'raw', index: this.#index, bytes });
   }
 
   #header(events: PackEvent[]): void {

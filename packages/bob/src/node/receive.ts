@@ -15,7 +15,7 @@ import {
 import { join, resolve, sep } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createInflate, type Inflate } from 'node:zlib';
+import { createInflate, type Inflate, type ZlibOptions } from 'node:zlib';
 import { toHex } from '@peerwire/wire';
 import { BobClient } from '../client.js';
 import { applyDelta } from '../delta.js';
@@ -36,12 +36,13 @@ import { aborted, connectTcp, parseAddress, WRITE_WINDOW, writeAll } from './con
 import { type HandshakeNotice, openSecureRoom, runHandshake } from './handshake.js';
 import { nodePrimitives, nodeRandom } from './primitives.js';
 import { ProgressReporter } from './progress.js';
+import { StreamingRecordOpener } from './record-stream.js';
 import { DEFAULT_HANDSHAKE_PORT, DEFAULT_SECURE_PORT, type TransferOptions } from './send.js';
 
 /** Default cap on the trees and roots of a received folder, held in memory (64 MiB). */
 export const DEFAULT_MAX_TREE_BYTES = 64 * 1024 * 1024;
 /** Compressed bytes gathered before each write to node:zlib. */
-const INFLATE_BATCH = 256 * 1024;
+const INFLATE_BATCH = 1 << 20;
 /** Default cap on a delta base loaded in memory to apply a delta (64 MiB). */
 export const DEFAULT_MAX_DELTA_BASE = 64 * 1024 * 1024;
 
@@ -133,7 +134,11 @@ export async function receive(password: string, options: ReceiveOptions): Promis
   const onAbort = () => socket.destroy(aborted());
   signal?.addEventListener('abort', onAbort, { once: true });
   const keys = recordKeys(result.sharedKeys, result.ciphers, 'receiver');
-  const opener = new RecordOpener(keys.receive, primitives.aead);
+  // node:crypto (the default): records decrypted as they stream in, without joining copies.
+  const opener =
+    primitives === nodePrimitives
+      ? new StreamingRecordOpener(keys.receive)
+      : new RecordOpener(keys.receive, primitives.aead);
   const limits = options.limits ?? {};
   // A single file's contents are inflated by node:zlib, off the main thread (deferFileData).
   const payload = new PayloadReader({
@@ -264,7 +269,12 @@ class Sink {
         });
         this.#stream = await openExclusive(join(this.#outDir, this.#tmpName));
         const size = e.size;
-        const inflate = createInflate({ chunkSize: 1 << 18 });
+        // A few batches may queue: records keep being opened and hashed while zlib inflates.
+        const inflate = createInflate({
+          chunkSize: 1 << 20,
+          writableHighWaterMark: 2 * INFLATE_BATCH,
+          readableHighWaterMark: 2 << 20,
+        } as ZlibOptions); // node:zlib passes stream options on to its Transform
         const count = new Transform({
           transform: (chunk: Buffer, _encoding, done) => {
             this.#written += chunk.length;

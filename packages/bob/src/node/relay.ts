@@ -30,7 +30,11 @@ export interface BobRelayStats extends RelayStats {
 export interface RunningBobRelay {
   readonly ports: { readonly handshake: number; readonly secure: number };
   readonly stats: BobRelayStats;
-  close(): Promise<void>;
+  /**
+   * Stops listening and closes the handshake and unpaired connections at once. Transfers under
+   * way (open pipes) get `graceMs` (default 0) to finish before they are cut.
+   */
+  close(options?: { readonly graceMs?: number }): Promise<void>;
 }
 
 /**
@@ -164,11 +168,16 @@ export async function startBobRelay(options: BobRelayOptions = {}): Promise<Runn
     get stats() {
       return { ...relay.stats, bytesPiped, activePipes };
     },
-    async close() {
-      clearInterval(ticker);
+    async close(closeOptions = {}) {
       const closing = [handshake, secure].map(
         (server) => new Promise<void>((resolve) => server.close(() => resolve())),
       );
+      for (const [conn, s] of sockets) if (!piped.has(conn)) s.destroy();
+      const deadline = Date.now() + (closeOptions.graceMs ?? 0);
+      while (activePipes > 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, Math.min(50, Math.max(1, deadline - Date.now()))));
+      }
+      clearInterval(ticker);
       for (const s of sockets.values()) s.destroy();
       await Promise.all(closing);
     },

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { createDeflate, deflateSync } from 'node:zlib';
+import { createDeflate, deflateSync, type ZlibOptions } from 'node:zlib';
 import { bytesEqual, utf8Encode } from '@peerwire/wire';
 import { BobError } from '../errors.js';
 import { ObjectType, objectHeader } from '../git-object.js';
@@ -25,10 +25,18 @@ import { scanFolder } from './folder.js';
 import { type HandshakeNotice, openSecureRoom, runHandshake } from './handshake.js';
 import { nodePrimitives, nodeRandom } from './primitives.js';
 import { type Progress, ProgressReporter } from './progress.js';
+import { RecordBatcher } from './record-batcher.js';
 
 /** bob's ports (spec §12). */
 export const DEFAULT_HANDSHAKE_PORT = 9000;
 export const DEFAULT_SECURE_PORT = 9001;
+/** Bytes read from a file at once, and the zlib output chunk size (1 MiB). */
+const READ_CHUNK = 1 << 20;
+/**
+ * Bytes the sender lets queue on the socket before it waits for a drain (4 MiB): several record
+ * batches, so the socket never runs dry while the next batch is sealed.
+ */
+const SEND_WINDOW = 2 << 20;
 /** How long the sender waits for the receiver's close marker after the last byte (default 60 s). */
 export const DEFAULT_FINISH_TIMEOUT_MS = 60_000;
 
@@ -196,13 +204,17 @@ export async function sendPath(path: string, options: SendOptions): Promise<Send
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     const keys = recordKeys(result.sharedKeys, result.ciphers, 'sender');
-    const sealer = new RecordSealer(keys.send, primitives.aead);
+    // node:crypto (the default): records sealed straight into ~1 MiB batches, one write each.
+    const sealer =
+      primitives === nodePrimitives
+        ? new RecordBatcher(keys.send)
+        : new RecordSealer(keys.send, primitives.aead);
     options.onEvent?.({ type: 'sending', kind, name, bytes: progress.total ?? 0, objects });
     progress.phase('transfer');
     for await (const piece of pieces()) {
-      for (const record of sealer.write(piece)) await writeAll(socket, record);
+      for (const bytes of sealer.write(piece)) await writeAll(socket, bytes, SEND_WINDOW);
     }
-    for (const record of sealer.close()) await writeAll(socket, record);
+    for (const bytes of sealer.close()) await writeAll(socket, bytes, SEND_WINDOW);
     const confirmed = await waitForClose(
       reader,
       keys.receive,
@@ -249,9 +261,15 @@ async function* deflateFile(
     return;
   }
   let read = 0;
-  const deflate = createDeflate({ level, chunkSize: 1 << 18 });
+  // zlib works ahead of the record layer (a few chunks queue on both sides).
+  const deflate = createDeflate({
+    level,
+    chunkSize: READ_CHUNK,
+    writableHighWaterMark: 2 * READ_CHUNK,
+    readableHighWaterMark: 2 * READ_CHUNK,
+  } as ZlibOptions); // node:zlib passes stream options on to its Transform
   const feeding = pipeline(
-    createReadStream(path, { start: 0, end: size - 1, highWaterMark: 1 << 18 }),
+    createReadStream(path, { start: 0, end: size - 1, highWaterMark: READ_CHUNK }),
     async function* (source: AsyncIterable<Buffer>) {
       for await (const chunk of source) {
         if (signal?.aborted) throw aborted();

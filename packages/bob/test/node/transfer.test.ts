@@ -253,6 +253,37 @@ describe('end to end over loopback TCP', () => {
     expect(await readdir(work)).not.toContain('escaped.txt');
   });
 
+  it('close({ graceMs }) lets a transfer under way finish and cuts waiting peers at once', async () => {
+    const own = await startBobRelay({ host: '127.0.0.1', port: 0, securePort: 0 });
+    const on = { relay: `127.0.0.1:${own.ports.handshake}`, securePort: own.ports.secure };
+    const src = await dir();
+    const out = await dir();
+    const content = randomBytes(24 * 1024 * 1024);
+    await writeFile(join(src, 'big.bin'), content);
+    await writeFile(join(src, 'small.txt'), 'x');
+    const lonely = sendPath(join(src, 'small.txt'), { ...on, password: 'nobody-comes' });
+    lonely.catch(() => {});
+    let closing: Promise<void> | undefined;
+    const [sent, got] = await Promise.all([
+      sendPath(join(src, 'big.bin'), { ...on, password: 'pw-grace', compression: false }),
+      receive('pw-grace', {
+        ...on,
+        outDir: out,
+        onProgress: (p) => {
+          // Shut the relay down as soon as bytes flow.
+          if (p.phase === 'transfer' && p.bytes > 0 && !closing)
+            closing = own.close({ graceMs: 30_000 });
+        },
+      }),
+    ]);
+    await closing;
+    expect(closing).toBeDefined();
+    expect(sent.confirmed).toBe(true);
+    expect((await readFile(got.path)).equals(content)).toBe(true);
+    // The sender that was still waiting for a partner was cut when the relay began to close.
+    await expectRejectsCode(() => lonely, BobError, 'RELAY_CLOSED');
+  });
+
   it('never overwrites an existing file without force', async () => {
     const src = await dir();
     const out = await dir();

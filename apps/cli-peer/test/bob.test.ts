@@ -1,0 +1,234 @@
+// `peerwire send` / `peerwire recv` as real processes, through the real relay daemon (its bob
+// ports picked at random) on loopback.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const cliMain = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+const relayMain = fileURLToPath(new URL('../../relay/dist/main.js', import.meta.url));
+
+let dir: string;
+let relay: ChildProcess;
+let at: string[];
+let dirs = 0;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+interface Running {
+  readonly child: ChildProcess;
+  readonly done: Promise<Run>;
+  /** Resolves with the first stdout line matching `re`. */
+  line(re: RegExp): Promise<RegExpExecArray>;
+}
+
+function start(args: string[], stdin?: string): Running {
+  const child = spawn(process.execPath, ['--import', 'tsx', cliMain, ...args], {
+    env: { ...process.env, PEERWIRE_BOB_RELAY: undefined, XDG_CONFIG_HOME: join(dir, 'xdg') },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  if (stdin === undefined) child.stdin!.end();
+  else child.stdin!.end(stdin);
+  let stdout = '';
+  let stderr = '';
+  const watchers: { re: RegExp; resolve: (m: RegExpExecArray) => void }[] = [];
+  child.stdout!.on('data', (d: Buffer) => {
+    stdout += d;
+    for (const w of [...watchers]) {
+      const m = w.re.exec(stdout);
+      if (m) {
+        watchers.splice(watchers.indexOf(w), 1);
+        w.resolve(m);
+      }
+    }
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d;
+  });
+  const done = new Promise<Run>((resolve) =>
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr })),
+  );
+  return {
+    child,
+    done,
+    line: (re) =>
+      new Promise((resolve, reject) => {
+        const m = re.exec(stdout);
+        if (m) return resolve(m);
+        watchers.push({ re, resolve });
+        void done.then((r) => reject(new Error(`exited (${r.code}) before ${re}: ${r.stderr}`)));
+      }),
+  };
+}
+
+function sub(): string {
+  const d = join(dir, `d${dirs++}`);
+  mkdirSync(d);
+  return d;
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'peerwire-cli-bob-'));
+  relay = spawn(
+    process.execPath,
+    [
+      relayMain,
+      '--memory',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--bob-port',
+      '0',
+      '--bob-secure-port',
+      '0',
+      '--bob-limit',
+      'idleTimeoutMs=20000',
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const ports = await new Promise<[string, string]>((resolve, reject) => {
+    let buf = '';
+    relay.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const m = /bob relay listening on 127\.0\.0\.1:(\d+) \(secure room on port (\d+)\)/.exec(buf);
+      if (m) resolve([m[1]!, m[2]!]);
+    });
+    relay.once('exit', (code) => reject(new Error(`relay exited with ${code}`)));
+  });
+  at = ['--relay', `127.0.0.1:${ports[0]}`, '--secure-port', ports[1]];
+});
+
+afterAll(() => {
+  relay?.kill('SIGTERM');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('peerwire send / recv', () => {
+  it('a file: the sender prints a password, the receiver saves and verifies the file', async () => {
+    const src = sub();
+    const out = sub();
+    const content = randomBytes(300_000);
+    writeFileSync(join(src, 'report.pdf'), content);
+    const sender = start(['send', join(src, 'report.pdf'), ...at]);
+    const [, password] = await sender.line(/^Password: (\S+)$/m);
+    const got = await start(['recv', password!, '-y', '-o', out, ...at]).done;
+    const sent = await sender.done;
+    expect(got.code, got.stderr).toBe(0);
+    expect(sent.code, sent.stderr).toBe(0);
+    expect(readFileSync(join(out, 'report.pdf')).equals(content)).toBe(true);
+    expect(got.stdout).toMatch(/Received file report\.pdf \(293\.0 KiB\) from 127\.0\.0\.1:\d+/);
+    expect(got.stdout).toMatch(/PACK checksum verified \(SHA-1 [0-9a-f]{40}\)/);
+    expect(sent.stdout).toMatch(/Sent file report\.pdf \(293\.0 KiB\) to 127\.0\.0\.1:\d+\n/);
+    // stderr is not a terminal here: plain progress lines, ending at 100%.
+    expect(got.stderr).toMatch(/received 100% 293\.0 KiB \/ 293\.0 KiB/);
+    expect(sent.stderr).toMatch(/sent 100% 293\.0 KiB \/ 293\.0 KiB/);
+  });
+
+  it('a folder tree, with --no-compression and JSON events', async () => {
+    const src = sub();
+    const out = sub();
+    mkdirSync(join(src, 'site', 'css'), { recursive: true });
+    writeFileSync(join(src, 'site', 'index.html'), '<h1>hi</h1>\n');
+    writeFileSync(join(src, 'site', 'css', 'main.css'), 'h1 { color: red }\n');
+    const sender = start([
+      'send',
+      join(src, 'site'),
+      '--password',
+      'folder-pw',
+      '--no-compression',
+      '--json',
+      ...at,
+    ]);
+    const got = await start(['recv', 'folder-pw', '-y', '-o', out, '--json', ...at]).done;
+    const sent = await sender.done;
+    expect(got.code, got.stderr).toBe(0);
+    expect(sent.code, sent.stderr).toBe(0);
+    const events = got.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { event: string; [k: string]: unknown });
+    expect(events.map((e) => e.event)).toContain('paired');
+    expect(events.at(-1)).toMatchObject({ event: 'done', kind: 'folder', name: 'site', files: 2 });
+    expect(readFileSync(join(out, 'site', 'css', 'main.css'), 'utf8')).toBe('h1 { color: red }\n');
+    expect(JSON.parse(sent.stdout.trim().split('\n').at(-1)!)).toMatchObject({
+      event: 'done',
+      kind: 'folder',
+      confirmed: true,
+    });
+    expect(sent.stdout).not.toContain('folder-pw'); // a given password is not echoed
+  });
+
+  it('a wrong password: the receiver exits 6 and saves nothing', async () => {
+    const src = sub();
+    const out = sub();
+    writeFileSync(join(src, 'a.txt'), 'a');
+    const sender = start(['send', join(src, 'a.txt'), '-p', 'right-one', ...at]);
+    await new Promise((r) => setTimeout(r, 1500)); // the sender is on the relay
+    const got = await start(['recv', 'wrong-one', '-y', '-o', out, ...at]).done;
+    sender.child.kill('SIGINT');
+    const sent = await sender.done;
+    expect(got.code).toBe(6);
+    expect(got.stderr).toMatch(/wrong password.*check the password with the sender/);
+    expect(readdirSync(out)).toEqual([]);
+    expect(sent.code).toBe(1);
+    expect(sent.stderr).toMatch(/cancelled/);
+  });
+
+  it('refusal: without -y the receiver asks, "n" on stdin refuses; the sender exits 5', async () => {
+    const src = sub();
+    const out = sub();
+    writeFileSync(join(src, 'unwanted.bin'), 'x');
+    const sender = start(['send', join(src, 'unwanted.bin'), '-p', 'refuse-pw', ...at]);
+    const got = await start(['recv', 'refuse-pw', '-o', out, ...at], 'n\n').done;
+    const sent = await sender.done;
+    expect(got.stderr).toMatch(/Accept from 127\.0\.0\.1:\d+ \[Y\/n\] n\n/);
+    expect(got.code).toBe(1);
+    expect(got.stderr).toMatch(/you refused the transfer/);
+    expect(sent.code).toBe(5);
+    expect(sent.stderr).toMatch(/refused the transfer/);
+    expect(readdirSync(out)).toEqual([]);
+  });
+
+  it('an existing file is not overwritten without --force, and is with it', async () => {
+    const src = sub();
+    const out = sub();
+    writeFileSync(join(src, 'notes.txt'), 'new notes');
+    writeFileSync(join(out, 'notes.txt'), 'precious');
+    let sender = start(['send', join(src, 'notes.txt'), '-p', 'exists-pw', ...at]);
+    const got = await start(['recv', 'exists-pw', '-y', '-o', out, ...at]).done;
+    await sender.done;
+    expect(got.code).toBe(1);
+    expect(got.stderr).toMatch(/notes\.txt already exists; nothing was overwritten.*--force/);
+    expect(readFileSync(join(out, 'notes.txt'), 'utf8')).toBe('precious');
+    expect(readdirSync(out)).toEqual(['notes.txt']);
+
+    sender = start(['send', join(src, 'notes.txt'), '-p', 'force-pw', ...at]);
+    const forced = await start(['recv', 'force-pw', '-y', '--force', '-o', out, ...at]).done;
+    expect((await sender.done).code).toBe(0);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(readFileSync(join(out, 'notes.txt'), 'utf8')).toBe('new notes');
+  });
+
+  it('usage errors: a missing path, a URL as relay, no password on an empty stdin', async () => {
+    const missing = await start(['send', join(dir, 'nope'), ...at]).done;
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/does not exist/);
+    const url = await start(['send', join(dir, 'nope'), '--relay', 'ws://127.0.0.1:1/x']).done;
+    expect(url.code).toBe(2);
+    expect(url.stderr).toMatch(/give --relay host:port/);
+    const nopw = await start(['recv', ...at], '').done;
+    expect(nopw.code).toBe(2);
+    expect(nopw.stderr).toMatch(/no password given/);
+    const down = await start(['recv', 'pw', '-y', '--relay', '127.0.0.1:1']).done;
+    expect(down.code).toBe(3);
+    expect(down.stderr).toMatch(/cannot connect to 127\.0\.0\.1:1/);
+  });
+});
