@@ -2,8 +2,8 @@
 /** peerwire: the command-line peer. */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { registerDatt } from './commands/datt.js';
 import { registerBob } from './commands/bob.js';
+import { registerDatt } from './commands/datt.js';
 import { registerGroup } from './commands/group.js';
 import { registerId } from './commands/id.js';
 import { registerSpot } from './commands/spot.js';

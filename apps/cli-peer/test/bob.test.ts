@@ -7,12 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RelayProcess, startRelayProcess } from './relay-process.js';
 
 const cliMain = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-const relayMain = fileURLToPath(new URL('../../relay/dist/main.js', import.meta.url));
 
 let dir: string;
-let relay: ChildProcess;
+let relay: RelayProcess;
 let at: string[];
 let dirs = 0;
 
@@ -76,38 +76,23 @@ function sub(): string {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'peerwire-cli-bob-'));
-  relay = spawn(
-    process.execPath,
-    [
-      relayMain,
-      '--memory',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--bob-port',
-      '0',
-      '--bob-secure-port',
-      '0',
-      '--bob-limit',
-      'idleTimeoutMs=20000',
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+  relay = startRelayProcess([
+    '--bob-port',
+    '0',
+    '--bob-secure-port',
+    '0',
+    '--bob-limit',
+    'idleTimeoutMs=20000',
+  ]);
+  const m = await relay.output(
+    /bob relay listening on 127\.0\.0\.1:(\d+) \(secure room on port (\d+)\)/,
   );
-  const ports = await new Promise<[string, string]>((resolve, reject) => {
-    let buf = '';
-    relay.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const m = /bob relay listening on 127\.0\.0\.1:(\d+) \(secure room on port (\d+)\)/.exec(buf);
-      if (m) resolve([m[1]!, m[2]!]);
-    });
-    relay.once('exit', (code) => reject(new Error(`relay exited with ${code}`)));
-  });
+  const ports = [m[1]!, m[2]!] as const;
   at = ['--relay', `127.0.0.1:${ports[0]}`, '--secure-port', ports[1]];
 });
 
 afterAll(() => {
-  relay?.kill('SIGTERM');
+  relay?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -5,12 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RelayProcess, startRelayProcess } from './relay-process.js';
 
 const cliMain = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-const relayMain = fileURLToPath(new URL('../../relay/dist/main.js', import.meta.url));
 
 let dir: string;
-let relay: ChildProcess;
+let relay: RelayProcess;
 let relayUrl: string;
 const children: ChildProcess[] = [];
 
@@ -37,41 +37,14 @@ const kc = (name: string) => ['--keychain', join(dir, name)];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'peerwire-cli-test-'));
-  relay = spawn(
-    process.execPath,
-    [
-      relayMain,
-      '--memory',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--server-code',
-      'clit',
-      '--bob-port',
-      '0',
-      '--bob-secure-port',
-      '0',
-    ],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  const port = await new Promise<number>((resolve, reject) => {
-    let buf = '';
-    relay.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(buf);
-      if (m) resolve(Number(m[1]));
-    });
-    relay.once('exit', (code) => reject(new Error(`relay exited with ${code}`)));
-  });
+  relay = startRelayProcess(['--server-code', 'clit', '--bob-port', '0', '--bob-secure-port', '0']);
+  const port = Number((await relay.output(/listening on http:\/\/127\.0\.0\.1:(\d+)/))[1]);
   relayUrl = `ws://127.0.0.1:${port}/_websocket`;
 });
 
 afterAll(() => {
   for (const c of children) c.kill('SIGTERM');
-  relay?.kill('SIGTERM');
+  relay?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 

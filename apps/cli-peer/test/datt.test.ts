@@ -17,16 +17,16 @@ import {
 } from '@peerwire/datt';
 import { fromHex, toHex, utf8Encode } from '@peerwire/wire';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RelayProcess, startRelayProcess } from './relay-process.js';
 
 const cliMain = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-const relayMain = fileURLToPath(new URL('../../relay/dist/main.js', import.meta.url));
 
 const POST_PRICE = 500n;
 const GET_PRICE = 1500n;
 const operatorAddress = addressFromPublicKey(publicKeyOf(sha256(utf8Encode('datt cli operator'))));
 
 let dir: string;
-let relay: ChildProcess;
+let relay: RelayProcess;
 let relayHttp: string;
 let relayNode: string;
 const children: ChildProcess[] = [];
@@ -108,35 +108,24 @@ function line(child: ChildProcess, pattern: RegExp): Promise<RegExpExecArray> {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'peerwire-cli-datt-'));
-  relay = spawn(
-    process.execPath,
-    [
-      relayMain,
-      '--memory',
-      '--no-bob',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--datt',
-      '--datt-port',
-      '0',
-      '--datt-ws-port',
-      '0',
-      '--datt-post-price',
-      `${POST_PRICE}`,
-      '--datt-get-price',
-      `${GET_PRICE}`,
-      '--datt-pay-to',
-      addressToString(operatorAddress),
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const datt = line(
-    relay,
+  relay = startRelayProcess([
+    '--no-bob',
+    '--datt',
+    '--datt-port',
+    '0',
+    '--datt-ws-port',
+    '0',
+    '--datt-post-price',
+    `${POST_PRICE}`,
+    '--datt-get-price',
+    `${GET_PRICE}`,
+    '--datt-pay-to',
+    addressToString(operatorAddress),
+  ]);
+  const datt = relay.output(
     /datt node listening on tcp:\/\/127\.0\.0\.1:(\d+) and ws:\/\/127\.0\.0\.1:(\d+)/,
   );
-  const http = line(relay, /listening on http:\/\/127\.0\.0\.1:(\d+)/);
+  const http = relay.output(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
   const [d, h] = await Promise.all([datt, http]);
   relayNode = `127.0.0.1:${d[1]}`;
   relayHttp = `http://127.0.0.1:${h[1]}`;
@@ -146,7 +135,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   for (const c of children) c.kill('SIGTERM');
-  relay?.kill('SIGTERM');
+  relay?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -23,6 +23,7 @@ import {
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { z } from 'zod';
+import { mirrored } from './metrics.js';
 
 /** The bob relay's limits, their defaults, and what they mean (for `--help-config`). */
 export const BOB_LIMITS = {
@@ -301,19 +302,8 @@ function registerBobMetrics(
       this.set(relay.stats.activePipes);
     },
   });
-  const mirror = (name: string, help: string, read: () => number) => {
-    let last = 0;
-    new Counter({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        const now = read();
-        if (now > last) this.inc(now - last);
-        last = now;
-      },
-    });
-  };
+  const mirror = (name: string, help: string, read: () => number) =>
+    mirrored(registry, name, help, read);
   mirror('peerwire_bob_pairings_total', 'bob handshakes that ended in Accepted', () => {
     return relay.stats.pairings;
   });

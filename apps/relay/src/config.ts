@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { DEFAULT_RELAY_LIMITS, type RelayLimits } from '@peerwire/relay';
 import { z } from 'zod';
-import { DattConfigSchema, dattConfigFromEnv, describeDattConfig } from './datt-config.js';
 import { BOB_LIMITS, BobConfigSchema, bobLimitEnvName, describeBobConfig } from './bob.js';
+import { DattConfigSchema, dattConfigFromEnv, describeDattConfig } from './datt-config.js';
 
 const positive = z.number().positive().finite();
 

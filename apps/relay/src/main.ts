@@ -125,7 +125,7 @@ try {
       getPrice: flags.dattGetPrice,
       postPrice: flags.dattPostPrice,
       payTo: flags.dattPayTo,
-      },
+    },
     bob: {
       enabled: flags.bob === false ? false : undefined,
       port: flags.bobPort,

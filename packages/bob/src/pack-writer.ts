@@ -1,4 +1,4 @@
-import { utf8Encode } from '@peerwire/wire';
+import { concatBytes, utf8Encode } from '@peerwire/wire';
 import { BobError } from './errors.js';
 import {
   type BaseType,
@@ -173,19 +173,7 @@ export function packSingleFile(
     writer.data(zlibDeflate(content, level)),
   ];
   parts.push(writer.trailer());
-  return concat(parts);
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatBytes(...parts);
 }
 
 /** A file of a folder to send: its blob id and size, plus whatever locates its bytes. */
@@ -297,5 +285,5 @@ export function packFolder(
     parts.push(writer.object(o.type, o.size), writer.data(zlibDeflate(content, level)));
   }
   parts.push(writer.trailer());
-  return concat(parts);
+  return concatBytes(...parts);
 }
