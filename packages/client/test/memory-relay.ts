@@ -23,7 +23,9 @@ export async function memoryRelay(options: Partial<RelayOptions> = {}): Promise<
       open = false;
       closers.delete(drop);
       session?.closed({ code, reason, local: false });
-      queueMicrotask(() => onClose.forEach((h) => h({ code, reason })));
+      queueMicrotask(() => {
+        for (const h of onClose) h({ code, reason });
+      });
     };
     const drop = () => closeBoth(1001, 'relay went away');
     const session = relay.accept(
@@ -33,7 +35,10 @@ export async function memoryRelay(options: Partial<RelayOptions> = {}): Promise<
           if (!open) return;
           const copy = p.slice();
           if (onMessage.length === 0) held.push(copy);
-          else queueMicrotask(() => onMessage.forEach((h) => h(copy)));
+          else
+            queueMicrotask(() => {
+              for (const h of onMessage) h(copy);
+            });
         },
         close: (code: number, reason: string) => closeBoth(code, reason),
       },
@@ -50,7 +55,11 @@ export async function memoryRelay(options: Partial<RelayOptions> = {}): Promise<
         if (event === 'close') onClose.push(h);
         else {
           onMessage.push(h);
-          for (const p of held.splice(0)) queueMicrotask(() => onMessage.forEach((f) => f(p)));
+          for (const p of held.splice(0)) {
+            queueMicrotask(() => {
+              for (const f of onMessage) f(p);
+            });
+          }
         }
         return () => {};
       }) as ClientLink['on'],
