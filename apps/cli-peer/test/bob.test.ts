@@ -151,6 +151,36 @@ describe('peerwire send / recv', () => {
     expect(sent.stdout).not.toContain('folder-pw'); // a given password is not echoed
   });
 
+  it('--mime-type image/* sends without compression, as bob does', async () => {
+    const src = sub();
+    const out = sub();
+    const text = 'the same line, over and over\n'.repeat(40_000); // ~1.1 MiB, compresses ~1000x
+    writeFileSync(join(src, 'scan.png'), text);
+    const sendJson = (password: string, extra: string[]) =>
+      start(['send', join(src, 'scan.png'), '--password', password, '--json', ...extra, ...at]);
+    const receiveOnce = (password: string) =>
+      start(['recv', password, '-y', '--force', '-o', out, '--json', ...at]).done;
+    const packBytes = async (password: string, extra: string[]) => {
+      const sender = sendJson(password, extra);
+      const got = await receiveOnce(password);
+      const sent = await sender.done;
+      expect(got.code, got.stderr).toBe(0);
+      expect(sent.code, sent.stderr).toBe(0);
+      expect(readFileSync(join(out, 'scan.png'), 'utf8')).toBe(text);
+      return (JSON.parse(sent.stdout.trim().split('\n').at(-1)!) as { packBytes: number })
+        .packBytes;
+    };
+    expect(await packBytes('mime-image', ['--mime-type', 'image/png'])).toBeGreaterThan(
+      text.length,
+    );
+    expect(await packBytes('mime-text', ['--mime-type', 'text/plain'])).toBeLessThan(
+      text.length / 100,
+    );
+    const bad = await sendJson('mime-bad', ['--mime-type', 'png']).done;
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/type\/subtype/);
+  });
+
   it('a wrong password: the receiver exits 6 and saves nothing', async () => {
     const src = sub();
     const out = sub();

@@ -165,6 +165,7 @@ export {
 } from './spoke-public.js';
 export {
   BOB_ZLIB_LEVEL,
+  bobZlibLevel,
   INFLATE_BLOCK,
   type InflateStep,
   ZlibDeflater,

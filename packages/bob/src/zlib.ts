@@ -108,6 +108,17 @@ export class ZlibInflater {
 /** zlib level bob uses: 4 with compression, 0 without (spec §8.1). */
 export const BOB_ZLIB_LEVEL = 4;
 
+/**
+ * The zlib level bob uses for a payload (spec §8.1): 0 without compression or for a
+ * `video/*`, `audio/*` or `image/*` MIME type (already compressed), {@link BOB_ZLIB_LEVEL}
+ * otherwise.
+ */
+export function bobZlibLevel(options: { compression?: boolean; mimeType?: string } = {}): number {
+  if (options.compression === false) return 0;
+  const kind = options.mimeType?.split('/', 1)[0]?.trim().toLowerCase();
+  return kind === 'video' || kind === 'audio' || kind === 'image' ? 0 : BOB_ZLIB_LEVEL;
+}
+
 /** One-shot zlib compression (small objects: names, trees). */
 export function zlibDeflate(data: Uint8Array, level: number = BOB_ZLIB_LEVEL): Uint8Array {
   return deflate(data, { level });

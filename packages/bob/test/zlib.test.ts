@@ -3,7 +3,14 @@ import { concatBytes, utf8Encode } from '@peerwire/wire';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { expectThrowsCode, valueOrTypedError } from '../../../tooling/test-helpers.js';
-import { BobError, ZlibDeflater, ZlibInflater, zlibDeflate } from '../src/index.js';
+import {
+  BOB_ZLIB_LEVEL,
+  BobError,
+  bobZlibLevel,
+  ZlibDeflater,
+  ZlibInflater,
+  zlibDeflate,
+} from '../src/index.js';
 
 function inflateAll(input: Uint8Array, cut: number) {
   const z = new ZlibInflater();
@@ -58,5 +65,20 @@ describe('zlib streams', () => {
         );
       }),
     );
+  });
+});
+
+describe('bobZlibLevel (spec §8.1)', () => {
+  it('is 4 by default, 0 without compression or for video, audio and image types', () => {
+    expect(BOB_ZLIB_LEVEL).toBe(4);
+    expect(bobZlibLevel()).toBe(4);
+    expect(bobZlibLevel({ mimeType: 'text/plain' })).toBe(4);
+    expect(bobZlibLevel({ mimeType: 'application/zip' })).toBe(4);
+    expect(bobZlibLevel({ compression: false })).toBe(0);
+    expect(bobZlibLevel({ compression: false, mimeType: 'text/plain' })).toBe(0);
+    for (const m of ['video/mp4', 'audio/ogg', 'image/png', 'IMAGE/JPEG', 'image/*'])
+      expect(bobZlibLevel({ mimeType: m }), m).toBe(0);
+    expect(bobZlibLevel({ compression: true, mimeType: 'video/webm' })).toBe(0);
+    expect(bobZlibLevel({ mimeType: 'videos/x' })).toBe(4);
   });
 });

@@ -26,6 +26,12 @@ function parsePort(value: string): number {
   return n;
 }
 
+function parseMimeType(value: string): string {
+  if (!/^[\w.+-]+\/[\w.+*-]+$/.test(value))
+    throw new InvalidArgumentError('a MIME type looks like type/subtype, e.g. video/mp4');
+  return value;
+}
+
 interface TransferFlags {
   relay?: string;
   securePort?: number;
@@ -165,6 +171,11 @@ export function registerBob(program: Command, globals: () => GlobalOptions): voi
     .option('-p, --password <password>', 'use this password (default: a generated one, printed)')
     .option('--no-compression', 'send without zlib compression (faster for media and archives)')
     .option(
+      '--mime-type <type>',
+      "the payload's MIME type; video/*, audio/* and image/* are sent without compression",
+      parseMimeType,
+    )
+    .option(
       '--relay <host:port>',
       `bob relay (env PEERWIRE_BOB_RELAY; default ${DEFAULT_BOB_RELAY}, port 9000 if omitted)`,
     )
@@ -174,7 +185,10 @@ export function registerBob(program: Command, globals: () => GlobalOptions): voi
       parsePort,
     )
     .action(
-      async (path: string, opts: TransferFlags & { password?: string; compression: boolean }) => {
+      async (
+        path: string,
+        opts: TransferFlags & { password?: string; compression: boolean; mimeType?: string },
+      ) => {
         const g = globals();
         const relay = bobRelay(opts, g);
         if (opts.password === '') throw new CliError('the password is empty', EXIT.usage);
@@ -190,6 +204,7 @@ export function registerBob(program: Command, globals: () => GlobalOptions): voi
             securePort: opts.securePort,
             password: opts.password,
             compression: opts.compression,
+            mimeType: opts.mimeType,
             handshakeTimeoutMs: g.timeout,
             signal: cancel.signal,
             onProgress: (p) => display.update(p),

@@ -27,11 +27,12 @@ import {
   planFolder,
   type ReceivedObject,
 } from '../folder-plan.js';
-import { type BaseType, idHex, ObjectType, objectId } from '../git-object.js';
+import { type BaseType, decodeRoot, idHex, ObjectType, objectId } from '../git-object.js';
 import { DEFAULT_MAX_DELTA_SIZE, type PackReaderLimits } from '../pack-reader.js';
 import { type PayloadEvent, PayloadReader } from '../payload-reader.js';
 import type { Primitives } from '../primitives.js';
 import { CLOSE_RECORD, RecordOpener, recordKeys } from '../record.js';
+import { safeBasename } from '../safe-path.js';
 import { aborted, connectTcp, parseAddress, WRITE_WINDOW, writeAll } from './connection.js';
 import { type HandshakeNotice, openSecureRoom, runHandshake } from './handshake.js';
 import { nodePrimitives, nodeRandom } from './primitives.js';
@@ -342,6 +343,7 @@ class Sink {
         if (o.parts) o.content = concat(o.parts, o.size);
         o.parts = undefined;
         if (e.id) o.id = e.id;
+        if (o.type === ObjectType.Commit && o.content) await this.#checkFolderName(o.content);
         if (o.file) {
           await closeStream(this.#stream!);
           this.#stream = undefined;
@@ -350,6 +352,24 @@ class Sink {
       }
       case 'end':
         return;
+    }
+  }
+
+  /**
+   * Refuses an existing destination as soon as the root names it, rather than after the whole
+   * folder has arrived. (A malformed root is reported by `planFolder` at the end.)
+   */
+  async #checkFolderName(rootContent: Uint8Array): Promise<void> {
+    if (this.#options.force) return;
+    let name: string;
+    try {
+      name = safeBasename(decodeRoot(rootContent).name);
+    } catch {
+      return;
+    }
+    const dest = join(this.#outDir, name);
+    if (await exists(dest)) {
+      throw new BobError('FILE_EXISTS', `${dest} already exists (use force to merge into it)`);
     }
   }
 

@@ -12,7 +12,7 @@ import type { Primitives } from '../primitives.js';
 import { RecordOpener, RecordSealer, recordKeys } from '../record.js';
 import { BobServer } from '../server.js';
 import { generateSecret, type RandomSource } from '../spoke.js';
-import { BOB_ZLIB_LEVEL } from '../zlib.js';
+import { bobZlibLevel } from '../zlib.js';
 import {
   type Address,
   aborted,
@@ -60,6 +60,8 @@ export interface SendOptions extends TransferOptions {
   readonly password?: string;
   /** zlib level 4 when true (default), 0 when false (`--no-compression`). */
   readonly compression?: boolean;
+  /** The payload's MIME type (`--mime-type`): `video/*`, `audio/*` and `image/*` are not compressed. */
+  readonly mimeType?: string;
   readonly onEvent?: (event: SendEvent) => void;
   /** See {@link DEFAULT_FINISH_TIMEOUT_MS}. */
   readonly finishTimeoutMs?: number;
@@ -102,7 +104,7 @@ type PackPiece = Uint8Array;
 export async function sendPath(path: string, options: SendOptions): Promise<SendResult> {
   const primitives = options.primitives ?? nodePrimitives;
   const random = options.random ?? nodeRandom;
-  const level = options.compression === false ? 0 : BOB_ZLIB_LEVEL;
+  const level = bobZlibLevel(options);
   const signal = options.signal;
   const full = resolve(path);
   const info = await stat(full).catch((cause: unknown) => {

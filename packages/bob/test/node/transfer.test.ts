@@ -305,6 +305,46 @@ describe('end to end over loopback TCP', () => {
     expect(await readFile(got.path, 'utf8')).toBe('new contents');
   });
 
+  it('refuses an existing folder as soon as the root names it, not after the whole folder', async () => {
+    const out = await dir();
+    await mkdir(join(out, 'album'));
+    await writeFile(join(out, 'album', 'keep.txt'), 'precious');
+    const big = randomBytes(8 * 1024 * 1024);
+    const tree = encodeTree([
+      { name: 'big.bin', kind: 'file', id: objectId(ObjectType.Blob, big) },
+    ]);
+    // The root first, then 8 MiB: the receiver must stop at the root.
+    const pack = buildPack(
+      [
+        {
+          type: 1,
+          content: encodeRoot({ name: 'album', tree: objectId(ObjectType.Tree, tree), count: 3 }),
+        },
+        { type: 2, content: tree },
+        { type: 3, content: big },
+      ],
+      0,
+    );
+    const sending = sendRawPack('pw-folder-exists', pack).catch(() => {});
+    let received = 0;
+    await expectRejectsCode(
+      () =>
+        receive('pw-folder-exists', {
+          ...at(),
+          outDir: out,
+          onProgress: (p) => {
+            received = p.bytes;
+          },
+        }),
+      BobError,
+      'FILE_EXISTS',
+    );
+    await sending;
+    expect(received).toBeLessThan(1024 * 1024);
+    expect(await readdir(out)).toEqual(['album']);
+    expect(await readdir(join(out, 'album'))).toEqual(['keep.txt']);
+  });
+
   it('a folder built with OFS deltas (as bob sends with compression) is received', async () => {
     const out = await dir();
     const v1 = utf8Encode('hello world, hello bob\n'.repeat(20));
