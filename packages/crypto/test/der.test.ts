@@ -7,6 +7,7 @@ import {
   encodeEcdsaSignature,
   parseEcdsaSignature,
   parsePrivateKeyDer,
+  parseRsaPublicKey,
   parseSpki,
 } from '../src/der.js';
 import { CryptoError, importPrivateKey, parsePublicKey } from '../src/index.js';
@@ -65,6 +66,11 @@ describe('PKIX and private key DER', () => {
       pkixOf(n),
       fromHex(VECTOR_KEYS[n].pkcs8_der_hex),
     ]);
+    // An RSA public key too, so that mutations reach the PKCS#1 RSAPublicKey parser.
+    const rsaPkix = nodeKeyPair('rsa', { modulusLength: 1024 }).pkix;
+    samples.push(rsaPkix);
+    // The RSAPublicKey inside a 1024-bit SPKI starts after 22 bytes of headers.
+    expect(parseRsaPublicKey(rsaPkix.subarray(22)).bits).toBe(1024);
     const mutated = fc
       .tuple(fc.constantFrom(...samples), fc.nat(), fc.integer({ min: 1, max: 255 }))
       .map(([b, at, x]) => {
@@ -76,6 +82,8 @@ describe('PKIX and private key DER', () => {
       fc.property(fc.oneof(fc.uint8Array({ maxLength: 140 }), mutated), (bytes) => {
         valueOrTypedError(() => parseSpki(bytes), CryptoError);
         valueOrTypedError(() => parsePublicKey(bytes), CryptoError);
+        const rsa = valueOrTypedError(() => parseRsaPublicKey(bytes.subarray(22)), CryptoError);
+        if (rsa !== undefined) expect(rsa.bits).toBeGreaterThanOrEqual(1024);
         const priv = valueOrTypedError(() => parsePrivateKeyDer(bytes), CryptoError);
         if (priv !== undefined) expect(priv.secret.length).toBeGreaterThan(0);
       }),
