@@ -58,6 +58,8 @@ beforeAll(async () => {
       resolveDir: fileURLToPath(new URL('..', import.meta.url)),
       loader: 'js',
     },
+    // The client from its sources (its own dist/ may not be built yet when this test runs).
+    alias: { '@peerwire/client': fileURLToPath(new URL('../src/index.ts', import.meta.url)) },
     bundle: true,
     format: 'esm',
     platform: 'browser',
