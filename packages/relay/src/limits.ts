@@ -37,6 +37,13 @@ export interface RelayLimits {
   readonly maxSubscriptionsPerIdentity: number;
   /** Memberships kept per group (registry). */
   readonly maxMembersPerGroup: number;
+  /**
+   * Requests remembered so that their response goes back to the connection that asked, when
+   * the asker's identity has several connections (the oldest are forgotten first).
+   */
+  readonly maxReplyRoutes: number;
+  /** How long such a request is remembered, in ms. */
+  readonly replyRouteTtlMs: number;
 }
 
 export const DEFAULT_RELAY_LIMITS: RelayLimits = {
@@ -57,6 +64,8 @@ export const DEFAULT_RELAY_LIMITS: RelayLimits = {
   maxBlobKeyBytes: 256,
   maxSubscriptionsPerIdentity: 1000,
   maxMembersPerGroup: 100_000,
+  maxReplyRoutes: 65_536,
+  replyRouteTtlMs: 300_000,
 };
 
 /** Merges `overrides` into the defaults and checks every value is a positive number. */

@@ -224,6 +224,11 @@ export class Relay {
   readonly #subscriptionCount = new Map<string, number>();
   /** Parsed recipient targets (recipients repeat; parsing validates a hash each time). */
   readonly #targets = new Map<string, Target | null>();
+  /**
+   * `<identity hash> <request id>` → the connection that sent the request, for identities with
+   * several connections, oldest first (see `#rememberReplyRoute`).
+   */
+  readonly #replyRoutes = new Map<string, { conn: Connection; expires: number }>();
   #shuttingDown = false;
 
   readonly stats: RelayStats = {
@@ -734,7 +739,9 @@ export class Relay {
       void this.#endpoint(conn, msg, sender, slash < 0 ? '' : msg.recipient.slice(slash + 1));
       return;
     }
-    const dest = this.#route(target, conn);
+    const dest =
+      (isResponse && target.type === 'k' ? this.#takeReplyRoute(target.hash, msg.id) : undefined) ??
+      this.#route(target, conn);
     let out: Uint8Array;
     try {
       out = encodeInstantMessage(
@@ -752,6 +759,9 @@ export class Relay {
           'sender endpoint too long once prefixed with your k. address',
         );
       return;
+    }
+    if (!isResponse && (this.#byIdentity.get(conn.hash)?.length ?? 0) > 1) {
+      this.#rememberReplyRoute(conn, msg.id);
     }
     if (dest) {
       this.#deliverTo(dest, out);
@@ -775,6 +785,36 @@ export class Relay {
       this.#targets.set(text, target);
     }
     return target;
+  }
+
+  /**
+   * Responses go to `k.<hash>/…` like anything else, and the relay would pick any connection
+   * of that identity: with two (a `peerwire spot listen` and a query from another terminal on
+   * the same keychain), half the answers would reach the connection that did not ask and be
+   * dropped there. So while an identity has several connections, the relay remembers who sent
+   * each request and routes its response back to that connection if it is still online.
+   */
+  #rememberReplyRoute(conn: Connection, id: Uint8Array): void {
+    const now = this.#clock.now();
+    for (const [key, route] of this.#replyRoutes) {
+      if (route.expires > now && this.#replyRoutes.size < this.limits.maxReplyRoutes) break;
+      this.#replyRoutes.delete(key);
+    }
+    const key = replyRouteKey(conn.hash, id);
+    this.#replyRoutes.delete(key); // a repeated id moves to the end
+    this.#replyRoutes.set(key, { conn, expires: now + this.limits.replyRouteTtlMs });
+  }
+
+  #takeReplyRoute(hash: string, id: Uint8Array): Connection | undefined {
+    if (this.#replyRoutes.size === 0) return undefined;
+    const key = replyRouteKey(hash, id);
+    const route = this.#replyRoutes.get(key);
+    if (route === undefined) return undefined;
+    this.#replyRoutes.delete(key);
+    const { conn } = route;
+    return conn.state === 'online' && conn.hash === hash && route.expires > this.#clock.now()
+      ? conn
+      : undefined;
   }
 
   /** Picks the local connection a target resolves to, if any. */
@@ -1074,6 +1114,10 @@ class EndpointError extends PeerwireError {
   constructor(message: string) {
     super('ENDPOINT_FAILED', message);
   }
+}
+
+function replyRouteKey(hash: string, id: Uint8Array): string {
+  return `${hash} ${String.fromCharCode(...id)}`;
 }
 
 function getOrCreate<K, V>(map: Map<K, V>, key: K, make: () => V): V {

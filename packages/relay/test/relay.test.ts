@@ -173,6 +173,57 @@ describe('routing', () => {
     expect(n2).toBeGreaterThan(40);
   });
 
+  it('routes a response to the connection that sent the request when the asker has several', async () => {
+    const net = await makeNet({ limits: { replyRouteTtlMs: 60_000 } });
+    const [a, b] = [await makeIdentity(), await makeIdentity()];
+    const a1 = await net.connect(a);
+    const a2 = await net.connect(a);
+    const pb = await net.connect(b);
+    const answer = { flags: MsgFlag.Response | MsgFlag.NotBottle, sender: '/noreply' };
+    const ids: Uint8Array[] = [];
+    for (let i = 0; i < 100; i++) {
+      const asker = i % 2 === 0 ? a1 : a2;
+      const id = asker.sendMessage(`${b.address}/echo`, `q${i}`, { sender: `/q${i}` });
+      ids.push(id);
+      pb.sendMessage(`${a.address}/q${i}`, `answer ${i}`, { ...answer, id });
+    }
+    ids.forEach((id, i) => {
+      const [asker, other] = i % 2 === 0 ? [a1, a2] : [a2, a1];
+      expect(text(asker.reply(id)!.body)).toBe(`answer ${i}`);
+      expect(other.reply(id)).toBeUndefined();
+    });
+    // Requests and other messages to the identity are still spread over its connections.
+    for (let i = 0; i < 100; i++) pb.sendMessage(`${a.address}/x`, 'm');
+    const spread = [a1, a2].map((p) => p.messages.filter((m) => m.recipient.endsWith('/x')).length);
+    expect(spread[0]! + spread[1]!).toBe(100);
+    expect(Math.min(...spread)).toBeGreaterThan(20);
+    // Once remembered for longer than replyRouteTtlMs, answers are spread again.
+    const late = Array.from({ length: 30 }, () => a1.sendMessage(`${b.address}/echo`, 'late'));
+    net.clock.advance(60_001);
+    for (const id of late) pb.sendMessage(`${a.address}/late`, 'answer', { ...answer, id });
+    expect(late.filter((id) => a2.reply(id) !== undefined).length).toBeGreaterThan(5);
+    // An asker that is gone: the answer goes to the identity's other connection.
+    const gone = a1.sendMessage(`${b.address}/echo`, 'gone', { sender: '/gone' });
+    a1.session!.closed();
+    pb.sendMessage(`${a.address}/gone`, 'answer', { ...answer, id: gone });
+    expect(a2.reply(gone)).toBeDefined();
+  });
+
+  it('forgets the oldest remembered requests beyond maxReplyRoutes', async () => {
+    const net = await makeNet({ limits: { maxReplyRoutes: 8 } });
+    const [a, b] = [await makeIdentity(), await makeIdentity()];
+    const a1 = await net.connect(a);
+    const a2 = await net.connect(a);
+    const pb = await net.connect(b);
+    const ids = Array.from({ length: 40 }, () => a1.sendMessage(`${b.address}/echo`, 'q'));
+    const answer = { flags: MsgFlag.Response | MsgFlag.NotBottle, sender: '/noreply' };
+    for (const id of ids) pb.sendMessage(`${a.address}/q`, 'answer', { ...answer, id });
+    // The last 8 are remembered and answered to a1; of the 32 forgotten, the seeded random
+    // sends some to a2.
+    for (const id of ids.slice(-8)) expect(a1.reply(id)).toBeDefined();
+    expect(ids.slice(0, 32).filter((id) => a2.reply(id) !== undefined).length).toBeGreaterThan(4);
+  });
+
   it('delivers to c.<srv>.<id> exactly', async () => {
     const net = await makeNet();
     const [a, b] = [await makeIdentity(), await makeIdentity()];
