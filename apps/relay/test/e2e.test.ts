@@ -67,6 +67,25 @@ describe('two peers through the relay', () => {
     expect(Math.abs((await alice.relayTime()) - Date.now())).toBeLessThan(5000);
   });
 
+  it('every answer reaches the asker when its identity is online twice (one keychain, two clients)', async () => {
+    const r = await relay();
+    const shared = await makeKeychain();
+    const listener = await startClient(r.spotUrl, shared);
+    const asker = await startClient(r.spotUrl, shared);
+    const bob = await startClient(r.spotUrl, await makeKeychain('Ed25519'));
+    cleanups.push(
+      () => listener.stop(),
+      () => asker.stop(),
+      () => bob.stop(),
+    );
+    bob.handle('upper', (req) => text(req.payload).toUpperCase());
+    // Without the relay's reply routing, each answer reaches the wrong client half of the time.
+    for (let i = 0; i < 20; i++) {
+      const answer = await asker.query(`${bob.address}/upper`, `q${i}`, { timeoutMs: 3000 });
+      expect(text(answer)).toBe(`Q${i}`);
+    }
+  });
+
   it('groups: membership registered by the group key, g. routing, member list', async () => {
     const r = await relay();
     const admin = await startClient(r.spotUrl);
