@@ -1,5 +1,7 @@
 // Bitcoin Signed Message sign and verify per second, beside bitcoinjs-message (the issue's
 // baseline; goal at least 1x) in the same run. Messages are 300 bytes, like a small ContentAuth.
+// Both backends: the portable one (@noble/curves, the default) and `nodeCompact` (libsecp256k1
+// in WebAssembly, what the Node entry point uses).
 import { createRequire } from 'node:module';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { measureAll, report } from '../../../tooling/bench.js';
@@ -10,6 +12,7 @@ import {
   signMessage,
   verifyMessage,
 } from '../src/index.js';
+import { nodeCompact } from '../src/node/index.js';
 
 const require = createRequire(import.meta.url);
 const bitcoinMessage: {
@@ -27,6 +30,7 @@ const ours = messages.map((m) => signMessage(m, key));
 const keyBuf = Buffer.from(key);
 const msgBufs = messages.map((m) => Buffer.from(m));
 const sigBufs = ours.map((s) => Buffer.from(s));
+const fast = { backend: nodeCompact };
 let i = 0;
 let sink = 0;
 
@@ -41,6 +45,14 @@ const r = measureAll(
     verify: () => {
       const k = i++ & 63;
       verifyMessage(messages[k]!, ours[k]!, pub);
+      sink++;
+    },
+    'sign nodeCompact': () => {
+      sink += signMessage(messages[i++ & 63]!, key, nodeCompact)[0]!;
+    },
+    'verify nodeCompact': () => {
+      const k = i++ & 63;
+      verifyMessage(messages[k]!, ours[k]!, pub, fast);
       sink++;
     },
     'bitcoinjs-message verify': () => {
@@ -63,6 +75,22 @@ report('Bitcoin Signed Message, 300-byte messages (operations per second)', [
   {
     name: 'verify (recover + compare key)',
     value: r.verify!,
+    unit: 'op/s',
+    baseline: r['bitcoinjs-message verify']!,
+    baselineName: 'bitcoinjs-message 2.2.0 verify',
+    goalRatio: 1,
+  },
+  {
+    name: 'sign, nodeCompact (libsecp256k1, WebAssembly; @peerwire/datt/node)',
+    value: r['sign nodeCompact']!,
+    unit: 'op/s',
+    baseline: r['bitcoinjs-message sign']!,
+    baselineName: 'bitcoinjs-message 2.2.0 sign',
+    goalRatio: 1,
+  },
+  {
+    name: 'verify, nodeCompact (libsecp256k1, WebAssembly; @peerwire/datt/node)',
+    value: r['verify nodeCompact']!,
     unit: 'op/s',
     baseline: r['bitcoinjs-message verify']!,
     baselineName: 'bitcoinjs-message 2.2.0 verify',

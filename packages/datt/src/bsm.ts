@@ -24,25 +24,64 @@ export function bsmHash(message: Uint8Array): Uint8Array {
 }
 
 /**
+ * The two secp256k1 operations behind compact signatures. Both backends give the same bytes:
+ * {@link nobleCompact} (pure JS, the default everywhere) and `nodeCompact` from
+ * `@peerwire/datt/node` (libsecp256k1 compiled to WebAssembly, several times faster).
+ */
+export interface CompactBackend {
+  /** RFC 6979 deterministic k, low-S: `r ‖ s` (64 bytes) and the recovery id (0–3). */
+  sign(hash: Uint8Array, privateKey: Uint8Array): { signature: Uint8Array; recoveryId: number };
+  /**
+   * The compressed public key that made `r ‖ s` (already checked to be in range) with this
+   * recovery id over `hash`, or null if there is none.
+   */
+  recover(hash: Uint8Array, signature: Uint8Array, recoveryId: number): Uint8Array | null;
+}
+
+/** The portable backend: `@noble/curves`. */
+export const nobleCompact: CompactBackend = {
+  sign(hash, privateKey) {
+    // noble's "recovered" format is recid ‖ r ‖ s.
+    const recovered = secp256k1.sign(hash, privateKey, {
+      prehash: false,
+      lowS: true,
+      format: 'recovered',
+    });
+    return { signature: recovered.subarray(1), recoveryId: recovered[0]! };
+  },
+  recover(hash, signature, recoveryId) {
+    try {
+      return secp256k1.Signature.fromBytes(signature, 'compact')
+        .addRecoveryBit(recoveryId)
+        .recoverPublicKey(hash)
+        .toBytes(true);
+    } catch {
+      return null;
+    }
+  },
+};
+
+/**
  * Signs a 32-byte hash: RFC 6979 deterministic k, low-S, header = 27 + recid + 4 (compressed
  * key). Returns `header ‖ r ‖ s`.
  */
-export function signCompact(hash: Uint8Array, privateKey: Uint8Array): Uint8Array {
+export function signCompact(
+  hash: Uint8Array,
+  privateKey: Uint8Array,
+  backend: CompactBackend = nobleCompact,
+): Uint8Array {
   assertPrivateKey(privateKey);
-  const recovered = secp256k1.sign(hash, privateKey, {
-    prehash: false,
-    lowS: true,
-    format: 'recovered',
-  });
-  // noble's "recovered" format is recid ‖ r ‖ s; Bitcoin's header is 27 + recid + 4.
+  const { signature, recoveryId } = backend.sign(hash, privateKey);
   const out = new Uint8Array(COMPACT_SIGNATURE_LENGTH);
-  out[0] = 31 + recovered[0]!;
-  out.set(recovered.subarray(1), 1);
+  out[0] = 31 + recoveryId;
+  out.set(signature, 1);
   return out;
 }
 
 /** Options for compact-signature verification. */
 export interface VerifyOptions {
+  /** The secp256k1 backend (default {@link nobleCompact}). */
+  readonly backend?: CompactBackend;
   /**
    * Accept signatures whose `s` is in the upper half of the order (default `false`). peerwire
    * signers never make them; accepting them lets one content have two valid encodings, and so
@@ -83,16 +122,11 @@ export function recoverCompact(
   if (!options?.allowHighS && sig.hasHighS()) {
     throw new DattError('BAD_SIGNATURE', 'compact signature has a high S value (non-canonical)');
   }
-  try {
-    return sig
-      .addRecoveryBit(header - 31)
-      .recoverPublicKey(hash)
-      .toBytes(true);
-  } catch (cause) {
-    throw new DattError('BAD_SIGNATURE', 'no public key can be recovered from this signature', {
-      cause,
-    });
+  const key = (options?.backend ?? nobleCompact).recover(hash, signature.subarray(1), header - 31);
+  if (key === null) {
+    throw new DattError('BAD_SIGNATURE', 'no public key can be recovered from this signature');
   }
+  return key;
 }
 
 /**
@@ -126,8 +160,12 @@ export function verifyCompact(
 }
 
 /** Bitcoin Signed Message signature of `message` (65 bytes, compressed-key header). */
-export function signMessage(message: Uint8Array, privateKey: Uint8Array): Uint8Array {
-  return signCompact(bsmHash(message), privateKey);
+export function signMessage(
+  message: Uint8Array,
+  privateKey: Uint8Array,
+  backend?: CompactBackend,
+): Uint8Array {
+  return signCompact(bsmHash(message), privateKey, backend);
 }
 
 /** The compressed public key that signed `message`; see `recoverCompact` for the errors. */

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
   bsmHash,
   COMPACT_SIGNATURE_LENGTH,
+  type CompactBackend,
   signCompact,
   type VerifyOptions,
   verifyCompact,
@@ -155,7 +156,11 @@ export function contentHashOf(contentAuthBytes: Uint8Array): Uint8Array {
 }
 
 /** Signs a new ContentAuth with `privateKey` (RFC 6979, low-S; deterministic for the same input). */
-export function signContentAuth(init: ContentAuthInit, privateKey: Uint8Array): SignedContent {
+export function signContentAuth(
+  init: ContentAuthInit,
+  privateKey: Uint8Array,
+  backend?: CompactBackend,
+): SignedContent {
   const pubkey = publicKeyOf(privateKey);
   const fields = {
     blockhash: init.blockhash ?? new Uint8Array(HASH_LENGTH),
@@ -172,7 +177,7 @@ export function signContentAuth(init: ContentAuthInit, privateKey: Uint8Array): 
   const bytes = new Uint8Array(CONTENT_AUTH_HEADER_LENGTH + fields.content.length);
   bytes.set(pubkey, 0);
   writeSigned(bytes, SIGNED_OFFSET, fields);
-  const sig = signCompact(bsmHash(bytes.subarray(SIGNED_OFFSET)), privateKey);
+  const sig = signCompact(bsmHash(bytes.subarray(SIGNED_OFFSET)), privateKey, backend);
   bytes.set(sig, PUBLIC_KEY_LENGTH);
   return { contentAuth: decodeContentAuth(bytes), bytes, hash: contentHashOf(bytes) };
 }

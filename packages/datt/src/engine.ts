@@ -1,4 +1,5 @@
 import { toHex } from '@peerwire/wire';
+import type { CompactBackend, VerifyOptions } from './bsm.js';
 import {
   type ContentAuth,
   decodeContentAuth,
@@ -243,6 +244,11 @@ export interface DattEngineOptions {
    * Node, `startDattNode` passes `nodeSha256d` (`node:crypto`).
    */
   readonly sha256d?: HashFunction;
+  /**
+   * secp256k1 for ContentAuth signatures (default: the portable `nobleCompact`). In Node,
+   * `startDattNode` passes `nodeCompact` (libsecp256k1 in WebAssembly).
+   */
+  readonly compact?: CompactBackend;
 }
 
 interface ServerPending {
@@ -332,6 +338,7 @@ export class DattEngine {
   readonly #out: (output: DattOutput) => void;
   readonly #policy: DattPolicy;
   readonly #dmsg: DmsgOptions;
+  readonly #verify: VerifyOptions;
   readonly #peers = new Map<string, Peer>();
   readonly #seenTxids = new Set<string>();
   #timerAt: number | undefined;
@@ -343,6 +350,7 @@ export class DattEngine {
     this.#out = options.output;
     this.#policy = options.policy ?? {};
     this.limits = { ...DEFAULT_DATT_LIMITS, ...options.limits };
+    this.#verify = { backend: options.compact };
     this.#dmsg = options.sha256d
       ? { maxDataLength: this.limits.maxDataLength, sha256d: options.sha256d }
       : { maxDataLength: this.limits.maxDataLength };
@@ -574,7 +582,7 @@ export class DattEngine {
    * verification error for content that does not verify.
    */
   async publish(hash: Uint8Array, contentAuth: Uint8Array): Promise<void> {
-    verifyContentAuth(contentAuth, hash);
+    verifyContentAuth(contentAuth, hash, this.#verify);
     await this.#store.put(hash, contentAuth);
     this.stats.contentStored++;
     this.#emit({ type: 'content-stored', hash });
@@ -773,7 +781,7 @@ export class DattEngine {
   /** Verifies `hash ‖ ContentAuth`; closes the peer (`BAD_SIGNATURE`) and returns undefined if bad. */
   #verified(peer: Peer, hash: Uint8Array, bytes: Uint8Array): ContentAuth | undefined {
     try {
-      return verifyContentAuth(bytes, hash);
+      return verifyContentAuth(bytes, hash, this.#verify);
     } catch (error) {
       this.#misbehaved(peer, 'BAD_SIGNATURE', error);
       return undefined;

@@ -4,6 +4,7 @@ import { utf8Encode } from '@peerwire/wire';
 import {
   bsmHash,
   COMPACT_SIGNATURE_LENGTH,
+  type CompactBackend,
   recoverCompact,
   signCompact,
   type VerifyOptions,
@@ -56,6 +57,8 @@ export interface EnvelopeLimits {
 export interface SealOptions extends EciesEncryptOptions {
   /** Inner ECIES form (default `bitcore`, which peerwire emits). */
   readonly form?: EciesForm;
+  /** The secp256k1 backend for the sender's signature (default `nobleCompact`). */
+  readonly backend?: CompactBackend;
 }
 
 /** The sender signs SHA-256("datt-envelope-v1" ‖ pubkey_receiver ‖ data) as a Bitcoin Signed Message. */
@@ -164,7 +167,11 @@ export function sealEnvelope(
     options?.form === 'electrum'
       ? electrumSeal(plaintext, receiverPublicKey, options)
       : bitcoreSeal(plaintext, receiverPublicKey, options);
-  const sig = signCompact(signedHash(receiverPublicKey, inner.bytes), senderPrivateKey);
+  const sig = signCompact(
+    signedHash(receiverPublicKey, inner.bytes),
+    senderPrivateKey,
+    options?.backend,
+  );
   const out = encodeEnvelope({
     mac: new Uint8Array(MAC),
     receiver: receiverPublicKey,

@@ -1,7 +1,8 @@
-export type { VerifyOptions } from './bsm.js';
+export type { CompactBackend, VerifyOptions } from './bsm.js';
 export {
   bsmHash,
   COMPACT_SIGNATURE_LENGTH,
+  nobleCompact,
   recoverCompact,
   recoverMessageSigner,
   signCompact,

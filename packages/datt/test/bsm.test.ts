@@ -8,11 +8,13 @@ import {
   addressToString,
   bsmHash,
   DattError,
+  nobleCompact,
   publicKeyOf,
   recoverMessageSigner,
   signMessage,
   verifyMessage,
 } from '../src/index.js';
+import { nodeCompact } from '../src/node/index.js';
 import { bitcoinMessage, bsv, bsvKeyPair, keyOf } from './helpers.js';
 
 // Cross-checks run over a fixed table of keys and messages (lengths around the CompactSize
@@ -123,6 +125,80 @@ describe('Bitcoin Signed Message', () => {
         },
       ),
       { numRuns: 1000 }, // one point recovery a case
+    );
+  });
+});
+
+describe('the libsecp256k1 backend (nodeCompact) against the portable one', () => {
+  const fast = { backend: nodeCompact };
+
+  it('signs the same bytes and recovers the same key for any key and message', () => {
+    fc.assert(
+      fc.property(
+        fc
+          .uint8Array({ minLength: 32, maxLength: 32 })
+          .filter((k) => secp256k1.utils.isValidSecretKey(k)),
+        fc.uint8Array({ maxLength: 300 }),
+        (key, message) => {
+          const sig = signMessage(message, key, nodeCompact);
+          expect(toHex(sig)).toBe(toHex(signMessage(message, key, nobleCompact)));
+          expect(toHex(recoverMessageSigner(message, sig, fast))).toBe(toHex(publicKeyOf(key)));
+        },
+      ),
+      { numRuns: 300 }, // a portable signature costs milliseconds
+    );
+  });
+
+  it('interoperates with bitcoinjs-message both ways', () => {
+    for (const { key, message } of CASES.slice(0, 12)) {
+      const address = addressToString(addressFromPublicKey(publicKeyOf(key)));
+      const ours = signMessage(message, key, nodeCompact);
+      expect(bitcoinMessage.verify(Buffer.from(message), address, Buffer.from(ours))).toBe(true);
+      const theirs = bitcoinMessage.sign(Buffer.from(message), Buffer.from(key), true);
+      verifyMessage(message, theirs, publicKeyOf(key), fast);
+    }
+  });
+
+  it('refuses what the portable backend refuses, with the same codes', () => {
+    const alice = keyOf('alice');
+    const m = utf8Encode('pay me');
+    const sig = signMessage(m, alice, nodeCompact);
+    expectThrowsCode(
+      () => verifyMessage(m, sig, publicKeyOf(keyOf('bob')), fast),
+      DattError,
+      'KEY_MISMATCH',
+    );
+    expectThrowsCode(
+      () => verifyMessage(utf8Encode('pay me!'), sig, publicKeyOf(alice), fast),
+      DattError,
+      'KEY_MISMATCH',
+    );
+    const zeroR = sig.slice();
+    zeroR.fill(0, 1, 33);
+    expectThrowsCode(() => recoverMessageSigner(m, zeroR, fast), DattError, 'BAD_SIGNATURE');
+  });
+
+  it('recovers exactly what the portable backend recovers from arbitrary signatures', () => {
+    const m = utf8Encode('x');
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 65, maxLength: 65 }),
+        fc.integer({ min: 31, max: 34 }),
+        fc.boolean(),
+        (sig, header, allowHighS) => {
+          sig[0] = header;
+          const slow = valueOrTypedError(
+            () => recoverMessageSigner(m, sig, { allowHighS }),
+            DattError,
+          );
+          const quick = valueOrTypedError(
+            () => recoverMessageSigner(m, sig, { allowHighS, backend: nodeCompact }),
+            DattError,
+          );
+          expect(quick && toHex(quick)).toBe(slow && toHex(slow));
+        },
+      ),
+      { numRuns: 1000 }, // one portable point recovery a case
     );
   });
 });

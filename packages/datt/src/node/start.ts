@@ -34,6 +34,7 @@ import { addressFromPublicKey } from '../payment-address.js';
 import { dmsgFraming } from './framing.js';
 import { nodeSha256d } from './hash.js';
 import { LevelContentStore } from './level-store.js';
+import { nodeCompact } from './secp256k1.js';
 
 /** A payment the node is asked to make; return a raw transaction to pay, undefined to decline. */
 export type Wallet = (
@@ -275,6 +276,7 @@ export async function startDattNode(options: StartDattNodeOptions): Promise<Datt
     limits: options.limits,
     policy: options.policy,
     sha256d: nodeSha256d,
+    compact: nodeCompact,
   });
 
   /** Registers a new link with the engine; returns its peer id, or undefined when the engine is full. */
@@ -437,6 +439,7 @@ export async function startDattNode(options: StartDattNodeOptions): Promise<Datt
       const signed = signContentAuth(
         { ...rest, content: bytes, date: date ?? clock.now() },
         options.keys.privateKey,
+        nodeCompact,
       );
       await engine.publish(signed.hash, signed.bytes);
       const results = await Promise.all(
