@@ -130,6 +130,21 @@ export class PackReader {
     return this.#state === 'done';
   }
 
+  /**
+   * Whether the whole PACK has arrived, trailer included. With `deferLastBlob` the reader does
+   * not see where the last blob's zlib stream ends, so it cannot emit `end` by itself; this
+   * checks whether the last 20 bytes held back are the SHA-1 of everything before them (2^-160
+   * odds of a false match: what the trailer check itself relies on). Then call `end()`. Needs a
+   * hash with `copy`; false otherwise.
+   */
+  get trailerReached(): boolean {
+    if (this.#state === 'done') return true;
+    if (this.#failed || this.#state !== 'raw' || this.#holdback.length !== PACK_TRAILER_LENGTH)
+      return false;
+    const copy = this.#hash.copy?.();
+    return copy !== undefined && bytesEqual(copy.digest(), this.#holdback);
+  }
+
   push(chunk: Uint8Array): PackEvent[] {
     if (this.#failed) throw this.#failed;
     const events: PackEvent[] = [];

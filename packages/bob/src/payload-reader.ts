@@ -67,6 +67,11 @@ export class PayloadReader {
     return this.#pack.complete;
   }
 
+  /** See `PackReader.trailerReached`: the whole PACK is here; call `end()`. */
+  get trailerReached(): boolean {
+    return this.#pack.trailerReached;
+  }
+
   /** PACK bytes consumed. */
   get offset(): number {
     return this.#pack.offset;

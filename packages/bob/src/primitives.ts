@@ -7,6 +7,11 @@ import { SpokeCipher } from './spoke-public.js';
 export interface IncrementalHash {
   update(data: Uint8Array): void;
   digest(): Uint8Array;
+  /**
+   * An independent copy of the state so far. Optional: without it, a receiver of a single file
+   * knows the PACK is complete only when the sender closes (see `PackReader.trailerReached`).
+   */
+  copy?(): IncrementalHash;
 }
 
 /** Makes a fresh SHA-1. */
@@ -49,17 +54,19 @@ export function unsupportedCipher(cipher: SpokeCipher): BobError {
   );
 }
 
+function nobleHash(h: ReturnType<typeof sha1.create>): IncrementalHash {
+  return {
+    update(data) {
+      h.update(data);
+    },
+    digest: () => h.digest(),
+    copy: () => nobleHash(h.clone()),
+  };
+}
+
 /** Pure-JS primitives from `@noble/hashes` and `@noble/ciphers`: work everywhere. */
 export const noblePrimitives: Primitives = {
-  sha1: () => {
-    const h = sha1.create();
-    return {
-      update(data) {
-        h.update(data);
-      },
-      digest: () => h.digest(),
-    };
-  },
+  sha1: () => nobleHash(sha1.create()),
   aead: (cipher, key) => {
     if (cipher !== SpokeCipher.AesGcm) throw unsupportedCipher(cipher);
     return {

@@ -61,8 +61,9 @@ export function recordAad(length: number): Uint8Array {
 }
 
 /**
- * Seals a byte stream into records. `write` buffers and emits full 0x7fff-byte records (as bob
- * does); `flush` emits what is left; `close` flushes and appends the close marker.
+ * Seals a byte stream into records. `write` buffers and emits full 0x7fff-byte records;
+ * `endRecord` (or `flush`) seals what is buffered as a short record; `close` flushes and appends
+ * the close marker. bob itself seals one record per piece of its PACK writer, at most 0x7fff.
  */
 export class RecordSealer {
   readonly #key: DirectionKey;
@@ -125,6 +126,15 @@ export class RecordSealer {
       }
     }
     return out;
+  }
+
+  /**
+   * Ends the record under way here, so that the next `write` starts a new one. bob's sender
+   * seals one record per PACK piece, and bob's receiver relies on it (its single-file reader
+   * expects the name entry to end on a record boundary): senders call this after each piece.
+   */
+  endRecord(): Uint8Array[] {
+    return this.flush();
   }
 
   /** Seals the buffered bytes, if any, as one short record. */

@@ -1,19 +1,27 @@
-import { createCipheriv, createDecipheriv, createHash, randomFillSync } from 'node:crypto';
-import { type Primitives, unsupportedCipher } from '../primitives.js';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  type Hash,
+  randomFillSync,
+} from 'node:crypto';
+import { type IncrementalHash, type Primitives, unsupportedCipher } from '../primitives.js';
 import type { RandomSource } from '../spoke.js';
 import { SpokeCipher } from '../spoke-public.js';
 
+function nodeHash(h: Hash): IncrementalHash {
+  return {
+    update(data) {
+      h.update(data);
+    },
+    digest: () => new Uint8Array(h.digest()),
+    copy: () => nodeHash(h.copy()),
+  };
+}
+
 /** SHA-1 and AES-256-GCM from `node:crypto` (OpenSSL): several times faster than pure JS. */
 export const nodePrimitives: Primitives = {
-  sha1: () => {
-    const h = createHash('sha1');
-    return {
-      update(data) {
-        h.update(data);
-      },
-      digest: () => new Uint8Array(h.digest()),
-    };
-  },
+  sha1: () => nodeHash(createHash('sha1')),
   aead: (cipher, key) => {
     if (cipher !== SpokeCipher.AesGcm) throw unsupportedCipher(cipher);
     const k = Buffer.from(key);

@@ -10,7 +10,8 @@ export const DEFAULT_RECORD_BATCH_BYTES = 32 * FULL_RECORD;
 
 /**
  * The sender's record layer for Node, byte-for-byte the same stream as `RecordSealer` (full
- * 0x7fff-byte records, a short one at the end, the close marker) but built for throughput:
+ * 0x7fff-byte records, a short one wherever `endRecord` is called, the close marker) but built
+ * for throughput:
  * records are sealed with `node:crypto` straight into ~1 MiB batches (one socket write each),
  * a record spanning two input chunks is encrypted from both without joining them, and the
  * nonce and AAD buffers are reused.
@@ -58,6 +59,13 @@ export class RecordBatcher {
       offset += n;
       if (this.#pendingBytes === MAX_RECORD_PAYLOAD) this.#seal(out);
     }
+    return out;
+  }
+
+  /** Ends the record under way (see `RecordSealer.endRecord`); returns batches that filled up. */
+  endRecord(): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    if (this.#pendingBytes > 0) this.#seal(out);
     return out;
   }
 

@@ -215,6 +215,8 @@ export async function sendPath(path: string, options: SendOptions): Promise<Send
     progress.phase('transfer');
     for await (const piece of pieces()) {
       for (const bytes of sealer.write(piece)) await writeAll(socket, bytes, SEND_WINDOW);
+      // Record boundaries where bob puts them: OCaml bob's receiver depends on them.
+      for (const bytes of sealer.endRecord()) await writeAll(socket, bytes, SEND_WINDOW);
     }
     for (const bytes of sealer.close()) await writeAll(socket, bytes, SEND_WINDOW);
     const confirmed = await waitForClose(

@@ -7,15 +7,21 @@ import { concatBytes, utf8Encode } from '@peerwire/wire';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectRejectsCode } from '../../../../tooling/test-helpers.js';
 import {
+  BobClient,
   BobError,
   BobServer,
+  CLOSE_RECORD,
+  encodeObjectHeader,
   encodeRoot,
   encodeTree,
   generateSecret,
+  noblePrimitives,
   ObjectType,
   objectId,
+  RecordOpener,
   RecordSealer,
   recordKeys,
+  zlibDeflate,
 } from '../../src/index.js';
 import { connectTcp } from '../../src/node/connection.js';
 import { openSecureRoom, runHandshake } from '../../src/node/handshake.js';
@@ -345,6 +351,66 @@ describe('end to end over loopback TCP', () => {
     expect(await readdir(join(out, 'album'))).toEqual(['keep.txt']);
   });
 
+  it("finishes as soon as the PACK is complete: bob's sender sends no close marker", async () => {
+    const content = randomBytes(200_000);
+    const tree = encodeTree([
+      { name: 'a.bin', kind: 'file', id: objectId(ObjectType.Blob, content) },
+    ]);
+    const folder = buildPack([
+      {
+        type: 1,
+        content: encodeRoot({ name: 'quiet', tree: objectId(ObjectType.Tree, tree), count: 3 }),
+      },
+      { type: 2, content: tree },
+      { type: 3, content },
+    ]);
+    const file = buildPack([
+      { type: 4, content: utf8Encode('quiet.bin') },
+      { type: 3, content },
+    ]);
+    const cases = [
+      { pack: file, primitives: nodePrimitives, kind: 'file' },
+      { pack: file, primitives: noblePrimitives, kind: 'file' },
+      { pack: folder, primitives: nodePrimitives, kind: 'folder' },
+    ] as const;
+    for (const [i, c] of cases.entries()) {
+      const out = await dir();
+      // The sender stays connected after the trailer, like bob: only the receiver can end it.
+      const sending = sendRawPack(`pw-quiet-${i}`, c.pack, { close: false });
+      const got = await receive(`pw-quiet-${i}`, {
+        ...at(),
+        outDir: out,
+        primitives: c.primitives,
+      });
+      expect(got.kind).toBe(c.kind);
+      const saved = c.kind === 'file' ? got.path : join(got.path, 'a.bin');
+      expect((await readFile(saved)).equals(content)).toBe(true);
+      // The receiver's close (relayed as ff ff ff ff) is what ends the sender.
+      expect(await sending).toBe(true);
+    }
+  });
+
+  it("seals a record per PACK piece, as bob does (bob's receiver relies on it)", async () => {
+    const src = await dir();
+    const content = randomBytes(100_000);
+    await writeFile(join(src, 'report.pdf'), content);
+    const [, lengths] = await Promise.all([
+      sendPath(join(src, 'report.pdf'), { ...at(), password: 'pw-pieces' }),
+      receiveRecordLengths('pw-pieces'),
+    ]);
+    const name = zlibDeflate(utf8Encode('report.pdf'));
+    // PACK header, the name's entry header, its zlib stream, the blob's entry header, ...
+    expect(lengths.slice(0, 4)).toEqual([
+      12,
+      1,
+      name.length,
+      encodeObjectHeader(ObjectType.Blob, content.length).length,
+    ]);
+    // ... the blob's zlib stream in records of at most 0x7fff bytes, then the trailer alone.
+    expect(lengths.at(-1)).toBe(20);
+    expect(Math.max(...lengths)).toBeLessThanOrEqual(0x7fff);
+  });
+
   it('a folder built with OFS deltas (as bob sends with compression) is received', async () => {
     const out = await dir();
     const v1 = utf8Encode('hello world, hello bob\n'.repeat(20));
@@ -377,18 +443,52 @@ describe('end to end over loopback TCP', () => {
   });
 });
 
-/** A sender that puts an arbitrary PACK on the wire (for hostile and delta tests). */
-async function sendRawPack(password: string, pack: Uint8Array): Promise<void> {
+/**
+ * A sender that puts an arbitrary PACK on the wire (for hostile and delta tests). With
+ * `close: false` it sends no close marker after the PACK, as bob's sender does, and resolves
+ * whether the receiver's close marker then arrived.
+ */
+async function sendRawPack(
+  password: string,
+  pack: Uint8Array,
+  options: { close?: boolean } = {},
+): Promise<boolean> {
   const socket = await connectTcp('127.0.0.1', relay.ports.handshake);
   const secret = generateSecret(password, { salt: nodeRandom(16) });
   const result = await runHandshake(socket, new BobServer({ secret, random: nodeRandom }));
   const room = await openSecureRoom('127.0.0.1', relay.ports.secure, result.peerIdentity);
   const keys = recordKeys(result.sharedKeys, result.ciphers, 'sender');
   const sealer = new RecordSealer(keys.send, nodePrimitives.aead);
-  for (const r of [...sealer.write(pack), ...sealer.close()]) room.socket.write(r);
+  const records = [...sealer.write(pack)];
+  records.push(...(options.close === false ? sealer.flush() : sealer.close()));
+  for (const r of records) room.socket.write(r);
   // Read the close markers until the relay closes the connection.
-  while (await room.reader.read().catch(() => null)) {}
+  const opener = new RecordOpener(keys.receive, nodePrimitives.aead, { allowData: false });
+  let closed = false;
+  for (let chunk = await room.reader.read().catch(() => null); chunk; ) {
+    if (opener.push(chunk).some((e) => e.type === 'close')) closed = true;
+    chunk = await room.reader.read().catch(() => null);
+  }
   room.socket.destroy();
+  return closed;
+}
+
+/** A receiver that records the plaintext length of every record the sender seals. */
+async function receiveRecordLengths(password: string): Promise<number[]> {
+  const socket = await connectTcp('127.0.0.1', relay.ports.handshake);
+  const result = await runHandshake(socket, new BobClient({ password, random: nodeRandom }));
+  const room = await openSecureRoom('127.0.0.1', relay.ports.secure, result.peerIdentity);
+  const keys = recordKeys(result.sharedKeys, result.ciphers, 'receiver');
+  const opener = new RecordOpener(keys.receive, nodePrimitives.aead);
+  const lengths: number[] = [];
+  for (let chunk = await room.reader.read(); chunk; chunk = await room.reader.read()) {
+    const events = opener.push(chunk);
+    for (const e of events) if (e.type === 'data') lengths.push(e.bytes.length);
+    if (events.some((e) => e.type === 'close')) break;
+  }
+  room.socket.write(CLOSE_RECORD);
+  room.socket.end();
+  return lengths;
 }
 
 /**
