@@ -124,6 +124,27 @@ export class SocketReader {
   }
 }
 
+/** How long a finished peer waits for the relay to close the secure room (`drainToEnd`). */
+export const CLOSE_GRACE_MS = 2000;
+
+/**
+ * Reads and discards until the other end closes, the connection fails, or `ms` pass. A socket
+ * destroyed with unread bytes sends a TCP reset, and OCaml bob's relay dies of an uncaught
+ * ECONNRESET; so a peer that is done waits for the relay's own close before destroying.
+ */
+export async function drainToEnd(reader: SocketReader, ms = CLOSE_GRACE_MS): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<null>((r) => {
+    timer = setTimeout(() => r(null), ms);
+    timer.unref();
+  });
+  try {
+    while (await Promise.race([reader.read().catch(() => null), deadline])) {}
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * Default bytes a writer may queue on a socket or file before waiting for it to drain. Node's
  * own 16 KiB mark would make every 32 KiB record wait for the event loop; 1 MiB keeps the

@@ -33,7 +33,14 @@ import { type PayloadEvent, PayloadReader } from '../payload-reader.js';
 import type { Primitives } from '../primitives.js';
 import { CLOSE_RECORD, RecordOpener, recordKeys } from '../record.js';
 import { safeBasename } from '../safe-path.js';
-import { aborted, connectTcp, parseAddress, WRITE_WINDOW, writeAll } from './connection.js';
+import {
+  aborted,
+  connectTcp,
+  drainToEnd,
+  parseAddress,
+  WRITE_WINDOW,
+  writeAll,
+} from './connection.js';
 import { type HandshakeNotice, openSecureRoom, runHandshake } from './handshake.js';
 import { nodePrimitives, nodeRandom } from './primitives.js';
 import { ProgressReporter } from './progress.js';
@@ -195,6 +202,7 @@ export async function receive(password: string, options: ReceiveOptions): Promis
     // Answer the close marker, as bob does; the relay then closes both sides.
     await writeAll(socket, CLOSE_RECORD).catch(() => {});
     socket.end();
+    await drainToEnd(reader);
     progress.phase('done');
     return { ...saved, peerIdentity: result.peerIdentity, checksum };
   } catch (error) {

@@ -17,6 +17,7 @@ import {
   type Address,
   aborted,
   connectTcp,
+  drainToEnd,
   parseAddress,
   type SocketReader,
   writeAll,
@@ -312,6 +313,11 @@ async function waitForClose(
     }
     if (chunk === 'timeout') return false;
     if (chunk === null) return opener.closed;
-    for (const e of opener.push(chunk)) if (e.type === 'close') return true;
+    for (const e of opener.push(chunk)) {
+      if (e.type === 'close') {
+        await drainToEnd(reader); // the relay closes next
+        return true;
+      }
+    }
   }
 }
