@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { nodeThreadPoolBackend } from '@peerwire/crypto';
 import { MemoryRelayStore, Relay, type RelayEvent, type RelayStore } from '@peerwire/relay';
 import { attachWebSocketServer, createWebServer } from '@peerwire/transport/node';
 import type { Logger } from 'pino';
@@ -106,6 +107,8 @@ export async function startRelayServer(
     version: `peerwire-relay/${options.version}`,
     limits: config.limits,
     store,
+    // Handshake signatures are verified on libuv's thread pool: the event loop stays free.
+    cryptoBackend: nodeThreadPoolBackend,
     onEvent,
   });
   await relay.start();

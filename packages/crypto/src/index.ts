@@ -7,7 +7,12 @@ export type {
   PublicKeyMaterial,
   ScryptParams,
 } from './backend.js';
-export { fastBackend, portableBackend, webCryptoBackend } from './backends/index.js';
+export {
+  fastBackend,
+  nodeThreadPoolBackend,
+  portableBackend,
+  webCryptoBackend,
+} from './backends/index.js';
 export type { EncryptOptions, KeyHolder, MessageRecipient, MessageSignature } from './bottle.js';
 export { Bottle, BottleFormat } from './bottle.js';
 export type { CryptoErrorCode } from './errors.js';

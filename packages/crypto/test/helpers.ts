@@ -6,16 +6,21 @@ import {
   type CryptoBackend,
   fastBackend,
   importPrivateKey,
+  nodeThreadPoolBackend,
   type PrivateKey,
   portableBackend,
   webCryptoBackend,
 } from '../src/index.js';
 
-/** node:crypto (the fast backend in Node), @noble, and WebCrypto (the fast backend in browsers). */
+/**
+ * node:crypto (the fast backend in Node), @noble, WebCrypto (the fast backend in browsers), and
+ * node:crypto verifying on the thread pool (what the relay daemon uses for handshakes).
+ */
 export const BACKENDS: readonly (readonly [string, CryptoBackend])[] = [
   ['fast (node:crypto)', fastBackend],
   ['portable (@noble)', portableBackend],
   ['fast (WebCrypto)', webCryptoBackend!],
+  ['node:crypto, thread-pool verify', nodeThreadPoolBackend!],
 ];
 
 export interface VectorKey {

@@ -5,7 +5,13 @@
  * timer, so a test can run hundreds of clients in one process and replay any sequence of events.
  */
 import { identityHash, parseTarget, type Target } from '@peerwire/address';
-import { type IDCard, Membership, openBottle, verifyHandshake } from '@peerwire/crypto';
+import {
+  type CryptoBackend,
+  type IDCard,
+  Membership,
+  openBottle,
+  verifyHandshake,
+} from '@peerwire/crypto';
 import {
   DecodeError,
   decodeHandshakeResponse,
@@ -129,6 +135,11 @@ export interface RelayOptions {
   readonly bus?: RelayBus;
   readonly clock?: RelayClock;
   readonly random?: RelayRandom;
+  /**
+   * Crypto for handshake verification (default: `@peerwire/crypto`'s default backend). The
+   * daemon passes `nodeThreadPoolBackend` so that verifications leave the event loop.
+   */
+  readonly cryptoBackend?: CryptoBackend;
   /** Observability hook; called synchronously, keep it cheap. */
   readonly onEvent?: (event: RelayEvent) => void;
 }
@@ -210,6 +221,7 @@ export class Relay {
   readonly #bus: RelayBus;
   readonly #clock: RelayClock;
   readonly #random: RelayRandom;
+  readonly #cryptoBackend: CryptoBackend | undefined;
   readonly #onEvent: (event: RelayEvent) => void;
 
   readonly #connections = new Map<string, Connection>();
@@ -277,6 +289,7 @@ export class Relay {
     this.#bus = options.bus ?? localOnlyBus;
     this.#clock = options.clock ?? defaultClock;
     this.#random = options.random ?? defaultRandom;
+    this.#cryptoBackend = options.cryptoBackend;
     this.#onEvent = options.onEvent ?? (() => {});
   }
 
@@ -548,7 +561,10 @@ export class Relay {
     conn.outstanding = null;
     conn.verifying = true;
     const blob = response.id;
-    verifyHandshake(raw, response, { now: Math.floor(this.#clock.now() / 1000) }).then(
+    verifyHandshake(raw, response, {
+      now: Math.floor(this.#clock.now() / 1000),
+      backend: this.#cryptoBackend,
+    }).then(
       (verified) => {
         conn.verifying = false;
         return this.#onVerified(conn, verified.card, verified.hash, blob!);

@@ -19,5 +19,12 @@ export const fastBackend: CryptoBackend =
 
 export { portableBackend };
 
+/**
+ * node:crypto with signature verification on libuv's thread pool (see `NodeBackendOptions`), for
+ * servers that verify many signatures at once; undefined outside Node.
+ */
+export const nodeThreadPoolBackend: CryptoBackend | undefined =
+  nodeCrypto !== undefined ? makeNodeBackend(nodeCrypto, { threadPool: true }) : undefined;
+
 /** What every function uses when no `backend` option is given. */
 export const defaultBackend: CryptoBackend = fastBackend;
