@@ -206,3 +206,37 @@ export async function openSecureRoom(
     throw error;
   }
 }
+
+/** A partner found through the relay: the handshake's result and the piped secure-room socket. */
+export interface Pairing {
+  readonly result: HandshakeResult;
+  readonly socket: Socket;
+  readonly reader: SocketReader;
+  /** Stops destroying `socket` when the signal aborts (call when the transfer is over). */
+  release(): void;
+}
+
+/**
+ * The two steps every transfer starts with: the handshake on the relay's handshake port, then
+ * the secure room on `securePort` of the same relay (at the address the handshake reached).
+ * Until `release()`, aborting `options.signal` destroys the secure-room socket.
+ */
+export async function pairThroughRelay(
+  core: BobServer | BobClient,
+  relay: { readonly host: string; readonly port: number; readonly securePort: number },
+  options: HandshakeOptions = {},
+): Promise<Pairing> {
+  const signal = options.signal;
+  const handshakeSocket = await connectTcp(relay.host, relay.port, signal);
+  const relayAddress = handshakeSocket.remoteAddress ?? relay.host;
+  const result = await runHandshake(handshakeSocket, core, options);
+  const { socket, reader } = await openSecureRoom(
+    relayAddress,
+    relay.securePort,
+    result.peerIdentity,
+    signal,
+  );
+  const onAbort = () => socket.destroy(aborted());
+  signal?.addEventListener('abort', onAbort, { once: true });
+  return { result, socket, reader, release: () => signal?.removeEventListener('abort', onAbort) };
+}

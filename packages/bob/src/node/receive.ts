@@ -33,15 +33,8 @@ import { type PayloadEvent, PayloadReader } from '../payload-reader.js';
 import type { Primitives } from '../primitives.js';
 import { CLOSE_RECORD, RecordOpener, recordKeys } from '../record.js';
 import { safeBasename } from '../safe-path.js';
-import {
-  aborted,
-  connectTcp,
-  drainToEnd,
-  parseAddress,
-  WRITE_WINDOW,
-  writeAll,
-} from './connection.js';
-import { type HandshakeNotice, openSecureRoom, runHandshake } from './handshake.js';
+import { aborted, drainToEnd, parseAddress, WRITE_WINDOW, writeAll } from './connection.js';
+import { type HandshakeNotice, pairThroughRelay } from './handshake.js';
 import { nodePrimitives, nodeRandom } from './primitives.js';
 import { ProgressReporter } from './progress.js';
 import { StreamingRecordOpener } from './record-stream.js';
@@ -123,24 +116,17 @@ export async function receive(password: string, options: ReceiveOptions): Promis
   const { host, port } = parseAddress(options.relay, DEFAULT_HANDSHAKE_PORT);
 
   progress.phase('handshake');
-  const handshakeSocket = await connectTcp(host, port, signal);
-  const relayAddress = handshakeSocket.remoteAddress ?? host;
-  const result = await runHandshake(handshakeSocket, new BobClient({ password, random }), {
-    signal,
-    accept: options.accept,
-    wrongPasswordGraceMs: options.wrongPasswordGraceMs,
-    timeoutMs: options.handshakeTimeoutMs,
-    onNotice: (n) => options.onEvent?.(n),
-  });
-
-  const { socket, reader } = await openSecureRoom(
-    relayAddress,
-    options.securePort ?? DEFAULT_SECURE_PORT,
-    result.peerIdentity,
-    signal,
+  const { result, socket, reader, release } = await pairThroughRelay(
+    new BobClient({ password, random }),
+    { host, port, securePort: options.securePort ?? DEFAULT_SECURE_PORT },
+    {
+      signal,
+      accept: options.accept,
+      wrongPasswordGraceMs: options.wrongPasswordGraceMs,
+      timeoutMs: options.handshakeTimeoutMs,
+      onNotice: (n) => options.onEvent?.(n),
+    },
   );
-  const onAbort = () => socket.destroy(aborted());
-  signal?.addEventListener('abort', onAbort, { once: true });
   const keys = recordKeys(result.sharedKeys, result.ciphers, 'receiver');
   // node:crypto (the default): records decrypted as they stream in, without joining copies.
   const opener =
@@ -210,7 +196,7 @@ export async function receive(password: string, options: ReceiveOptions): Promis
     if (signal?.aborted) throw aborted();
     throw error;
   } finally {
-    signal?.removeEventListener('abort', onAbort);
+    release();
     socket.destroy();
   }
 }

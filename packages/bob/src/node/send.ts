@@ -16,14 +16,13 @@ import { bobZlibLevel } from '../zlib.js';
 import {
   type Address,
   aborted,
-  connectTcp,
   drainToEnd,
   parseAddress,
   type SocketReader,
   writeAll,
 } from './connection.js';
 import { scanFolder } from './folder.js';
-import { type HandshakeNotice, openSecureRoom, runHandshake } from './handshake.js';
+import { type HandshakeNotice, pairThroughRelay } from './handshake.js';
 import { nodePrimitives, nodeRandom } from './primitives.js';
 import { type Progress, ProgressReporter } from './progress.js';
 import { RecordBatcher } from './record-batcher.js';
@@ -189,22 +188,11 @@ export async function sendPath(path: string, options: SendOptions): Promise<Send
   const secret = generateSecret(password, { salt: random(16) });
   const { host, port } = parseAddress(options.relay, DEFAULT_HANDSHAKE_PORT);
   progress.phase('handshake');
-  const handshakeSocket = await connectTcp(host, port, signal);
-  const relayAddress = handshakeSocket.remoteAddress ?? host;
-  const result = await runHandshake(handshakeSocket, new BobServer({ secret, random }), {
-    signal,
-    timeoutMs: options.handshakeTimeoutMs,
-    onNotice: (n) => options.onEvent?.(n),
-  });
-
-  const { socket, reader } = await openSecureRoom(
-    relayAddress,
-    options.securePort ?? DEFAULT_SECURE_PORT,
-    result.peerIdentity,
-    signal,
+  const { result, socket, reader, release } = await pairThroughRelay(
+    new BobServer({ secret, random }),
+    { host, port, securePort: options.securePort ?? DEFAULT_SECURE_PORT },
+    { signal, timeoutMs: options.handshakeTimeoutMs, onNotice: (n) => options.onEvent?.(n) },
   );
-  const onAbort = () => socket.destroy(aborted());
-  signal?.addEventListener('abort', onAbort, { once: true });
   try {
     const keys = recordKeys(result.sharedKeys, result.ciphers, 'sender');
     // node:crypto (the default): records sealed straight into ~1 MiB batches, one write each.
@@ -247,7 +235,7 @@ export async function sendPath(path: string, options: SendOptions): Promise<Send
     }
     throw error;
   } finally {
-    signal?.removeEventListener('abort', onAbort);
+    release();
     socket.destroy();
   }
 }
