@@ -161,8 +161,22 @@ function json(value: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(value)}\n`);
 }
 
+/** `--relay` and `--secure-port`, shared by `send` and `recv`. */
+function withBobRelayOptions(command: Command): Command {
+  return command
+    .option(
+      '--relay <host:port>',
+      `bob relay (env PEERWIRE_BOB_RELAY; default ${DEFAULT_BOB_RELAY}, port 9000 if omitted)`,
+    )
+    .option(
+      '--secure-port <port>',
+      `the relay's secure-room port (default ${DEFAULT_SECURE_PORT})`,
+      parsePort,
+    );
+}
+
 export function registerBob(program: Command, globals: () => GlobalOptions): void {
-  program
+  const send = program
     .command('send')
     .description(
       'send a file or a folder to whoever knows the password, through a bob relay (bob-compatible)',
@@ -174,162 +188,144 @@ export function registerBob(program: Command, globals: () => GlobalOptions): voi
       '--mime-type <type>',
       "the payload's MIME type; video/*, audio/* and image/* are sent without compression",
       parseMimeType,
-    )
-    .option(
-      '--relay <host:port>',
-      `bob relay (env PEERWIRE_BOB_RELAY; default ${DEFAULT_BOB_RELAY}, port 9000 if omitted)`,
-    )
-    .option(
-      '--secure-port <port>',
-      `the relay's secure-room port (default ${DEFAULT_SECURE_PORT})`,
-      parsePort,
-    )
-    .action(
-      async (
-        path: string,
-        opts: TransferFlags & { password?: string; compression: boolean; mimeType?: string },
-      ) => {
-        const g = globals();
-        const relay = bobRelay(opts, g);
-        if (opts.password === '') throw new CliError('the password is empty', EXIT.usage);
-        const display = new ProgressDisplay(progressMode(g), 'sent', {
-          err: process.stderr,
-          out: process.stdout,
-        });
-        const cancel = cancelOnSignal();
-        let result: SendResult;
-        try {
-          result = await sendPath(path, {
-            relay,
-            securePort: opts.securePort,
-            password: opts.password,
-            compression: opts.compression,
-            mimeType: opts.mimeType,
-            handshakeTimeoutMs: g.timeout,
-            signal: cancel.signal,
-            onProgress: (p) => display.update(p),
-            onEvent: (e) => {
-              if (e.type === 'password') {
-                if (g.json) json({ event: 'password', password: e.password });
-                else {
-                  console.log(`Password: ${e.password}`);
-                  console.log(`On the other side: peerwire recv ${e.password}`);
-                }
-              } else if (e.type === 'paired') {
-                if (g.json) json({ event: 'paired', peer: e.peerIdentity });
-                else process.stderr.write(`Sending to ${e.peerIdentity}\n`);
-              } else if (e.type === 'attempt-failed' && g.json) {
-                json({ event: 'attempt-failed', peer: e.identity ?? null, failure: e.failure });
-              }
-            },
-          });
-        } catch (error) {
-          throw explainBob(error, 'send');
-        } finally {
-          display.close();
-          cancel.dispose();
-        }
-        if (g.json) {
-          json({ event: 'done', ...result, password: undefined });
-        } else {
-          console.log(
-            `Sent ${result.kind} ${result.name} (${formatBytes(result.bytes)}) to ${result.peerIdentity}${result.confirmed ? '' : ' (the receiver did not confirm the end)'}`,
-          );
-        }
-      },
     );
+  withBobRelayOptions(send).action(
+    async (
+      path: string,
+      opts: TransferFlags & { password?: string; compression: boolean; mimeType?: string },
+    ) => {
+      const g = globals();
+      const relay = bobRelay(opts, g);
+      if (opts.password === '') throw new CliError('the password is empty', EXIT.usage);
+      const display = new ProgressDisplay(progressMode(g), 'sent', {
+        err: process.stderr,
+        out: process.stdout,
+      });
+      const cancel = cancelOnSignal();
+      let result: SendResult;
+      try {
+        result = await sendPath(path, {
+          relay,
+          securePort: opts.securePort,
+          password: opts.password,
+          compression: opts.compression,
+          mimeType: opts.mimeType,
+          handshakeTimeoutMs: g.timeout,
+          signal: cancel.signal,
+          onProgress: (p) => display.update(p),
+          onEvent: (e) => {
+            if (e.type === 'password') {
+              if (g.json) json({ event: 'password', password: e.password });
+              else {
+                console.log(`Password: ${e.password}`);
+                console.log(`On the other side: peerwire recv ${e.password}`);
+              }
+            } else if (e.type === 'paired') {
+              if (g.json) json({ event: 'paired', peer: e.peerIdentity });
+              else process.stderr.write(`Sending to ${e.peerIdentity}\n`);
+            } else if (e.type === 'attempt-failed' && g.json) {
+              json({ event: 'attempt-failed', peer: e.identity ?? null, failure: e.failure });
+            }
+          },
+        });
+      } catch (error) {
+        throw explainBob(error, 'send');
+      } finally {
+        display.close();
+        cancel.dispose();
+      }
+      if (g.json) {
+        json({ event: 'done', ...result, password: undefined });
+      } else {
+        console.log(
+          `Sent ${result.kind} ${result.name} (${formatBytes(result.bytes)}) to ${result.peerIdentity}${result.confirmed ? '' : ' (the receiver did not confirm the end)'}`,
+        );
+      }
+    },
+  );
 
-  program
+  const recv = program
     .command('recv')
     .description('receive what a sender with the same password sends, through a bob relay')
     .argument('[password]', 'the password the sender printed (asked on stdin when omitted)')
     .option('-o, --output <dir>', 'folder to save into (created if missing; default: here)')
     .option('-y, --yes', 'accept the sender without asking')
-    .option('--force', 'replace an existing file, or merge into an existing folder')
-    .option(
-      '--relay <host:port>',
-      `bob relay (env PEERWIRE_BOB_RELAY; default ${DEFAULT_BOB_RELAY}, port 9000 if omitted)`,
-    )
-    .option(
-      '--secure-port <port>',
-      `the relay's secure-room port (default ${DEFAULT_SECURE_PORT})`,
-      parsePort,
-    )
-    .action(
-      async (
-        given: string | undefined,
-        opts: TransferFlags & { output?: string; yes?: boolean; force?: boolean },
-      ) => {
-        const g = globals();
-        const relay = bobRelay(opts, g);
-        const stdin = new Stdin();
-        const cancel = cancelOnSignal();
-        const display = new ProgressDisplay(progressMode(g), 'received', {
-          err: process.stderr,
-          out: process.stdout,
+    .option('--force', 'replace an existing file, or merge into an existing folder');
+  withBobRelayOptions(recv).action(
+    async (
+      given: string | undefined,
+      opts: TransferFlags & { output?: string; yes?: boolean; force?: boolean },
+    ) => {
+      const g = globals();
+      const relay = bobRelay(opts, g);
+      const stdin = new Stdin();
+      const cancel = cancelOnSignal();
+      const display = new ProgressDisplay(progressMode(g), 'received', {
+        err: process.stderr,
+        out: process.stdout,
+      });
+      let result: ReceiveResult;
+      try {
+        let password = given;
+        if (password === undefined) {
+          process.stderr.write('Password: ');
+          password = (await stdin.line())?.trim();
+          if (!password)
+            throw new CliError('no password given (pass it as an argument)', EXIT.usage);
+        }
+        const outDir = opts.output ?? '.';
+        await mkdir(outDir, { recursive: true }).catch((cause: unknown) => {
+          throw new CliError(
+            `cannot create the output folder ${outDir}: ${(cause as Error).message}`,
+            EXIT.usage,
+          );
         });
-        let result: ReceiveResult;
-        try {
-          let password = given;
-          if (password === undefined) {
-            process.stderr.write('Password: ');
-            password = (await stdin.line())?.trim();
-            if (!password)
-              throw new CliError('no password given (pass it as an argument)', EXIT.usage);
-          }
-          const outDir = opts.output ?? '.';
-          await mkdir(outDir, { recursive: true }).catch((cause: unknown) => {
-            throw new CliError(
-              `cannot create the output folder ${outDir}: ${(cause as Error).message}`,
-              EXIT.usage,
-            );
-          });
-          if (!(await stat(outDir)).isDirectory())
-            throw new CliError(`${outDir} is not a folder`, EXIT.usage);
-          result = await receive(password, {
-            relay,
-            securePort: opts.securePort,
-            outDir,
-            force: opts.force === true,
-            handshakeTimeoutMs: g.timeout,
-            signal: cancel.signal,
-            accept: async (identity) => {
-              if (opts.yes) return true;
-              process.stderr.write(`Accept from ${identity} [Y/n] `);
-              const answer = await stdin.line();
-              if (answer === undefined) {
-                process.stderr.write('\nno answer on stdin: refusing (use -y to accept)\n');
-                return false;
-              }
-              if (!process.stdin.isTTY) process.stderr.write(`${answer}\n`); // not echoed
-              return !/^\s*n(o)?\s*$/i.test(answer);
-            },
-            onProgress: (p) => display.update(p),
-            onEvent: (e) => {
-              if (!g.json) return;
-              if (e.type === 'paired') json({ event: 'paired', peer: e.peerIdentity });
-              else if (e.type === 'file')
-                json({ event: 'file', name: e.name, size: e.size, path: e.path });
-              else if (e.type === 'folder') json({ event: 'folder', objects: e.objects });
-            },
-          });
-        } catch (error) {
-          throw explainBob(error, 'recv');
-        } finally {
-          display.close();
-          cancel.dispose();
-          stdin.close();
-        }
-        if (g.json) {
-          json({ event: 'done', ...result });
-        } else {
-          const what =
-            result.kind === 'file'
-              ? `file ${result.name} (${formatBytes(result.bytes)})`
-              : `folder ${result.name} (${result.files} files, ${formatBytes(result.bytes)})`;
-          console.log(`Received ${what} from ${result.peerIdentity}`);
-          console.log(`Saved to ${result.path}; PACK checksum verified (SHA-1 ${result.checksum})`);
-        }
-      },
-    );
+        if (!(await stat(outDir)).isDirectory())
+          throw new CliError(`${outDir} is not a folder`, EXIT.usage);
+        result = await receive(password, {
+          relay,
+          securePort: opts.securePort,
+          outDir,
+          force: opts.force === true,
+          handshakeTimeoutMs: g.timeout,
+          signal: cancel.signal,
+          accept: async (identity) => {
+            if (opts.yes) return true;
+            process.stderr.write(`Accept from ${identity} [Y/n] `);
+            const answer = await stdin.line();
+            if (answer === undefined) {
+              process.stderr.write('\nno answer on stdin: refusing (use -y to accept)\n');
+              return false;
+            }
+            if (!process.stdin.isTTY) process.stderr.write(`${answer}\n`); // not echoed
+            return !/^\s*n(o)?\s*$/i.test(answer);
+          },
+          onProgress: (p) => display.update(p),
+          onEvent: (e) => {
+            if (!g.json) return;
+            if (e.type === 'paired') json({ event: 'paired', peer: e.peerIdentity });
+            else if (e.type === 'file')
+              json({ event: 'file', name: e.name, size: e.size, path: e.path });
+            else if (e.type === 'folder') json({ event: 'folder', objects: e.objects });
+          },
+        });
+      } catch (error) {
+        throw explainBob(error, 'recv');
+      } finally {
+        display.close();
+        cancel.dispose();
+        stdin.close();
+      }
+      if (g.json) {
+        json({ event: 'done', ...result });
+      } else {
+        const what =
+          result.kind === 'file'
+            ? `file ${result.name} (${formatBytes(result.bytes)})`
+            : `folder ${result.name} (${result.files} files, ${formatBytes(result.bytes)})`;
+        console.log(`Received ${what} from ${result.peerIdentity}`);
+        console.log(`Saved to ${result.path}; PACK checksum verified (SHA-1 ${result.checksum})`);
+      }
+    },
+  );
 }
