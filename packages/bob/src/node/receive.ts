@@ -164,8 +164,9 @@ export async function receive(password: string, options: ReceiveOptions): Promis
         if (sink.kind === 'folder') progress.add(payload.offset - progress.bytes);
       }
       // bob's sender sends no close marker: after the trailer it waits for the receiver to hang
-      // up (spec §8.4). So stop as soon as the whole PACK is here.
-      if (!closed && payload.trailerReached) break;
+      // up (spec §8.4). So stop as soon as the whole PACK is here. Checked only when nothing
+      // more is buffered (the check may hash): a sender that is still sending is not done.
+      if (!closed && socket.readableLength === 0 && payload.trailerReached) break;
     }
     // TRUNCATED unless the whole PACK arrived; for a single file, this checks the trailer.
     let last: PayloadEvent[];
