@@ -6,10 +6,7 @@ import type { CompactBackend } from '../bsm.js';
 
 /** libsecp256k1 (WebAssembly) for `signCompact`, `VerifyOptions.backend` and `DattEngine`. */
 export const nodeCompact: CompactBackend = {
-  sign(hash, privateKey) {
-    const { signature, recoveryId } = ecc.signRecoverable(hash, privateKey);
-    return { signature, recoveryId };
-  },
+  sign: (hash, privateKey) => ecc.signRecoverable(hash, privateKey),
   recover(hash, signature, recoveryId) {
     try {
       return ecc.recover(hash, signature, recoveryId as 0 | 1 | 2 | 3, true);
