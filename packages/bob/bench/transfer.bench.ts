@@ -81,9 +81,8 @@ function child(script: string, args: readonly (string | number)[]): Child {
   };
 }
 
-async function bobRound(file: string, dir: string) {
-  const relay = child('child-relay.mjs', []);
-  const { ports } = (await relay.next()) as { ports: { handshake: number; secure: number } };
+/** One sender and one receiver child through the relay at `ports`; times until the file is saved. */
+async function transfer(file: string, dir: string, ports: { handshake: number; secure: number }) {
   const start = performance.now();
   const password = 'bench-password';
   const out = join(dir, 'out');
@@ -93,6 +92,13 @@ async function bobRound(file: string, dir: string) {
   const r = (await receiver.next()) as { bytes: number; path: string; maxRSS: number };
   const ms = performance.now() - start;
   const s = (await sender.next()) as { maxRSS: number };
+  return { r, ms, s };
+}
+
+async function bobRound(file: string, dir: string) {
+  const relay = child('child-relay.mjs', []);
+  const { ports } = (await relay.next()) as { ports: { handshake: number; secure: number } };
+  const { r, ms, s } = await transfer(file, dir, ports);
   relay.end();
   const rel = (await relay.next()) as { maxRSS: number; bytesPiped: number };
   if (r.bytes !== BYTES || (await stat(r.path)).size !== BYTES)
@@ -147,15 +153,7 @@ function startDaemon(): Promise<{
 
 async function daemonRound(file: string, dir: string) {
   const { proc, ports } = await startDaemon();
-  const start = performance.now();
-  const password = 'bench-password';
-  const out = join(dir, 'out');
-  await mkdir(out, { recursive: true });
-  const receiver = child('child-receive.mjs', [out, ports.handshake, ports.secure, password]);
-  const sender = child('child-send.mjs', [file, ports.handshake, ports.secure, password]);
-  const r = (await receiver.next()) as { bytes: number; path: string; maxRSS: number };
-  const ms = performance.now() - start;
-  const s = (await sender.next()) as { maxRSS: number };
+  const { r, ms, s } = await transfer(file, dir, ports);
   const status = readFileSync(`/proc/${proc.pid}/status`, 'utf8');
   const relayRSS = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN) * 1024;
   const exited = new Promise((resolve) => proc.once('exit', resolve));
