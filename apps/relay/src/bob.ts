@@ -20,10 +20,15 @@ import {
   type RunningBobRelay,
   startBobRelay,
 } from '@peerwire/bob/node';
-import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { z } from 'zod';
 import { mirrored } from './metrics.js';
+import {
+  metricNamesSince,
+  type RelayService,
+  type RunningService,
+  type ServiceContext,
+} from './service.js';
 
 /** The bob relay's limits, their defaults, and what they mean (for `--help-config`). */
 export const BOB_LIMITS = {
@@ -147,15 +152,12 @@ export const BOB_FAILURE_REASONS = [
 
 export type BobFailureReason = (typeof BOB_FAILURE_REASONS)[number];
 
-export interface BobComponent {
+/** The running bob relay, as the daemon's `bob` service. */
+export interface BobComponent extends RunningService {
   readonly relay: RunningBobRelay;
   /** `host:port` of the handshake port, as peers dial it. */
   readonly address: string;
   readonly failures: Readonly<Record<BobFailureReason, number>>;
-  /** Registers `peerwire_bob_*` on the daemon's registry. */
-  registerMetrics(registry: Registry): void;
-  /** Graceful stop: no new connections; transfers under way get `graceMs` to finish. */
-  close(graceMs: number): Promise<void>;
 }
 
 function failureOf(event: RelayEvent): BobFailureReason | undefined {
@@ -179,17 +181,16 @@ function failureOf(event: RelayEvent): BobFailureReason | undefined {
   }
 }
 
-/** Starts the bob relay on `host` when the config enables it. */
-export async function startBob(
-  config: BobConfig,
-  host: string,
-  logger: Logger,
-): Promise<BobComponent | undefined> {
-  if (!config.enabled) {
-    logger.info('bob relay disabled');
-    return undefined;
-  }
-  const log = logger.child({ component: 'bob' });
+/** The bob relay as a daemon service: the `bob` config section, ports on the relay's host. */
+export const bobService: RelayService<BobConfig, { readonly bob: BobConfig }, BobComponent> = {
+  name: 'bob',
+  section: (config) => config.bob,
+  start: startBob,
+};
+
+async function startBob(config: BobConfig, context: ServiceContext): Promise<BobComponent> {
+  const { host, registry } = context;
+  const log = context.logger.child({ component: 'bob' });
   const failures = Object.fromEntries(BOB_FAILURE_REASONS.map((r) => [r, 0])) as Record<
     BobFailureReason,
     number
@@ -261,12 +262,18 @@ export async function startBob(
     { handshakePort: relay.ports.handshake, securePort: relay.ports.secure },
     `bob relay listening on ${address} (secure room on port ${relay.ports.secure})`,
   );
+  const before = registry.getMetricsAsArray().map((m) => m.name);
+  registerBobMetrics(registry, relay, failures);
   return {
+    name: 'bob',
     relay,
     address,
     failures,
-    registerMetrics(registry) {
-      registerBobMetrics(registry, relay, failures);
+    ports: { handshake: relay.ports.handshake, secure: relay.ports.secure },
+    metrics: metricNamesSince(registry, before),
+    health() {
+      const s = relay.stats;
+      return { ok: true, address, peers: s.connections, transfers: s.activePipes };
     },
     async close(graceMs) {
       const active = relay.stats.activePipes;

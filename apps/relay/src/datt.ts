@@ -20,17 +20,22 @@ import { type DattNode, startDattNode } from '@peerwire/datt/node';
 import { fromHex, toHex } from '@peerwire/wire';
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
-import type { RelayConfig } from './config.js';
+import type { DattConfig } from './datt-config.js';
 import { mirrored, mirroredByLabel } from './metrics.js';
+import {
+  metricNamesSince,
+  type RelayService,
+  type RunningService,
+  type ServiceContext,
+} from './service.js';
 
-export interface RelayDatt {
+/** The running Datt node, as the daemon's `datt` service. */
+export interface RelayDatt extends RunningService {
   readonly node: DattNode;
   /** The ports bound (useful with port 0). */
   readonly ports: { readonly tcp?: number; readonly ws?: number };
   /** Where payments go (Base58Check). */
   readonly payTo: string;
-  /** Stops listening, closes every Datt connection and the content store. */
-  close(): Promise<void>;
 }
 
 /** File of the node's secp256k1 key (64 hex digits), beside its content. */
@@ -140,13 +145,16 @@ function logEvent(logger: Logger, event: DattEvent): void {
   }
 }
 
-/** Starts the Datt node described by `config.datt` (call only when `config.datt.enabled`). */
-export async function startRelayDatt(
-  config: RelayConfig,
-  options: { readonly logger: Logger; readonly registry: Registry },
-): Promise<RelayDatt> {
-  const logger = options.logger.child({ component: 'datt' });
-  const c = config.datt;
+/** The Datt node as a daemon service (`--datt`; off by default): the `datt` config section. */
+export const dattService: RelayService<DattConfig, { readonly datt: DattConfig }, RelayDatt> = {
+  name: 'datt',
+  section: (config) => config.datt,
+  start: startRelayDatt,
+};
+
+async function startRelayDatt(c: DattConfig, context: ServiceContext): Promise<RelayDatt> {
+  const config = context;
+  const logger = context.logger.child({ component: 'datt' });
   const dir = join(config.dataDir, 'datt');
   const privateKey = config.memory ? generatePrivateKey() : loadOrCreateKey(dir, logger);
   const payTo = c.payTo
@@ -176,7 +184,8 @@ export async function startRelayDatt(
     onTransportError: (error, peer) =>
       logger.debug({ peer, code: error.code, detail: error.message }, 'datt transport error'),
   });
-  registerMetrics(options.registry, node.stats);
+  const before = context.registry.getMetricsAsArray().map((m) => m.name);
+  registerMetrics(context.registry, node.stats);
   const payToText = addressToString(payTo);
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   logger.info(
@@ -192,9 +201,12 @@ export async function startRelayDatt(
   );
   let closing: Promise<void> | undefined;
   return {
+    name: 'datt',
     node,
     ports: node.ports,
     payTo: payToText,
+    metrics: metricNamesSince(context.registry, before),
+    health: () => ({ ok: true, peers: node.stats.peers, tcp: node.ports.tcp, ws: node.ports.ws }),
     close: () => {
       closing ??= node.close().then(() => logger.info('datt node stopped'));
       return closing;

@@ -52,7 +52,7 @@ export function mirroredByLabel(
   });
 }
 
-export function createMetrics(relay: Relay, extra?: (registry: Registry) => void): RelayMetrics {
+export function createMetrics(relay: Relay): RelayMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'peerwire_relay_' });
   const s = relay.stats;
@@ -147,7 +147,6 @@ export function createMetrics(relay: Relay, extra?: (registry: Registry) => void
     buckets: [1e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 5e-3, 1e-2],
     registers: [registry],
   });
-  extra?.(registry);
   return {
     registry,
     onEvent(event) {

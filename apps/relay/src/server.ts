@@ -12,11 +12,12 @@ import { nodeThreadPoolBackend } from '@peerwire/crypto';
 import { MemoryRelayStore, Relay, type RelayEvent, type RelayStore } from '@peerwire/relay';
 import { attachWebSocketServer, createWebServer } from '@peerwire/transport/node';
 import type { Logger } from 'pino';
-import { type BobComponent, startBob } from './bob.js';
+import { type BobComponent, bobService } from './bob.js';
 import type { RelayConfig } from './config.js';
-import { type RelayDatt, startRelayDatt } from './datt.js';
+import { dattService, type RelayDatt } from './datt.js';
 import { LevelRelayStore } from './level-store.js';
 import { createMetrics, type RelayMetrics } from './metrics.js';
+import type { RelayService, RunningService, ServiceContext } from './service.js';
 
 export interface RunningRelay {
   /** Base URL, e.g. `http://127.0.0.1:8080` (https when TLS is on). */
@@ -30,6 +31,8 @@ export interface RunningRelay {
   readonly datt?: RelayDatt;
   /** The bob relay, when enabled (`bob.enabled`). */
   readonly bob: BobComponent | undefined;
+  /** Every protocol service running beside Spot, by name (bob, datt, ...). */
+  readonly services: ReadonlyMap<string, RunningService>;
   /** Graceful stop: refuse new connections, close open ones (1001) after their queues drain. */
   close(): Promise<void>;
 }
@@ -65,6 +68,37 @@ function json(res: ServerResponse, status: number, body: unknown): void {
     'content-length': Buffer.byteLength(text),
   });
   res.end(text);
+}
+
+/**
+ * The protocols the daemon hosts beside Spot, in start order. Each starts from its own config
+ * section when that section is enabled; adding a protocol is one line here.
+ */
+const SERVICES: readonly RelayService<{ readonly enabled: boolean }, RelayConfig>[] = [
+  bobService,
+  dattService,
+];
+
+async function startServices(
+  config: RelayConfig,
+  context: ServiceContext,
+): Promise<Map<string, RunningService>> {
+  const running = new Map<string, RunningService>();
+  try {
+    for (const service of SERVICES) {
+      const section = service.section(config);
+      if (!section.enabled) {
+        context.logger.info(`${service.name} disabled`);
+        continue;
+      }
+      running.set(service.name, await service.start(section, context));
+    }
+  } catch (error) {
+    // One service failed to start: stop the ones already listening before reporting it.
+    await Promise.allSettled([...running.values()].map((s) => s.close(0)));
+    throw error;
+  }
+  return running;
 }
 
 export async function startRelayServer(
@@ -112,11 +146,17 @@ export async function startRelayServer(
     onEvent,
   });
   await relay.start();
-  const bob = await startBob(config.bob, config.host, logger);
-  metrics = createMetrics(relay, (registry) => bob?.registerMetrics(registry));
-  const datt = config.datt.enabled
-    ? await startRelayDatt(config, { logger, registry: metrics.registry })
-    : undefined;
+  metrics = createMetrics(relay);
+  const services = await startServices(config, {
+    logger,
+    registry: metrics.registry,
+    host: config.host,
+    dataDir: config.dataDir,
+    memory: config.memory,
+    version: options.version,
+  });
+  const bob = services.get('bob') as BobComponent | undefined;
+  const datt = services.get('datt') as RelayDatt | undefined;
   const started = Date.now();
   let draining = false;
 
@@ -127,15 +167,20 @@ export async function startRelayServer(
       return;
     }
     switch (url.pathname) {
-      case '/healthz':
-        json(res, draining ? 503 : 200, {
-          status: draining ? 'draining' : 'ok',
+      case '/healthz': {
+        const health = Object.fromEntries([...services].map(([name, s]) => [name, s.health()]));
+        const degraded = Object.values(health).some((h) => !h.ok);
+        const status = draining ? 'draining' : degraded ? 'degraded' : 'ok';
+        json(res, status === 'ok' ? 200 : 503, {
+          status,
           serverCode,
           connections: relay.connectionCount,
           online: relay.stats.online,
           uptimeSeconds: Math.floor((Date.now() - started) / 1000),
+          services: health,
         });
         return;
+      }
       case '/metrics': {
         const text = await metrics!.registry.metrics();
         res.writeHead(200, { 'content-type': metrics!.registry.contentType });
@@ -225,14 +270,15 @@ export async function startRelayServer(
       logger.info({ connections: relay.connectionCount }, 'shutting down: draining connections');
       server.close();
       relay.shutdown('relay shutting down');
-      const bobClosed = bob?.close(config.shutdownGraceMs);
+      const servicesClosed = Promise.all(
+        [...services.values()].map((service) => service.close(config.shutdownGraceMs)),
+      );
       const deadline = Date.now() + config.shutdownGraceMs;
       while (ws.linkCount > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       await ws.close();
-      await datt?.close();
       server.closeAllConnections?.();
       clearInterval(tick);
-      await bobClosed;
+      await servicesClosed;
       await store.close();
       logger.info('relay stopped');
     })();
@@ -247,6 +293,7 @@ export async function startRelayServer(
     metrics,
     ...(datt ? { datt } : {}),
     bob,
+    services,
     close,
   };
 }

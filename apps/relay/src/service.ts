@@ -44,10 +44,14 @@ export interface RunningService {
  * A protocol hosted by the daemon. `section` picks the service's config section out of the whole
  * relay config (e.g. `config.bob`); `start` runs only when that section says `enabled`.
  */
-export interface RelayService<Section extends { readonly enabled: boolean }, Config> {
+export interface RelayService<
+  Section extends { readonly enabled: boolean },
+  Config,
+  Running extends RunningService = RunningService,
+> {
   readonly name: string;
   section(config: Config): Section;
-  start(section: Section, context: ServiceContext): Promise<RunningService>;
+  start(section: Section, context: ServiceContext): Promise<Running>;
 }
 
 /** Names of the metrics registered in `registry` since `before` was taken (`registry.getMetricsAsArray()`). */

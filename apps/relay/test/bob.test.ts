@@ -106,7 +106,27 @@ describe('bob relay configuration', () => {
     expect(r.bob).toBeUndefined();
     const res = await fetch(`${r.url}/healthz`);
     expect(res.status).toBe(200);
+    expect(((await res.json()) as { services: object }).services).toEqual({});
+    expect(r.services.has('bob')).toBe(false);
     expect(await r.metrics.registry.metrics()).not.toContain('peerwire_bob_');
+  });
+
+  it('is a service of the daemon: /healthz reports it, and it lists the metrics it registered', async () => {
+    const r = await relay();
+    const bob = r.services.get('bob')!;
+    expect(bob).toBe(r.bob);
+    expect(bob.ports).toEqual({
+      handshake: r.bob!.relay.ports.handshake,
+      secure: r.bob!.relay.ports.secure,
+    });
+    expect(bob.metrics).toContain('peerwire_bob_pairings_total');
+    expect(bob.metrics.every((name) => name.startsWith('peerwire_bob_'))).toBe(true);
+    const health = (await (await fetch(`${r.url}/healthz`)).json()) as {
+      status: string;
+      services: Record<string, unknown>;
+    };
+    expect(health.status).toBe('ok');
+    expect(health.services.bob).toMatchObject({ ok: true, peers: 0, transfers: 0 });
   });
 });
 

@@ -137,6 +137,13 @@ describe('the relay runs a Datt node', () => {
   for (const transport of ['tcp', 'ws'] as const) {
     it(`posts and gets over ${transport}, paid as the config says, with metrics`, async () => {
       const r = await relay({ datt: { ...DATT_ON, getPrice: 1500, postPrice: 500 } });
+      expect(r.services.get('datt')).toBe(r.datt);
+      const health = (await (await fetch(`${r.url}/healthz`)).json()) as {
+        status: string;
+        services: Record<string, unknown>;
+      };
+      expect(health.services.datt).toMatchObject({ ok: true, peers: 0, tcp: r.datt!.ports.tcp });
+      expect(r.datt!.metrics).toContain('peerwire_datt_peers');
       const payTo = addressFromString(r.datt!.payTo);
       const url =
         transport === 'tcp'
