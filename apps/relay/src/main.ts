@@ -72,7 +72,9 @@ const program = new Command()
   )
   .option('--bob-limit <name=value...>', 'a bob relay limit (see --help-config)')
   .option('--help-config', 'describe every configuration option and exit')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Usage errors (bad value, unknown flag) exit 2 as the README documents; --help/--version exit 0.
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
 
 program.parse();
 const flags = program.opts<{

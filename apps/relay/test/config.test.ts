@@ -108,6 +108,15 @@ describe('the daemon process', () => {
     expect(r.stderr).toMatch(/--help-config/);
   });
 
+  it('exits 2 (usage) on an out-of-range port or an unknown flag, as the README says', () => {
+    const badPort = runDaemon(['--memory', '-p', '99999']);
+    expect(badPort.status).toBe(2);
+    expect(badPort.stderr).toMatch(/a port is an integer from 0 to 65535/);
+    const unknown = runDaemon(['--memory', '--no-such-flag']);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown option '--no-such-flag'/);
+  });
+
   it('explains a port that is already in use', async () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
