@@ -1,7 +1,8 @@
 /**
  * The relay's on-disk store: LevelDB (classic-level) in the data directory. Cards, blobs and
  * memberships survive restarts. Blob usage per identity is kept beside the blobs and updated in
- * the same atomic batch; writes of one identity are serialised so quotas cannot be raced.
+ * the same atomic batch. Quotas cannot be raced because the relay core queues the blob writes of
+ * one identity (quota check and write together), whatever the store.
  */
 import { mkdirSync } from 'node:fs';
 import type { BlobUsage, RelayStore, StoredCard, StoredMembership } from '@peerwire/relay';

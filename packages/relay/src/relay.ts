@@ -222,6 +222,10 @@ export class Relay {
   readonly #clock: RelayClock;
   readonly #random: RelayRandom;
   readonly #cryptoBackend: CryptoBackend | undefined;
+  /** Every signature check in the core goes through the injected backend. */
+  readonly #backendOptions: { readonly backend?: CryptoBackend };
+  /** Blob writes of one identity, one after the other: a quota check and its write are atomic. */
+  readonly #blobWrites = new Map<string, Promise<unknown>>();
   readonly #onEvent: (event: RelayEvent) => void;
 
   readonly #connections = new Map<string, Connection>();
@@ -290,6 +294,7 @@ export class Relay {
     this.#clock = options.clock ?? defaultClock;
     this.#random = options.random ?? defaultRandom;
     this.#cryptoBackend = options.cryptoBackend;
+    this.#backendOptions = options.cryptoBackend ? { backend: options.cryptoBackend } : {};
     this.#onEvent = options.onEvent ?? (() => {});
   }
 
@@ -637,7 +642,7 @@ export class Relay {
       try {
         const copy = Membership.decode(m.encode());
         copy.subject = card.self;
-        if (await copy.verify()) out.push(identityHash(copy.key));
+        if (await copy.verify(this.#backendOptions)) out.push(identityHash(copy.key));
       } catch {
         // an unverifiable membership is simply not honoured
       }
@@ -956,7 +961,7 @@ export class Relay {
     if (hasFlag(msg.flags, MsgFlag.NotBottle)) return msg.body;
     let opened: Awaited<ReturnType<typeof openBottle>>;
     try {
-      opened = await openBottle(msg.body);
+      opened = await openBottle(msg.body, undefined, this.#backendOptions);
     } catch (error) {
       throw new EndpointError(`invalid request bottle: ${(error as Error).message}`);
     }
@@ -1033,7 +1038,8 @@ export class Relay {
     if (m.subject === null) throw new EndpointError('membership has no subject');
     if (!bytesEq(m.signKey, m.key))
       throw new EndpointError('membership must be signed by the group key');
-    if (!(await m.verify())) throw new EndpointError('membership signature does not verify');
+    if (!(await m.verify(this.#backendOptions)))
+      throw new EndpointError('membership signature does not verify');
     const stored: StoredMembership = {
       bytes: payload.slice(),
       group: identityHash(m.key),
@@ -1077,7 +1083,28 @@ export class Relay {
     return missing.length > 0 ? missing : null;
   }
 
-  async #storeBlob(conn: Connection, payload: Uint8Array): Promise<Uint8Array> {
+  /**
+   * Requests of one connection run concurrently, so two pipelined `store_blob`s could both pass
+   * the quota check before either write lands. Writes of one identity are queued instead.
+   */
+  #storeBlob(conn: Connection, payload: Uint8Array): Promise<Uint8Array> {
+    const previous = this.#blobWrites.get(conn.hash) ?? Promise.resolve();
+    const run = previous.then(
+      () => this.#storeBlobNow(conn, payload),
+      () => this.#storeBlobNow(conn, payload),
+    );
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#blobWrites.set(conn.hash, settled);
+    void settled.then(() => {
+      if (this.#blobWrites.get(conn.hash) === settled) this.#blobWrites.delete(conn.hash);
+    });
+    return run;
+  }
+
+  async #storeBlobNow(conn: Connection, payload: Uint8Array): Promise<Uint8Array> {
     const zero = payload.indexOf(0);
     if (zero < 0) throw new EndpointError('store_blob takes key ‖ 0x00 ‖ value');
     if (zero === 0) throw new EndpointError('blob key is empty');

@@ -1,4 +1,10 @@
-import { generatePrivateKey, Membership, signHandshake } from '@peerwire/crypto';
+import {
+  type CryptoBackend,
+  fastBackend,
+  generatePrivateKey,
+  Membership,
+  signHandshake,
+} from '@peerwire/crypto';
 import {
   concatBytes,
   decodeHandshakeRequest,
@@ -366,6 +372,50 @@ describe('relay endpoints', () => {
     const g2 = await pa.sendSigned('@/fetch_blob', new TextEncoder().encode('k1'));
     await pa.settle();
     expect(text(pa.reply(g2)!.body)).toBe('blob not found');
+  });
+
+  it('pipelined store_blob requests cannot race past the blob quota', async () => {
+    // A store whose writes take a while, as a disk does: both requests are in flight at once.
+    class SlowStore extends MemoryRelayStore {
+      override async putBlob(owner: string, key: Uint8Array, value: Uint8Array): Promise<void> {
+        await new Promise((r) => setTimeout(r, 30));
+        await super.putBlob(owner, key, value);
+      }
+    }
+    const store = new SlowStore();
+    const net = await makeNet({ store, limits: { maxBlobsPerIdentity: 1 } });
+    const a = await makeIdentity();
+    const pa = await net.connect(a);
+    const put = (key: string) =>
+      pa.sendSigned(
+        '@/store_blob',
+        concatBytes(new TextEncoder().encode(key), Uint8Array.of(0), Uint8Array.of(1, 2, 3)),
+      );
+    const [r1, r2] = await Promise.all([put('k1'), put('k2')]);
+    await new Promise((r) => setTimeout(r, 120));
+    await pa.settle();
+    const answers = [pa.reply(r1)!, pa.reply(r2)!];
+    expect(answers.filter((m) => m.flags === 5n)).toHaveLength(1);
+    expect(answers.map((m) => text(m.body)).join()).toMatch(/quota exceeded \(1 blobs\)/);
+    expect(await store.blobUsage(a.hash)).toEqual({ count: 1, bytes: 3 });
+  });
+
+  it('verifies signed request bottles with the injected backend, as the handshake does', async () => {
+    let verifies = 0;
+    const counting: CryptoBackend = {
+      ...fastBackend,
+      verify: (...args: Parameters<CryptoBackend['verify']>) => {
+        verifies++;
+        return fastBackend.verify(...args);
+      },
+    };
+    const net = await makeNet({ cryptoBackend: counting });
+    const pa = await net.connect(await makeIdentity());
+    const afterHandshake = verifies;
+    const q = await pa.sendSigned('@/version', new Uint8Array(0));
+    await pa.settle();
+    expect(pa.reply(q)).toBeDefined();
+    expect(verifies).toBeGreaterThan(afterHandshake);
   });
 
   it('groups: @/group_update registers, refreshes the member card with grp, g. routes, @/group_list lists', async () => {
