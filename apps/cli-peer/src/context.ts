@@ -19,18 +19,9 @@ export interface GlobalOptions {
 }
 
 /** Exit codes: documented in `peerwire --help`. */
-export const EXIT = {
-  ok: 0,
-  failure: 1,
-  usage: 2,
-  offline: 3,
-  timeout: 4,
-  remote: 5,
-  /** send/recv: the password does not match any sender's. */
-  wrongPassword: 6,
-  /** recv: the data failed verification (tampered, corrupt, unsafe names); nothing saved. */
-  rejected: 7,
-} as const;
+export { EXIT } from './exit-codes.js';
+
+import { EXIT } from './exit-codes.js';
 
 /** A failure the user can fix; the message says how. */
 export class CliError extends Error {

@@ -2,12 +2,46 @@
 /** peerwire: the command-line peer. */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { registerBob } from './commands/bob.js';
-import { registerDatt } from './commands/datt.js';
-import { registerGroup } from './commands/group.js';
-import { registerId } from './commands/id.js';
-import { registerSpot } from './commands/spot.js';
-import { EXIT, explain, type GlobalOptions } from './context.js';
+import type { GlobalOptions } from './context.js';
+import { EXIT } from './exit-codes.js';
+
+type Register = (program: Command, globals: () => GlobalOptions) => void;
+
+/**
+ * Each command group's module, loaded only when its command runs: the groups' imports (crypto,
+ * transports, bob, datt) cost far more than most commands do. Help lists every group, so it
+ * loads them all. Order is the order of `--help`.
+ */
+const GROUPS: readonly (readonly [names: readonly string[], load: () => Promise<Register>])[] = [
+  [['id'], async () => (await import('./commands/id.js')).registerId],
+  [['spot'], async () => (await import('./commands/spot.js')).registerSpot],
+  [['group'], async () => (await import('./commands/group.js')).registerGroup],
+  [['datt'], async () => (await import('./commands/datt.js')).registerDatt],
+  [['send', 'recv'], async () => (await import('./commands/bob.js')).registerBob],
+];
+
+/** Global options that take a value (the word after them is not the command). */
+const VALUE_OPTIONS = new Set(['-k', '--keychain', '-r', '--relay', '-t', '--timeout']);
+
+/** The command word of `argv` (after the global options), if any. */
+function commandWord(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') return argv[i + 1];
+    if (VALUE_OPTIONS.has(arg)) i++;
+    else if (!arg.startsWith('-')) return arg;
+  }
+  return undefined;
+}
+
+/** The groups this run needs: the one named, none for a bare `--version`, else all (help, typos). */
+function groupsFor(argv: readonly string[]): (typeof GROUPS)[number][] {
+  const word = commandWord(argv);
+  const named = GROUPS.find(([names]) => word !== undefined && names.includes(word));
+  if (named) return [named];
+  if (word === undefined && argv.some((a) => a === '-V' || a === '--version')) return [];
+  return [...GROUPS];
+}
 
 const { version } = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
@@ -40,11 +74,8 @@ The keychain is encrypted at rest when PEERWIRE_PASSPHRASE is set.`,
   );
 
 const globals = () => program.opts<GlobalOptions>();
-registerId(program, globals);
-registerSpot(program, globals);
-registerGroup(program, globals);
-registerDatt(program, globals);
-registerBob(program, globals);
+const registers = await Promise.all(groupsFor(process.argv.slice(2)).map(([, load]) => load()));
+for (const register of registers) register(program, globals);
 
 for (const cmd of program.commands) cmd.exitOverride();
 
@@ -54,6 +85,7 @@ try {
   if (error instanceof CommanderError) {
     process.exit(error.exitCode === 0 ? EXIT.ok : EXIT.usage);
   }
+  const { explain } = await import('./context.js');
   const e = explain(error);
   if (globals().json) console.log(JSON.stringify({ error: e.message, exitCode: e.exitCode }));
   else console.error(`peerwire: ${e.message}`);

@@ -219,3 +219,23 @@ function waitFor(check: () => boolean, timeoutMs = 15_000): Promise<void> {
     poll();
   });
 }
+
+describe('command modules load lazily', () => {
+  it('finds the command word past global option values, and help and typos still see every group', async () => {
+    const { version } = (await import('../package.json', { with: { type: 'json' } })).default;
+    const v = await run(['--version']);
+    expect(v.code).toBe(0);
+    expect(v.stdout.trim()).toBe(version);
+    // The value of a global option is not taken for the command word.
+    const spot = await run(['-k', 'send', 'spot', '--help']);
+    expect(spot.code).toBe(0);
+    expect(spot.stdout).toMatch(/Usage: peerwire spot/);
+    expect(spot.stdout).toMatch(/listen/);
+    const help = await run(['--help']);
+    for (const name of ['id', 'spot', 'group', 'datt', 'send', 'recv'])
+      expect(help.stdout).toMatch(new RegExp(`^  ${name} `, 'm'));
+    const typo = await run(['sendd']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toMatch(/Did you mean send\?/);
+  });
+});
