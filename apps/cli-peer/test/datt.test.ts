@@ -17,6 +17,7 @@ import {
 } from '@peerwire/datt';
 import { fromHex, toHex, utf8Encode } from '@peerwire/wire';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { looksLikePath } from '../src/commands/datt.js';
 import { type RelayProcess, startRelayProcess } from './relay-process.js';
 
 const cliMain = fileURLToPath(new URL('../src/main.ts', import.meta.url));
@@ -282,6 +283,50 @@ describe('peerwire datt post/get against the relay Datt node (paid)', () => {
   });
 });
 
+describe('peerwire datt: no silent data loss', () => {
+  it('get -o refuses an existing file before asking the node', async () => {
+    const existing = join(dir, 'precious.txt');
+    writeFileSync(existing, 'precious\n');
+    // An unreachable node: refusing first exits 1, not 3 (cannot reach the node).
+    const r = await run(['datt', 'get', 'ab'.repeat(32), '--node', '127.0.0.1:1', '-o', existing]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /precious\.txt already exists; nothing was overwritten \(use --force to replace it, or -o to save elsewhere\)/,
+    );
+    expect(readFileSync(existing, 'utf8')).toBe('precious\n');
+  });
+
+  it('tells file names from words', () => {
+    for (const p of ['notes.md', 'a/b', 'C:\\x', './README', 'my notes.txt', 'example.com'])
+      expect(looksLikePath(p), p).toBe(true);
+    for (const w of ['hi', 'paid hello', 'see you at 5.30', 'the end.', 'e.g.', 'a\nb/c.md'])
+      expect(looksLikePath(w), w).toBe(false);
+  });
+
+  it('post refuses a path-like argument naming no file, and says how to post it as text', async () => {
+    for (const arg of ['nosuchfile.md', 'notes/today', join(dir, 'missing.txt')]) {
+      const r = await run(['datt', 'post', arg, '--node', '127.0.0.1:1', ...kc('alice')]);
+      expect(r.code, arg).toBe(2);
+      expect(r.stderr, arg).toMatch(/there is no file .*; to post these words as text, use --text/);
+    }
+    const both = await run([
+      'datt',
+      'post',
+      'a',
+      '--text',
+      'b',
+      '--node',
+      '127.0.0.1:1',
+      ...kc('alice'),
+    ]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/either a file or --text <text>, not both/);
+    const neither = await run(['datt', 'post', '--node', '127.0.0.1:1', ...kc('alice')]);
+    expect(neither.code).toBe(2);
+    expect(neither.stderr).toMatch(/either a file or --text/);
+  });
+});
+
 describe('peerwire datt serve', () => {
   it('runs a node that the CLI posts files and text to and gets them back from', async () => {
     const serve = spawn(
@@ -338,9 +383,28 @@ describe('peerwire datt serve', () => {
     expect(toHex(readFileSync(out))).toBe(toHex(readFileSync(binary)));
 
     const text = (
-      await run(['datt', 'post', 'just words', '--text', ...node, ...kc('alice')])
+      await run(['datt', 'post', '--text', 'just words', ...node, ...kc('alice')])
     ).stdout.trim();
     expect((await run(['datt', 'get', text, ...node])).stdout).toBe('just words\n');
+
+    // -o never replaces a file without --force (like recv), and says so.
+    const existing = join(dir, 'existing.txt');
+    writeFileSync(existing, 'keep me\n');
+    const kept = await run(['datt', 'get', text, ...node, '-o', existing]);
+    expect(kept.code).toBe(1);
+    expect(kept.stderr).toMatch(
+      /existing\.txt already exists; nothing was overwritten \(use --force to replace it/,
+    );
+    expect(readFileSync(existing, 'utf8')).toBe('keep me\n');
+    const forced = await run(['datt', 'get', text, ...node, '-o', existing, '--force']);
+    expect(forced.code).toBe(0);
+    expect(readFileSync(existing, 'utf8')).toBe('just words');
+
+    // --text posts a path-like argument as the words themselves, even when no file has that name.
+    const literal = (
+      await run(['datt', 'post', '--text', 'nosuchfile.md', ...node, ...kc('alice')])
+    ).stdout.trim();
+    expect((await run(['datt', 'get', literal, ...node])).stdout).toBe('nosuchfile.md\n');
 
     const stopped = new Promise<number | null>((resolve) => serve.once('exit', resolve));
     serve.kill('SIGTERM');

@@ -3,7 +3,7 @@
  * key. The key is a secp256k1 secret key kept in the keychain file beside the Spot keys
  * (`Keychain.addSecp256k1Key`: saved and encrypted with them, never used for Spot).
  */
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import { saveKeychain } from '@peerwire/crypto/node';
@@ -235,23 +235,44 @@ function requestFailure(
   }
 }
 
+/**
+ * Whether a `post` argument reads as a file name rather than words: one line holding a `/` (or
+ * `\\`) or ending in a file extension (`.md`, `.txt`, …). Such an argument naming no file is an
+ * error, never published as text: a typo must not become signed content on a node.
+ */
+export function looksLikePath(arg: string): boolean {
+  return !arg.includes('\n') && (/[/\\]/.test(arg) || /\.[A-Za-z][A-Za-z0-9]{0,9}$/.test(arg));
+}
+
 /** What `post` sends: the file or the text, as a content body (markdown JSON) unless `--raw`. */
 function contentOf(
-  arg: string,
-  opts: { text?: boolean; raw?: boolean; title?: string; label: string; name?: string },
+  arg: string | undefined,
+  opts: { text?: string; raw?: boolean; title?: string; label: string; name?: string },
 ): { content: Uint8Array; source: string } {
+  if ((arg === undefined) === (opts.text === undefined)) {
+    const both = arg !== undefined ? ', not both' : '';
+    throw new CliError(`post takes either a file or --text <text>${both}`, EXIT.usage);
+  }
   let bytes: Uint8Array;
   let source: string;
   let title: string;
   let isFile = false;
-  if (!opts.text) {
+  if (arg !== undefined) {
     try {
       isFile = statSync(arg).isFile();
     } catch {
       isFile = false;
     }
+    if (!isFile && looksLikePath(arg)) {
+      const what = existsSync(arg) ? `${arg} is not a file` : `there is no file ${arg}`;
+      throw new CliError(
+        `${what}; to post these words as text, use --text ${JSON.stringify(arg)}`,
+        EXIT.usage,
+      );
+    }
   }
-  if (isFile) {
+  const words = opts.text ?? arg!;
+  if (isFile && arg !== undefined) {
     try {
       bytes = new Uint8Array(readFileSync(arg));
     } catch (error) {
@@ -260,9 +281,9 @@ function contentOf(
     source = arg;
     title = basename(arg);
   } else {
-    bytes = new TextEncoder().encode(arg);
+    bytes = new TextEncoder().encode(words);
     source = 'text';
-    title = arg.split('\n', 1)[0]!.slice(0, 80);
+    title = words.split('\n', 1)[0]!.slice(0, 80);
   }
   let content = bytes;
   if (!opts.raw) {
@@ -284,6 +305,14 @@ function contentOf(
     );
   }
   return { content, source };
+}
+
+/** The refusal of `get -o` onto an existing file: the same words and exit code as `recv`'s. */
+function fileExists(path: string): CliError {
+  return new CliError(
+    `${path} already exists; nothing was overwritten (use --force to replace it, or -o to save elsewhere)`,
+    EXIT.failure,
+  );
 }
 
 function hashArg(arg: string): Uint8Array {
@@ -410,22 +439,25 @@ export function registerDatt(program: Command, globals: () => GlobalOptions): vo
   datt
     .command('post')
     .description('sign content with the Datt key and post it to a node; prints its hash')
-    .argument('<file|text>', 'a file to post, or else the text itself')
+    .argument(
+      '[file|text]',
+      'a file to post; words that do not look like a file name are posted as text',
+    )
     .option('--node <address>', 'the node to post to (host:port, tcp://…, ws://…)')
     .option('--title <title>', 'title (default: the file name or the first line)')
     .option('--label <label>', 'label (channel)', 'general')
     .option('--name <name>', 'author name shown with the content', '')
-    .option('--text', 'post the argument as text even if a file has that name')
+    .option('--text <text>', 'post this text (even if it looks like, or is, a file name)')
     .option('--raw', 'post the bytes as they are, not as a markdown content body')
     .option('--pay <tx>', 'raw transaction (hex or @file) to pay the node if it asks')
     .action(
       async (
-        arg: string,
+        arg: string | undefined,
         opts: NodeOptions & {
           title?: string;
           label: string;
           name: string;
-          text?: boolean;
+          text?: string;
           raw?: boolean;
         },
       ) => {
@@ -464,59 +496,76 @@ export function registerDatt(program: Command, globals: () => GlobalOptions): vo
     .argument('<hash>', 'content hash (64 hex digits)')
     .option('--node <address>', 'the node to ask (host:port, tcp://…, ws://…)')
     .option('-o, --output <file>', 'write the content to a file instead of stdout')
+    .option('--force', 'with -o: replace an existing file')
     .option(
       '--signed',
       'output the whole signed ContentAuth (re-verifiable) instead of the content',
     )
     .option('--pay <tx>', 'raw transaction (hex or @file) to pay the node if it asks')
-    .action(async (arg: string, opts: NodeOptions & { output?: string; signed?: boolean }) => {
-      const g = globals();
-      const url = nodeUrl(opts.node);
-      const hash = hashArg(arg);
-      const pay = opts.pay === undefined ? undefined : readTransaction(opts.pay);
-      // Reading needs no identity: the node signs nothing, so a throwaway key does.
-      const key = generatePrivateKey();
-      const { wallet, state } = cliWallet(pay);
-      const node = await connectNode(g, url, key, wallet);
-      let signed: Uint8Array;
-      try {
-        signed = await node.get(hash);
-      } catch (error) {
-        if (error instanceof DattRequestError) {
-          throw requestFailure(g, error, url, 'serve this content', state);
+    .action(
+      async (
+        arg: string,
+        opts: NodeOptions & { output?: string; signed?: boolean; force?: boolean },
+      ) => {
+        const g = globals();
+        const url = nodeUrl(opts.node);
+        const hash = hashArg(arg);
+        // Refuse before asking the node (and paying it): nothing is fetched to be thrown away.
+        if (opts.output !== undefined && !opts.force && existsSync(opts.output)) {
+          throw fileExists(opts.output);
         }
-        throw error;
-      } finally {
-        await node.close();
-      }
-      // The node engine verified the signature, the embedded key and the hash.
-      const ca = decodeContentAuth(signed);
-      const info = describeContent(hash, ca);
-      let body: Uint8Array | string;
-      if (opts.signed) body = signed;
-      else {
+        const pay = opts.pay === undefined ? undefined : readTransaction(opts.pay);
+        // Reading needs no identity: the node signs nothing, so a throwaway key does.
+        const key = generatePrivateKey();
+        const { wallet, state } = cliWallet(pay);
+        const node = await connectNode(g, url, key, wallet);
+        let signed: Uint8Array;
         try {
-          body = parseContentBody(ca.content).body;
-        } catch {
-          body = ca.content;
+          signed = await node.get(hash);
+        } catch (error) {
+          if (error instanceof DattRequestError) {
+            throw requestFailure(g, error, url, 'serve this content', state);
+          }
+          throw error;
+        } finally {
+          await node.close();
         }
-      }
-      const paid = state.paid
-        ? { paid: { txid: toHex(state.paid), amount: `${state.asked!.amount}` } }
-        : {};
-      if (opts.output) {
-        writeFileSync(opts.output, body);
-        output(g, { ...info, ...paid, written: opts.output }, `wrote ${opts.output}`);
-        return;
-      }
-      if (g.json) {
-        output(g, { ...info, ...paid, ...(opts.signed ? { signed: toHex(signed) } : {}) }, '');
-        return;
-      }
-      if (typeof body === 'string') process.stdout.write(body.endsWith('\n') ? body : `${body}\n`);
-      else if (opts.signed) process.stdout.write(`${toHex(body)}\n`);
-      else process.stdout.write(body);
-    });
+        // The node engine verified the signature, the embedded key and the hash.
+        const ca = decodeContentAuth(signed);
+        const info = describeContent(hash, ca);
+        let body: Uint8Array | string;
+        if (opts.signed) body = signed;
+        else {
+          try {
+            body = parseContentBody(ca.content).body;
+          } catch {
+            body = ca.content;
+          }
+        }
+        const paid = state.paid
+          ? { paid: { txid: toHex(state.paid), amount: `${state.asked!.amount}` } }
+          : {};
+        if (opts.output) {
+          try {
+            // `wx` keeps the refusal true even if the file appeared while the node answered.
+            writeFileSync(opts.output, body, { flag: opts.force ? 'w' : 'wx' });
+          } catch (error) {
+            if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw fileExists(opts.output);
+            throw new CliError(`cannot write ${opts.output}: ${(error as Error).message}`);
+          }
+          output(g, { ...info, ...paid, written: opts.output }, `wrote ${opts.output}`);
+          return;
+        }
+        if (g.json) {
+          output(g, { ...info, ...paid, ...(opts.signed ? { signed: toHex(signed) } : {}) }, '');
+          return;
+        }
+        if (typeof body === 'string')
+          process.stdout.write(body.endsWith('\n') ? body : `${body}\n`);
+        else if (opts.signed) process.stdout.write(`${toHex(body)}\n`);
+        else process.stdout.write(body);
+      },
+    );
 
   datt
     .command('serve')
