@@ -149,6 +149,10 @@ describe('peerwire send / recv', () => {
       confirmed: true,
     });
     expect(sent.stdout).not.toContain('folder-pw'); // a given password is not echoed
+    expect(JSON.parse(sent.stdout.split('\n')[0]!)).toEqual({
+      event: 'password',
+      generated: false,
+    });
   });
 
   it('--mime-type image/* sends without compression, as bob does', async () => {

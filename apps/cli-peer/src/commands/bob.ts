@@ -201,6 +201,9 @@ export function registerBob(program: Command, globals: () => GlobalOptions): voi
         err: process.stderr,
         out: process.stdout,
       });
+      // The JSON stream always opens with the password event; a password the user chose is not
+      // echoed (it may be in the shell history already, but need not be in logs too).
+      if (g.json && opts.password !== undefined) json({ event: 'password', generated: false });
       const cancel = cancelOnSignal();
       let result: SendResult;
       try {
@@ -215,7 +218,7 @@ export function registerBob(program: Command, globals: () => GlobalOptions): voi
           onProgress: (p) => display.update(p),
           onEvent: (e) => {
             if (e.type === 'password') {
-              if (g.json) json({ event: 'password', password: e.password });
+              if (g.json) json({ event: 'password', generated: true, password: e.password });
               else {
                 console.log(`Password: ${e.password}`);
                 console.log(`On the other side: peerwire recv ${e.password}`);
