@@ -8,7 +8,9 @@ import {
   DEFAULT_MAX_IDENTITY_LENGTH,
   DEFAULT_MAX_LIFETIME_MS,
   DEFAULT_MAX_PEERS,
+  DEFAULT_MAX_PEERS_PER_ADDRESS,
   DEFAULT_MAX_PENDING_PAIRS,
+  DEFAULT_REGISTER_TIMEOUT_MS,
   DEFAULT_SECURE_IDENTIFY_TIMEOUT_MS,
   DEFAULT_SECURE_PAIR_TIMEOUT_MS,
   type RelayEvent,
@@ -33,6 +35,14 @@ import {
 /** The bob relay's limits, their defaults, and what they mean (for `--help-config`). */
 export const BOB_LIMITS = {
   maxPeers: { default: DEFAULT_MAX_PEERS, help: 'handshake connections at once' },
+  maxPeersPerAddress: {
+    default: DEFAULT_MAX_PEERS_PER_ADDRESS,
+    help: 'handshake connections at once from one IP address',
+  },
+  registerTimeoutMs: {
+    default: DEFAULT_REGISTER_TIMEOUT_MS,
+    help: 'time a handshake connection has to say hello (ms)',
+  },
   idleTimeoutMs: {
     default: DEFAULT_IDLE_TIMEOUT_MS,
     help: 'idle handshake connection timeout, reset by activity (ms)',
@@ -145,6 +155,7 @@ export const BOB_FAILURE_REASONS = [
   'relay_failure',
   'idle_timeout',
   'lifetime_timeout',
+  'register_timeout',
   'protocol_error',
   'rejected',
   'secure_refused',
@@ -169,7 +180,11 @@ function failureOf(event: RelayEvent): BobFailureReason | undefined {
     case 'relay-failure':
       return 'relay_failure';
     case 'timeout':
-      return event.why === 'idle' ? 'idle_timeout' : 'lifetime_timeout';
+      return event.why === 'idle'
+        ? 'idle_timeout'
+        : event.why === 'unregistered'
+          ? 'register_timeout'
+          : 'lifetime_timeout';
     case 'protocol-error':
       return 'protocol_error';
     case 'rejected':

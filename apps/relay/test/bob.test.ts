@@ -390,3 +390,24 @@ async function flipProxy(
       }),
   };
 }
+
+describe('bob handshake port limits', () => {
+  it('cuts connections beyond the per-IP limit and silent ones, and counts both', async () => {
+    const r = await relay({ bob: { limits: { maxPeersPerAddress: 3, registerTimeoutMs: 300 } } });
+    const port = r.bob!.relay.ports.handshake;
+    const closed: number[] = [];
+    const sockets = Array.from({ length: 5 }, (_, i) => {
+      const s = netConnect(port, '127.0.0.1');
+      s.on('error', () => {});
+      s.on('close', () => closed.push(i));
+      cleanups.push(() => s.destroy());
+      return s;
+    });
+    await waitFor(
+      async () => (await metric(r, 'peerwire_bob_failures_total', '{reason="rejected"}')) === 2,
+    );
+    // The three admitted connections never say hello: cut after registerTimeoutMs.
+    await waitFor(() => closed.length === sockets.length);
+    expect(await metric(r, 'peerwire_bob_failures_total', '{reason="register_timeout"}')).toBe(3);
+  });
+});

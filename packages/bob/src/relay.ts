@@ -25,6 +25,14 @@ export const DEFAULT_MAX_PEERS = 10_000;
 export const DEFAULT_IDLE_TIMEOUT_MS = 15 * 60_000;
 /** Default overall cap on a handshake connection's life (bob's `-t`, 3600 s). */
 export const DEFAULT_MAX_LIFETIME_MS = 3_600_000;
+/** Default cap on handshake connections from one IP address (the Spot port's per-IP default). */
+export const DEFAULT_MAX_PEERS_PER_ADDRESS = 64;
+/**
+ * Default time a handshake connection has to say hello (register as sender or receiver). bob
+ * peers say it as soon as they connect; a connection that stays silent is cut long before the
+ * 15-minute idle timeout a registered sender waiting for its receiver needs.
+ */
+export const DEFAULT_REGISTER_TIMEOUT_MS = 30_000;
 
 export interface RelayLimits extends SecureRoomLimits {
   /** Most handshake connections at once (default {@link DEFAULT_MAX_PEERS}); then new ones are closed. */
@@ -35,6 +43,10 @@ export interface RelayLimits extends SecureRoomLimits {
   readonly maxLifetimeMs?: number;
   /** Longest identity in packets (default 99). */
   readonly maxIdentityLength?: number;
+  /** Most handshake connections from one IP address (default {@link DEFAULT_MAX_PEERS_PER_ADDRESS}). */
+  readonly maxPeersPerAddress?: number;
+  /** Time to register with a hello before being cut (default {@link DEFAULT_REGISTER_TIMEOUT_MS}). */
+  readonly registerTimeoutMs?: number;
 }
 
 export type PeerKind = 'server' | 'client';
@@ -77,7 +89,11 @@ export type RelayEvent =
       readonly uid: number;
       readonly failure: RelayFailure;
     }
-  | { readonly type: 'timeout'; readonly conn: ConnectionId; readonly why: 'idle' | 'lifetime' }
+  | {
+      readonly type: 'timeout';
+      readonly conn: ConnectionId;
+      readonly why: 'idle' | 'lifetime' | 'unregistered';
+    }
   | { readonly type: 'protocol-error'; readonly conn: ConnectionId; readonly error: BobError }
   | { readonly type: 'rejected'; readonly conn: ConnectionId; readonly reason: string }
   | { readonly type: 'gone'; readonly conn: ConnectionId; readonly uid: number | undefined };
@@ -149,6 +165,10 @@ export class BobRelay {
   readonly #idle: number;
   readonly #lifetime: number;
   readonly #maxIdentity: number;
+  readonly #maxPerAddress: number;
+  readonly #registerTimeout: number;
+  /** Handshake connections per IP address. */
+  readonly #perAddress = new Map<string, number>();
   readonly #onEvent: (event: RelayEvent) => void;
   readonly #peers = new Map<ConnectionId, Peer>();
   readonly #uids = new Map<number, Peer>();
@@ -173,6 +193,8 @@ export class BobRelay {
     this.#idle = limits.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
     this.#lifetime = limits.maxLifetimeMs ?? DEFAULT_MAX_LIFETIME_MS;
     this.#maxIdentity = limits.maxIdentityLength ?? DEFAULT_MAX_IDENTITY_LENGTH;
+    this.#maxPerAddress = limits.maxPeersPerAddress ?? DEFAULT_MAX_PEERS_PER_ADDRESS;
+    this.#registerTimeout = limits.registerTimeoutMs ?? DEFAULT_REGISTER_TIMEOUT_MS;
     this.#onEvent = options.onEvent ?? (() => {});
     this.#secure = new SecureRoom(limits, (event) => {
       if (event.type === 'secure-paired') this.#stats.securePaired++;
@@ -210,6 +232,16 @@ export class BobRelay {
       this.#onEvent({ type: 'rejected', conn, reason: 'identity too long' });
       return [{ type: 'close', conn }];
     }
+    const fromAddress = this.#perAddress.get(peer.address) ?? 0;
+    if (fromAddress >= this.#maxPerAddress) {
+      this.#onEvent({
+        type: 'rejected',
+        conn,
+        reason: `already ${this.#maxPerAddress} connections from ${peer.address}`,
+      });
+      return [{ type: 'close', conn }];
+    }
+    this.#perAddress.set(peer.address, fromAddress + 1);
     this.#peers.set(conn, {
       conn,
       identity: peer.identity,
@@ -255,6 +287,9 @@ export class BobRelay {
     this.#onEvent({ type: 'gone', conn, uid: peer.uid });
     this.#remove(peer, actions);
     this.#peers.delete(conn);
+    const left = (this.#perAddress.get(peer.address) ?? 1) - 1;
+    if (left > 0) this.#perAddress.set(peer.address, left);
+    else this.#perAddress.delete(peer.address);
     return actions;
   }
 
@@ -282,10 +317,10 @@ export class BobRelay {
     const actions: RelayAction[] = [];
     for (const peer of [...this.#peers.values()]) {
       if (peer.closing) continue;
-      const lifetimeOver = now >= peer.connectedAt + this.#lifetime;
-      if (!lifetimeOver && now < peer.lastActivity + this.#idle) continue;
+      const why = this.#timeoutOf(peer, now);
+      if (why === undefined) continue;
       this.#stats.timeouts++;
-      this.#onEvent({ type: 'timeout', conn: peer.conn, why: lifetimeOver ? 'lifetime' : 'idle' });
+      this.#onEvent({ type: 'timeout', conn: peer.conn, why });
       if (peer.uid !== undefined) {
         actions.push({ type: 'send', conn: peer.conn, bytes: encodeFrame(0, { type: 'timeout' }) });
       }
@@ -301,10 +336,19 @@ export class BobRelay {
     let next = this.#secure.nextDeadline();
     for (const peer of this.#peers.values()) {
       if (peer.closing) continue;
-      const t = Math.min(peer.lastActivity + this.#idle, peer.connectedAt + this.#lifetime);
+      let t = Math.min(peer.lastActivity + this.#idle, peer.connectedAt + this.#lifetime);
+      if (peer.uid === undefined) t = Math.min(t, peer.connectedAt + this.#registerTimeout);
       if (next === undefined || t < next) next = t;
     }
     return next;
+  }
+
+  #timeoutOf(peer: Peer, now: number): 'idle' | 'lifetime' | 'unregistered' | undefined {
+    if (now >= peer.connectedAt + this.#lifetime) return 'lifetime';
+    if (peer.uid === undefined && now >= peer.connectedAt + this.#registerTimeout)
+      return 'unregistered';
+    if (now >= peer.lastActivity + this.#idle) return 'idle';
+    return undefined;
   }
 
   // ---- internals ------------------------------------------------------------------------------

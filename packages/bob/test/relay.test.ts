@@ -343,6 +343,51 @@ describe('relay timeouts (spec §4, §12)', () => {
   });
 });
 
+describe('per-address and pre-registration limits', () => {
+  it('refuses a connection beyond maxPeersPerAddress from one IP, and counts disconnects back', () => {
+    const events: RelayEvent[] = [];
+    const relay = new BobRelay({
+      limits: { maxPeersPerAddress: 2 },
+      onEvent: (e) => events.push(e),
+    });
+    expect(relay.connect(1, { identity: 'a:1', address: 'a' }, 0)).toEqual([]);
+    expect(relay.connect(2, { identity: 'a:2', address: 'a' }, 0)).toEqual([]);
+    expect(relay.connect(3, { identity: 'a:3', address: 'a' }, 0)).toEqual([
+      { type: 'close', conn: 3 },
+    ]);
+    expect(events.at(-1)).toEqual({
+      type: 'rejected',
+      conn: 3,
+      reason: 'already 2 connections from a',
+    });
+    expect(relay.connect(4, { identity: 'b:1', address: 'b' }, 0)).toEqual([]);
+    relay.disconnect(1, 0);
+    expect(relay.connect(5, { identity: 'a:5', address: 'a' }, 0)).toEqual([]);
+    expect(relay.stats.connections).toBe(3);
+  });
+
+  it('cuts a connection that does not register within registerTimeoutMs; a registered one stays', () => {
+    const events: RelayEvent[] = [];
+    const relay = new BobRelay({
+      limits: { registerTimeoutMs: 500 },
+      onEvent: (e) => events.push(e),
+    });
+    relay.connect(1, { identity: 'a:1', address: 'a' }, 0);
+    relay.connect(2, { identity: 'b:1', address: 'b' }, 0);
+    relay.receive(
+      2,
+      encodeFrame(0, { type: 'hello-as-a-server', public: fromHex(VECTOR_A.public) }),
+      100,
+    );
+    relay.receive(1, new Uint8Array(0), 400); // activity, but no hello
+    expect(relay.nextDeadline()).toBe(500);
+    expect(relay.tick(499)).toEqual([]);
+    expect(relay.tick(500)).toEqual([{ type: 'close', conn: 1 }]);
+    expect(events).toContainEqual({ type: 'timeout', conn: 1, why: 'unregistered' });
+    expect(relay.stats.servers).toBe(1);
+  });
+});
+
 describe('secure room (spec §3)', () => {
   function paired(limits = {}) {
     const relay = new BobRelay({ limits });

@@ -135,6 +135,7 @@ export async function startBobRelay(options: BobRelayOptions = {}): Promise<Runn
     limits.maxLifetimeMs ?? 60_000,
     limits.secureIdentifyTimeoutMs ?? 60_000,
     limits.securePairTimeoutMs ?? 60_000,
+    limits.registerTimeoutMs ?? 60_000,
   );
   const ticker = setInterval(
     () => apply(relay.tick(now())),
