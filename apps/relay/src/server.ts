@@ -90,7 +90,7 @@ export const REFUSAL_LOG_INTERVAL_MS = 10_000;
 export const REFUSAL_LOG_MAX_ADDRESSES = 4096;
 
 /** Rate-limited log of connections refused at the WebSocket upgrade (per-IP limit, full, draining). */
-function refusalLog(logger: Logger, now: () => number = Date.now) {
+export function refusalLog(logger: Logger, now: () => number = Date.now) {
   const recent = new Map<string, { until: number; suppressed: number; reason: RejectReason }>();
   const summarize = (remote: string, entry: { suppressed: number; reason: RejectReason }) => {
     if (entry.suppressed === 0) return;

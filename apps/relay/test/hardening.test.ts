@@ -7,7 +7,13 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { resolveConfig } from '../src/config.js';
-import { type RunningRelay, startRelayServer } from '../src/server.js';
+import {
+  REFUSAL_LOG_INTERVAL_MS,
+  REFUSAL_LOG_MAX_ADDRESSES,
+  type RunningRelay,
+  refusalLog,
+  startRelayServer,
+} from '../src/server.js';
 import { rawPeer, waitFor } from './helpers.js';
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
@@ -111,7 +117,9 @@ describe('per-IP refusals at the WebSocket upgrade (issue 15 item 4)', () => {
   it('counts every refusal in rejects_total{reason} and logs them rate-limited with the address', async () => {
     const { relay, logs } = await loggedRelay({ limits: { maxConnectionsPerIp: 2 } });
     const peers = [await rawPeer(relay.spotUrl), await rawPeer(relay.spotUrl)];
-    cleanups.push(() => peers.forEach((p) => p.link.close(1000, 'done')));
+    cleanups.push(() => {
+      for (const p of peers) p.link.close(1000, 'done');
+    });
     const reason = /^peerwire_spot_rejects_total\{reason="too_many_connections_from_ip"\}/;
     expect(await metric(relay.url, reason)).toBe(0);
 
@@ -128,6 +136,52 @@ describe('per-IP refusals at the WebSocket upgrade (issue 15 item 4)', () => {
       remote: '127.0.0.1',
       reason: 'too_many_connections_from_ip',
     });
+  });
+});
+
+describe('refusal log rate limit', () => {
+  function captured() {
+    const logs: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        for (const line of String(chunk).split('\n')) if (line) logs.push(JSON.parse(line));
+        done();
+      },
+    });
+    return { logs, logger: pino({ level: 'info' }, sink) };
+  }
+
+  it('logs one line per address per interval, then a summary of the ones it held back', async () => {
+    const { logs, logger } = captured();
+    let t = 0;
+    const log = refusalLog(logger, () => t);
+    for (let i = 0; i < 3; i++) log.refused('10.0.0.1', 'too_many_connections_from_ip', 'x');
+    log.refused('10.0.0.2', 'too_many_connections_from_ip', 'y');
+    t = REFUSAL_LOG_INTERVAL_MS - 1;
+    log.prune();
+    await new Promise((r) => setImmediate(r));
+    expect(logs.map((l) => [l.msg, l.remote])).toEqual([
+      ['connection refused', '10.0.0.1'],
+      ['connection refused', '10.0.0.2'],
+    ]);
+    t = REFUSAL_LOG_INTERVAL_MS;
+    log.prune();
+    log.refused('10.0.0.1', 'shutting_down', 'z');
+    await new Promise((r) => setImmediate(r));
+    expect(logs.slice(2)).toMatchObject([
+      { remote: '10.0.0.1', suppressed: 2, reason: 'too_many_connections_from_ip' },
+      { msg: 'connection refused', remote: '10.0.0.1', reason: 'shutting_down' },
+    ]);
+    expect(logs).toHaveLength(4); // 10.0.0.2 held nothing back: no summary
+  });
+
+  it('tracks at most REFUSAL_LOG_MAX_ADDRESSES addresses at once', async () => {
+    const { logs, logger } = captured();
+    const log = refusalLog(logger, () => 0);
+    for (let i = 0; i <= REFUSAL_LOG_MAX_ADDRESSES; i++)
+      log.refused(`a${i}`, 'too_many_connections_from_ip', 'x');
+    await new Promise((r) => setImmediate(r));
+    expect(logs).toHaveLength(REFUSAL_LOG_MAX_ADDRESSES);
   });
 });
 
