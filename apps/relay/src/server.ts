@@ -358,6 +358,18 @@ export async function startRelayServer(
       const deadline = Date.now() + config.shutdownGraceMs;
       while (ws.linkCount > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       await ws.close();
+      // The Spot path is gone, services may still drain: keep refusing upgrades the same way.
+      server.on('upgrade', (req, socket) => {
+        const remote = req.socket.remoteAddress ?? 'unknown';
+        metrics!.countRefusal('shutting_down');
+        refusals.refused(remote, 'shutting_down', 'relay is shutting down');
+        socket.on('error', () => {});
+        const body = 'relay is shutting down';
+        socket.end(
+          'HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-type: text/plain\r\n' +
+            `content-length: ${body.length}\r\n\r\n${body}`,
+        );
+      });
       clearInterval(tick);
       await servicesClosed;
       await store.close();

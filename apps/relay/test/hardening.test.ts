@@ -214,4 +214,36 @@ describe('graceful stop (issue 15 item 5)', () => {
     await closed;
     await expect(fetch(`${relay.url}/healthz`)).rejects.toThrow();
   });
+
+  it('still refuses WebSocket upgrades with 503 while a service (bob) drains after Spot closed', async () => {
+    const { relay } = await loggedRelay();
+    const bob = relay.services.get('bob');
+    expect(bob).toBeDefined();
+    // Hold bob's graceful close open, as a transfer under way would.
+    let release!: () => void;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    const bobClose = bob!.close.bind(bob);
+    (bob as { close: (graceMs: number) => Promise<void> }).close = async (graceMs) => {
+      await held;
+      await bobClose(graceMs);
+    };
+    const closed = relay.close();
+    cleanups.push(() => {
+      release();
+      return closed;
+    });
+    await new Promise((r) => setTimeout(r, 200)); // Spot has no links: its part ends at once
+    expect((await fetch(`${relay.url}/healthz`)).status).toBe(503);
+    expect(await tryUpgrade(relay.spotUrl)).toEqual({
+      status: 503,
+      body: 'relay is shutting down',
+    });
+    expect(
+      await metric(relay.url, /^peerwire_spot_rejects_total\{reason="shutting_down"\}/),
+    ).toBeGreaterThanOrEqual(1);
+    release();
+    await closed;
+  });
 });
