@@ -2,7 +2,7 @@
  * Prometheus metrics. The relay core keeps plain counters (cheap on the hot path); this module
  * turns them into prom-client counters and gauges at scrape time, plus histograms fed by events.
  */
-import type { Relay, RelayEvent } from '@peerwire/relay';
+import type { RejectReason, Relay, RelayEvent } from '@peerwire/relay';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 export interface RelayMetrics {
@@ -11,6 +11,12 @@ export interface RelayMetrics {
   onEvent(event: RelayEvent): void;
   /** Record the time the relay spent processing one received packet (seconds). */
   observeProcessing(seconds: number): void;
+  /**
+   * Count a connection the host refused before the relay core saw it (at the WebSocket upgrade,
+   * e.g. over `maxConnectionsPerIp`); it shows in `peerwire_spot_rejects_total{reason}` beside the
+   * core's own rejections, under the same reason names.
+   */
+  countRefusal(reason: RejectReason): void;
 }
 
 /** Counter that mirrors a cumulative number read at scrape time. */
@@ -56,6 +62,7 @@ export function createMetrics(relay: Relay): RelayMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'peerwire_relay_' });
   const s = relay.stats;
+  const refusals = new Map<RejectReason, number>();
   new Gauge({
     name: 'peerwire_spot_connections',
     help: 'Open Spot connections (handshaking or online)',
@@ -133,7 +140,11 @@ export function createMetrics(relay: Relay): RelayMetrics {
     'peerwire_spot_rejects_total',
     'Connections closed or refused, by reason',
     'reason',
-    () => s.rejects,
+    () => {
+      const total: Record<string, number> = { ...s.rejects };
+      for (const [reason, n] of refusals) total[reason] = (total[reason] ?? 0) + n;
+      return total;
+    },
   );
   const handshakeSeconds = new Histogram({
     name: 'peerwire_spot_handshake_seconds',
@@ -154,6 +165,9 @@ export function createMetrics(relay: Relay): RelayMetrics {
     },
     observeProcessing(seconds) {
       processing.observe(seconds);
+    },
+    countRefusal(reason) {
+      refusals.set(reason, (refusals.get(reason) ?? 0) + 1);
     },
   };
 }

@@ -9,7 +9,13 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { nodeThreadPoolBackend } from '@peerwire/crypto';
-import { MemoryRelayStore, Relay, type RelayEvent, type RelayStore } from '@peerwire/relay';
+import {
+  MemoryRelayStore,
+  type RejectReason,
+  Relay,
+  type RelayEvent,
+  type RelayStore,
+} from '@peerwire/relay';
 import { attachWebSocketServer, createWebServer } from '@peerwire/transport/node';
 import type { Logger } from 'pino';
 import { type BobComponent, bobService } from './bob.js';
@@ -61,13 +67,67 @@ async function openStore(config: RelayConfig): Promise<{ store: RelayStore; serv
   return { store, serverCode };
 }
 
-function json(res: ServerResponse, status: number, body: unknown): void {
+function json(res: ServerResponse, status: number, body: unknown, draining = false): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(text),
+    // While draining, no keep-alive: the listener closes once the drain ends.
+    ...(draining ? { connection: 'close' } : {}),
   });
   res.end(text);
+}
+
+/**
+ * At most one `connection refused` log line per remote address per this interval; refusals in
+ * between are counted (metrics count each one) and reported in one summary line when it ends.
+ */
+export const REFUSAL_LOG_INTERVAL_MS = 10_000;
+/**
+ * Remote addresses the refusal log tracks at once. Past it (refusals from very many addresses in
+ * one interval), refusals from further addresses are still counted in metrics but not logged.
+ */
+export const REFUSAL_LOG_MAX_ADDRESSES = 4096;
+
+/** Rate-limited log of connections refused at the WebSocket upgrade (per-IP limit, full, draining). */
+export function refusalLog(logger: Logger, now: () => number = Date.now) {
+  const recent = new Map<string, { until: number; suppressed: number; reason: RejectReason }>();
+  const summarize = (remote: string, entry: { suppressed: number; reason: RejectReason }) => {
+    if (entry.suppressed === 0) return;
+    logger.info(
+      { remote, reason: entry.reason, suppressed: entry.suppressed },
+      `${entry.suppressed} more connections refused from ${remote} in the last ${REFUSAL_LOG_INTERVAL_MS / 1000} s`,
+    );
+  };
+  return {
+    refused(remote: string, reason: RejectReason, detail: string): void {
+      const t = now();
+      const entry = recent.get(remote);
+      if (entry && t < entry.until) {
+        entry.suppressed++;
+        entry.reason = reason;
+        return;
+      }
+      if (entry) summarize(remote, entry);
+      else if (recent.size >= REFUSAL_LOG_MAX_ADDRESSES) return;
+      logger.info({ remote, reason, detail }, 'connection refused');
+      recent.set(remote, { until: t + REFUSAL_LOG_INTERVAL_MS, suppressed: 0, reason });
+    },
+    /** Ends the intervals that are over (called every second), logging their summaries. */
+    prune(): void {
+      const t = now();
+      for (const [remote, entry] of recent) {
+        if (t < entry.until) continue;
+        summarize(remote, entry);
+        recent.delete(remote);
+      }
+    },
+    /** Logs every pending summary (at shutdown). */
+    flush(): void {
+      for (const [remote, entry] of recent) summarize(remote, entry);
+      recent.clear();
+    },
+  };
 }
 
 /**
@@ -166,24 +226,38 @@ export async function startRelayServer(
       json(res, 405, { error: 'method not allowed' });
       return;
     }
+    // While draining only the health and metrics endpoints answer; discovery must not point new
+    // clients at a relay that is stopping.
+    if (draining && url.pathname !== '/healthz' && url.pathname !== '/metrics') {
+      json(res, 503, { status: 'draining', error: 'relay is shutting down' }, true);
+      return;
+    }
     switch (url.pathname) {
       case '/healthz': {
         const health = Object.fromEntries([...services].map(([name, s]) => [name, s.health()]));
         const degraded = Object.values(health).some((h) => !h.ok);
         const status = draining ? 'draining' : degraded ? 'degraded' : 'ok';
-        json(res, status === 'ok' ? 200 : 503, {
-          status,
-          serverCode,
-          connections: relay.connectionCount,
-          online: relay.stats.online,
-          uptimeSeconds: Math.floor((Date.now() - started) / 1000),
-          services: health,
-        });
+        json(
+          res,
+          status === 'ok' ? 200 : 503,
+          {
+            status,
+            serverCode,
+            connections: relay.connectionCount,
+            online: relay.stats.online,
+            uptimeSeconds: Math.floor((Date.now() - started) / 1000),
+            services: health,
+          },
+          draining,
+        );
         return;
       }
       case '/metrics': {
         const text = await metrics!.registry.metrics();
-        res.writeHead(200, { 'content-type': metrics!.registry.contentType });
+        res.writeHead(200, {
+          'content-type': metrics!.registry.contentType,
+          ...(draining ? { connection: 'close' } : {}),
+        });
         res.end(text);
         return;
       }
@@ -215,6 +289,7 @@ export async function startRelayServer(
   });
 
   let sample = 0;
+  const refusals = refusalLog(logger);
   const ws = attachWebSocketServer(
     server,
     {
@@ -222,7 +297,10 @@ export async function startRelayServer(
       maxPayload: relay.limits.maxPacketBytes,
       acceptConnection: (remote) => {
         const refused = relay.refusal(remote.address);
-        return refused ? { status: 503, reason: refused.detail } : true;
+        if (!refused) return true;
+        metrics!.countRefusal(refused.reason);
+        refusals.refused(remote.address, refused.reason, refused.detail);
+        return { status: 503, reason: refused.detail };
       },
     },
     (link) => {
@@ -241,7 +319,10 @@ export async function startRelayServer(
     },
   );
 
-  const tick = setInterval(() => relay.tick(), 1000);
+  const tick = setInterval(() => {
+    relay.tick();
+    refusals.prune();
+  }, 1000);
   tick.unref();
 
   await new Promise<void>((resolve, reject) => {
@@ -268,7 +349,8 @@ export async function startRelayServer(
     closing ??= (async () => {
       draining = true;
       logger.info({ connections: relay.connectionCount }, 'shutting down: draining connections');
-      server.close();
+      // The HTTP listener stays open until the end: /healthz answers 503 draining, new WebSocket
+      // upgrades are refused (503, the relay core says shutting_down), other paths get 503.
       relay.shutdown('relay shutting down');
       const servicesClosed = Promise.all(
         [...services.values()].map((service) => service.close(config.shutdownGraceMs)),
@@ -276,10 +358,25 @@ export async function startRelayServer(
       const deadline = Date.now() + config.shutdownGraceMs;
       while (ws.linkCount > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       await ws.close();
-      server.closeAllConnections?.();
+      // The Spot path is gone, services may still drain: keep refusing upgrades the same way.
+      server.on('upgrade', (req, socket) => {
+        const remote = req.socket.remoteAddress ?? 'unknown';
+        metrics!.countRefusal('shutting_down');
+        refusals.refused(remote, 'shutting_down', 'relay is shutting down');
+        socket.on('error', () => {});
+        const body = 'relay is shutting down';
+        socket.end(
+          'HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-type: text/plain\r\n' +
+            `content-length: ${body.length}\r\n\r\n${body}`,
+        );
+      });
       clearInterval(tick);
       await servicesClosed;
       await store.close();
+      refusals.flush();
+      const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections?.();
+      await httpClosed;
       logger.info('relay stopped');
     })();
     return closing;
