@@ -167,6 +167,15 @@ describe('peerwire spot', () => {
     expect(off.stderr).toMatch(/cannot reach the relay/);
     const bad = await run(['spot', 'query', 'x.nonsense', ...kc('alice')]);
     expect(bad.code).toBe(2);
+    // An identity the relay knows but that is not online: the relay's "no route" is reported.
+    await run(['id', 'new', ...kc('carol')]);
+    const carol = JSON.parse((await run(['id', 'show', '--json', ...kc('carol')])).stdout)
+      .address as string;
+    expect((await run(['spot', 'query', '@/version', ...kc('carol')])).code).toBe(0);
+    const offline = await run(['spot', 'send', carol, 'are you there?', ...kc('alice')]);
+    expect(offline.code).toBe(5);
+    expect(offline.stderr).toMatch(/no route to k\./);
+    expect(offline.stdout).not.toMatch(/sent to/);
   });
 
   it('blob put, get, rm', async () => {

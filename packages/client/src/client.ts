@@ -293,6 +293,46 @@ export class SpotClient extends Emitter<ClientEvents> {
     await this.#send(id, to, 0n, this.#bytes(payload), options.raw ?? false, '/noreply');
   }
 
+  /**
+   * Sends like {@link send}, then waits one round trip to the relay (an `@/version` query on the
+   * same connection, which the relay answers after it has routed the message). Rejects with
+   * `REMOTE_ERROR` when the relay answered that it could not deliver the message, e.g.
+   * `no route to k.…` for an identity that is not online. Resolving means the relay took the
+   * message, not that the recipient read it.
+   */
+  async sendChecked(
+    to: string,
+    payload: Uint8Array | string,
+    options: SendOptions = {},
+  ): Promise<void> {
+    const target = this.#target(to);
+    const id = messageIdFromRandom(this.#random(16));
+    const uuid = messageIdToUuid(id);
+    let failure: Error | undefined;
+    const timer = this.clock.setTimeout(
+      () => this.#queries.delete(uuid),
+      options.timeoutMs ?? this.limits.queryTimeoutMs,
+    );
+    // An answer on the return endpoint is an error from the relay (or a reply we do not need).
+    this.#queries.set(uuid, {
+      target,
+      resolve: () => {},
+      reject: (error) => {
+        failure = error;
+      },
+      timer,
+    });
+    try {
+      await this.#send(id, to, 0n, this.#bytes(payload), options.raw ?? false, `/${uuid}`);
+      // The relay's error reply, if any, arrives (and is handled) before this answer.
+      await this.query('@/version', new Uint8Array(0), options);
+    } finally {
+      this.clock.clearTimeout(timer);
+      this.#queries.delete(uuid);
+    }
+    if (failure) throw failure;
+  }
+
   /** Sends a request and waits for its response payload (opened and checked). */
   async query(
     to: string,

@@ -68,8 +68,9 @@ export function registerSpot(program: Command, globals: () => GlobalOptions): vo
       const client = await connect(g);
       try {
         const to = address.includes('/') ? address : `${address}/message`;
-        await client.send(to, payloadArg(payload));
-        output(g, { sent: true, to }, `sent to ${to}`);
+        // Waits one round trip, so that "no route" (the recipient is not online) is reported.
+        await client.sendChecked(to, payloadArg(payload));
+        output(g, { sent: true, to }, `sent to ${to} (the relay took it)`);
       } finally {
         await client.stop();
       }
