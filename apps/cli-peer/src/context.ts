@@ -22,6 +22,7 @@ export interface GlobalOptions {
 export { EXIT } from './exit-codes.js';
 
 import { EXIT } from './exit-codes.js';
+import { relayUrlProblem } from './options.js';
 
 /** A failure the user can fix; the message says how. */
 export class CliError extends Error {
@@ -102,8 +103,20 @@ export function saveCard(path: string, blob: Uint8Array): void {
   writeFileSync(cardPath(path), blob, { mode: 0o600 });
 }
 
+/**
+ * The Spot relay URL (`-r`, else PEERWIRE_RELAY, else the local default), checked here rather
+ * than by the global option's parser: `send`/`recv` take a `--relay host:port` of their own.
+ */
 export function relayUrl(opts: GlobalOptions): string {
-  return opts.relay ?? process.env.PEERWIRE_RELAY ?? 'ws://127.0.0.1:8080/_websocket';
+  const [value, from] =
+    opts.relay !== undefined
+      ? [opts.relay, '--relay']
+      : process.env.PEERWIRE_RELAY !== undefined
+        ? [process.env.PEERWIRE_RELAY, 'PEERWIRE_RELAY']
+        : ['ws://127.0.0.1:8080/_websocket', 'default'];
+  const problem = relayUrlProblem(value);
+  if (problem) throw new CliError(`${from}: ${problem}`, EXIT.usage);
+  return value;
 }
 
 /** Starts a client on the configured relay and waits until it is online. */

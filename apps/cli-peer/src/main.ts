@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import type { GlobalOptions } from './context.js';
 import { EXIT } from './exit-codes.js';
+import { timeoutArg } from './options.js';
 
 type Register = (program: Command, globals: () => GlobalOptions) => void;
 
@@ -60,10 +61,8 @@ const program = new Command()
     'relay WebSocket URL, or an http(s) base for discovery (env PEERWIRE_RELAY; default ws://127.0.0.1:8080/_websocket)',
   )
   .option('--json', 'print results as JSON lines')
-  .option('-t, --timeout <ms>', 'how long to wait for the relay and for answers', (v) =>
-    Number.parseInt(v, 10),
-  )
-  .showHelpAfterError()
+  .option('-t, --timeout <ms>', 'how long to wait for the relay and for answers', timeoutArg)
+  .showHelpAfterError('(peerwire --help, or peerwire <command> --help, lists the options)')
   .exitOverride()
   .addHelpText(
     'after',

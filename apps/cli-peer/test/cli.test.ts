@@ -248,3 +248,31 @@ describe('command modules load lazily', () => {
     expect(typo.stderr).toMatch(/Did you mean send\?/);
   });
 });
+
+describe('option values', () => {
+  it('rejects bad counts, timeouts and relay URLs as usage errors (exit 2) before connecting', async () => {
+    const cases: [string[], RegExp][] = [
+      [['spot', 'ping', 'k.x', '-n', 'abc'], /a count is a whole number from 1/],
+      [['spot', 'ping', 'k.x', '-n', '-1'], /a count is a whole number from 1/],
+      [['spot', 'ping', 'k.x', '-n', '2.5'], /a count is a whole number from 1/],
+      [['-t', 'abc', 'spot', 'query', '@/version'], /a timeout in milliseconds/],
+      [['-t', '0', 'spot', 'query', '@/version'], /a timeout in milliseconds/],
+      [['-t', '-5', 'spot', 'query', '@/version'], /a timeout in milliseconds/],
+      [
+        ['-r', 'ftp://relay', 'spot', 'query', '@/version'],
+        /--relay: ftp:\/\/relay: a relay URL starts with/,
+      ],
+      [['-r', '127.0.0.1:8080', 'spot', 'query', '@/version'], /is not a URL/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await run([...args, ...kc('alice')]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(message);
+    }
+    const env = await run(['spot', 'query', '@/version', ...kc('alice')], {
+      PEERWIRE_RELAY: 'ftp://relay',
+    });
+    expect(env.code).toBe(2);
+    expect(env.stderr).toMatch(/PEERWIRE_RELAY: ftp:\/\/relay: a relay URL starts with/);
+  });
+});

@@ -10,6 +10,7 @@ import {
   payloadArg,
   printable,
 } from '../context.js';
+import { countArg } from '../options.js';
 
 export function registerSpot(program: Command, globals: () => GlobalOptions): void {
   const spot = program.command('spot').description('Spot messaging through a relay');
@@ -100,12 +101,12 @@ export function registerSpot(program: Command, globals: () => GlobalOptions): vo
   spot
     .command('ping <address>')
     .description('round trip to a peer (its ping endpoint)')
-    .option('-n, --count <n>', 'number of pings', (v) => Number.parseInt(v, 10), 1)
+    .option('-n, --count <n>', 'number of pings', countArg, 1)
     .action(async (address: string, opts: { count: number }) => {
       const g = globals();
       const client = await connect(g);
       try {
-        for (let i = 0; i < Math.max(1, opts.count); i++) {
+        for (let i = 0; i < opts.count; i++) {
           const ms = await client.ping(address, g.timeout ? { timeoutMs: g.timeout } : {});
           output(
             g,
