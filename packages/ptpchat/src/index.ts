@@ -1,0 +1,2 @@
+export type { PtpchatErrorCode } from './errors.js';
+export { PtpchatError } from './errors.js';
