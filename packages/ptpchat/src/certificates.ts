@@ -1,5 +1,5 @@
-import { bytesEqual, toHex } from '@peerwire/wire';
 import { type CryptoBackend, IDCard } from '@peerwire/crypto';
+import { bytesEqual, toHex } from '@peerwire/wire';
 import { PtpchatError } from './errors.js';
 import type { NodeId } from './node-id.js';
 
@@ -52,13 +52,18 @@ export class CertificateStore {
     certificate: Uint8Array,
   ): Promise<{ pin: Pin; changed: boolean }> {
     if (certificate.length > this.maxCertificateBytes) {
-      throw new PtpchatError('BAD_CERTIFICATE', `certificate of ${certificate.length} bytes is too large`);
+      throw new PtpchatError(
+        'BAD_CERTIFICATE',
+        `certificate of ${certificate.length} bytes is too large`,
+      );
     }
     let card: IDCard;
     try {
       card = await IDCard.parseSigned(certificate, this.backend ? { backend: this.backend } : {});
     } catch (cause) {
-      throw new PtpchatError('BAD_CERTIFICATE', 'certificate is not a valid signed ID card', { cause });
+      throw new PtpchatError('BAD_CERTIFICATE', 'certificate is not a valid signed ID card', {
+        cause,
+      });
     }
     const named = card.meta?.get(NODE_ID_META_KEY);
     if (named !== undefined && named.toLowerCase().split('@').pop() !== guid) {

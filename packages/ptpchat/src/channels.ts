@@ -40,7 +40,15 @@ export class ChannelTable {
     let channel = this.#channels.get(id);
     if (!channel) {
       if (this.#channels.size >= this.maxChannels) return undefined;
-      channel = { id, name, closed, members: new Map(), joined: false, key: undefined, lastSeen: now };
+      channel = {
+        id,
+        name,
+        closed,
+        members: new Map(),
+        joined: false,
+        key: undefined,
+        lastSeen: now,
+      };
       this.#channels.set(id, channel);
     }
     return channel;
@@ -63,7 +71,8 @@ export class ChannelTable {
 
   /** Channels not joined and not heard of since `before` are forgotten. */
   expire(before: number): void {
-    for (const [id, c] of this.#channels) if (!c.joined && c.lastSeen < before) this.#channels.delete(id);
+    for (const [id, c] of this.#channels)
+      if (!c.joined && c.lastSeen < before) this.#channels.delete(id);
   }
 
   info(c: Channel): ChannelInfo {

@@ -15,7 +15,7 @@ import { DuplicateCache } from './dedup.js';
 import { PtpchatError } from './errors.js';
 import { HoldQueue } from './hold-queue.js';
 import type { ChatHost, Delivery } from './host.js';
-import { guidOf, type NodeId, randomGuid } from './node-id.js';
+import { guidOf, hasControlCharacter, type NodeId, randomGuid } from './node-id.js';
 import type { Attachment, ChannelInfo } from './types.js';
 
 type Held = Delivery<MessageOf<'MESSAGE'>> | Delivery<MessageOf<'KEY'>>;
@@ -26,8 +26,6 @@ export interface OutgoingAttachment {
   readonly data: Uint8Array;
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
-const CONTROL = /[\u0000-\u001f\u007f]/;
 const MIME = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$/;
 
 /**
@@ -48,7 +46,11 @@ export class ChatRules {
   constructor(readonly host: ChatHost) {
     const l = host.limits;
     this.channels = new ChannelTable(l.maxChannels, l.maxChannelMembers);
-    this.certificates = new CertificateStore(l.maxCertificates, l.maxCertificateBytes, host.backend);
+    this.certificates = new CertificateStore(
+      l.maxCertificates,
+      l.maxCertificateBytes,
+      host.backend,
+    );
     this.#held = new HoldQueue(l.maxHeldMessages, l.maxHeldPerSender, l.heldMessageTtlMs);
     this.#seen = new DuplicateCache(l.duplicateWindowMs, l.duplicateCacheSize);
   }
@@ -72,7 +74,11 @@ export class ChatRules {
 
   createChannel(name: string, closed: boolean): ChannelInfo {
     const h = this.host;
-    if (name.length === 0 || name.length > h.limits.maxChannelNameLength || CONTROL.test(name)) {
+    if (
+      name.length === 0 ||
+      name.length > h.limits.maxChannelNameLength ||
+      hasControlCharacter(name)
+    ) {
       throw new PtpchatError('INVALID_ACTION', `bad channel name ${JSON.stringify(name)}`);
     }
     const id = randomGuid(h.random);
@@ -125,7 +131,8 @@ export class ChatRules {
     const l = h.limits;
     const channel = this.#channel(channelId);
     if (!channel.joined) throw new PtpchatError('INVALID_ACTION', 'join the channel first');
-    if (channel.closed && !channel.key) throw new PtpchatError('NO_CHANNEL_KEY', 'no key for this closed channel');
+    if (channel.closed && !channel.key)
+      throw new PtpchatError('NO_CHANNEL_KEY', 'no key for this closed channel');
     if (utf8Encode(text).length > l.maxMessageTextBytes) {
       throw new PtpchatError('LIMIT_EXCEEDED', `message text over ${l.maxMessageTextBytes} bytes`);
     }
@@ -134,7 +141,10 @@ export class ChatRules {
     }
     for (const a of attachments) {
       if (a.data.length > l.maxAttachmentBytes) {
-        throw new PtpchatError('ATTACHMENT_TOO_LARGE', `attachment over ${l.maxAttachmentBytes} bytes`);
+        throw new PtpchatError(
+          'ATTACHMENT_TOO_LARGE',
+          `attachment over ${l.maxAttachmentBytes} bytes`,
+        );
       }
       if (!MIME.test(a.type) || a.type.length > 255) {
         throw new PtpchatError('INVALID_ACTION', `bad MIME type ${JSON.stringify(a.type)}`);
@@ -147,7 +157,9 @@ export class ChatRules {
         ...(channel.closed ? { channel: { key: channel.key!, id: channel.id } } : {}),
       });
     const message = await seal(utf8Encode(text));
-    const sealed = await Promise.all(attachments.map(async (a) => ({ attachment: await seal(a.data), attachment_type: a.type })));
+    const sealed = await Promise.all(
+      attachments.map(async (a) => ({ attachment: await seal(a.data), attachment_type: a.type })),
+    );
     const members = [...channel.members].filter(([g]) => g !== h.selfGuid).map(([, id]) => id);
     const data = {
       node_id: h.selfId,
@@ -169,9 +181,11 @@ export class ChatRules {
   invite(channelId: string, nodeId: NodeId): void {
     const h = this.host;
     const channel = this.#channel(channelId);
-    if (!channel.closed || !channel.key) throw new PtpchatError('NO_CHANNEL_KEY', 'not a closed channel whose key this node holds');
+    if (!channel.closed || !channel.key)
+      throw new PtpchatError('NO_CHANNEL_KEY', 'not a closed channel whose key this node holds');
     const guid = guidOf(nodeId);
-    if (!this.channels.addMember(channel, guid, nodeId)) throw new PtpchatError('LIMIT_EXCEEDED', 'channel is full');
+    if (!this.channels.addMember(channel, guid, nodeId))
+      throw new PtpchatError('LIMIT_EXCEEDED', 'channel is full');
     const pin = this.certificates.get(guid);
     if (!pin) {
       const waiting = this.#invites.get(guid) ?? new Set<string>();
@@ -189,7 +203,8 @@ export class ChatRules {
     const h = this.host;
     const guid = guidOf(nodeId);
     const last = this.#certRequests.get(guid);
-    if (!force && last !== undefined && h.now - last < h.limits.certificateRequestIntervalMs) return;
+    if (!force && last !== undefined && h.now - last < h.limits.certificateRequestIntervalMs)
+      return;
     this.#certRequests.delete(guid);
     this.#certRequests.set(guid, h.now);
     while (this.#certRequests.size > h.limits.maxCertificates) {
@@ -224,7 +239,10 @@ export class ChatRules {
     }
     this.channels.expire(now - l.channelExpiryMs);
     for (const d of this.#held.expire(now)) {
-      this.host.drop('unknown-sender', `${d.message.msg_type} from ${d.sender}: no certificate in time`);
+      this.host.drop(
+        'unknown-sender',
+        `${d.message.msg_type} from ${d.sender}: no certificate in time`,
+      );
     }
   }
 
@@ -232,21 +250,35 @@ export class ChatRules {
 
   deliver(d: Delivery): void {
     switch (d.message.msg_type) {
-      case 'CHANNEL':
-        return this.#onChannel(d as Delivery<MessageOf<'CHANNEL'>>);
-      case 'JOIN':
-        return this.#onJoin(d as Delivery<MessageOf<'JOIN'>>);
-      case 'LEAVE':
-        return this.#onLeave(d as Delivery<MessageOf<'LEAVE'>>);
-      case 'GETCERTIFICATE':
-        return this.#onGetCertificate(d as Delivery<MessageOf<'GETCERTIFICATE'>>);
-      case 'CERTIFICATE':
-        return this.#onCertificate(d as Delivery<MessageOf<'CERTIFICATE'>>);
-      case 'GETKEY':
-        return this.#onGetKey(d as Delivery<MessageOf<'GETKEY'>>);
+      case 'CHANNEL': {
+        this.#onChannel(d as Delivery<MessageOf<'CHANNEL'>>);
+        return;
+      }
+      case 'JOIN': {
+        this.#onJoin(d as Delivery<MessageOf<'JOIN'>>);
+        return;
+      }
+      case 'LEAVE': {
+        this.#onLeave(d as Delivery<MessageOf<'LEAVE'>>);
+        return;
+      }
+      case 'GETCERTIFICATE': {
+        this.#onGetCertificate(d as Delivery<MessageOf<'GETCERTIFICATE'>>);
+        return;
+      }
+      case 'CERTIFICATE': {
+        this.#onCertificate(d as Delivery<MessageOf<'CERTIFICATE'>>);
+        return;
+      }
+      case 'GETKEY': {
+        this.#onGetKey(d as Delivery<MessageOf<'GETKEY'>>);
+        return;
+      }
       case 'KEY':
-      case 'MESSAGE':
-        return this.#withCertificate(d as Held);
+      case 'MESSAGE': {
+        this.#withCertificate(d as Held);
+        return;
+      }
       default:
         return;
     }
@@ -256,10 +288,17 @@ export class ChatRules {
     const h = this.host;
     const data = message.msg_data;
     const known = this.channels.get(data.channel_id);
-    const channel = known ?? this.channels.upsert(data.channel_id, data.channel, data.closed, h.now);
-    if (!channel) return h.drop('limit', 'channel table full');
+    const channel =
+      known ?? this.channels.upsert(data.channel_id, data.channel, data.closed, h.now);
+    if (!channel) {
+      h.drop('limit', 'channel table full');
+      return;
+    }
     // A public channel cannot be turned closed (or back) by someone else's announcement.
-    if (known && known.closed !== data.closed) return h.drop('malformed', 'CHANNEL changes the closed flag');
+    if (known && known.closed !== data.closed) {
+      h.drop('malformed', 'CHANNEL changes the closed flag');
+      return;
+    }
     let changed = !known;
     for (const m of [{ node_id: sender }, ...data.members]) {
       const g = guidOf(m.node_id);
@@ -277,15 +316,21 @@ export class ChatRules {
 
   #onJoin({ message, sender, senderGuid }: Delivery<MessageOf<'JOIN'>>): void {
     const channel = this.channels.get(message.msg_data.channel_id);
-    if (!channel) return this.host.drop('not-member', 'JOIN for an unknown channel');
+    if (!channel) {
+      this.host.drop('not-member', 'JOIN for an unknown channel');
+      return;
+    }
     if (channel.members.has(senderGuid)) return;
-    if (!this.channels.addMember(channel, senderGuid, sender)) return this.host.drop('limit', 'channel full');
+    if (!this.channels.addMember(channel, senderGuid, sender)) {
+      this.host.drop('limit', 'channel full');
+      return;
+    }
     this.host.emit({ type: 'member-joined', channelId: channel.id, nodeId: sender });
   }
 
   #onLeave({ message, sender, senderGuid }: Delivery<MessageOf<'LEAVE'>>): void {
     const channel = this.channels.get(message.msg_data.channel_id);
-    if (!channel || !channel.members.delete(senderGuid)) return;
+    if (!channel?.members.delete(senderGuid)) return;
     this.host.emit({ type: 'member-left', channelId: channel.id, nodeId: sender });
   }
 
@@ -300,27 +345,37 @@ export class ChatRules {
   }
 
   #onGetCertificate({ message, sender }: Delivery<MessageOf<'GETCERTIFICATE'>>): void {
-    this.host.originate('CERTIFICATE', this.#certificateData(sender, message.msg_id!), { target: sender });
+    this.host.originate('CERTIFICATE', this.#certificateData(sender, message.msg_id!), {
+      target: sender,
+    });
   }
 
   #onCertificate({ message, sender, senderGuid }: Delivery<MessageOf<'CERTIFICATE'>>): void {
     const h = this.host;
     const owner = message.msg_data.node_id ?? sender;
-    if (guidOf(owner) !== senderGuid) return h.drop('bad-certificate', 'CERTIFICATE for another node');
+    if (guidOf(owner) !== senderGuid) {
+      h.drop('bad-certificate', 'CERTIFICATE for another node');
+      return;
+    }
     let bytes: Uint8Array;
     try {
       bytes = fromBase64(message.msg_data.certificate, h.limits.maxCertificateBytes);
     } catch {
-      return h.drop('bad-certificate', `certificate of ${sender} is not base64`);
+      h.drop('bad-certificate', `certificate of ${sender} is not base64`);
+      return;
     }
     h.spawn(async () => {
       let result: { pin: Pin; changed: boolean };
       try {
         result = await this.certificates.accept(sender, senderGuid, bytes);
       } catch (e) {
-        for (const d of this.#held.release(senderGuid)) h.drop('unknown-sender', `held ${d.message.msg_type}`);
+        for (const d of this.#held.release(senderGuid))
+          h.drop('unknown-sender', `held ${d.message.msg_type}`);
         const impostor = e instanceof PtpchatError && e.code === 'GUID_IMPOSTOR';
-        return h.drop(impostor ? 'guid-impostor' : 'bad-certificate', `${sender}: ${(e as Error).message}`);
+        return h.drop(
+          impostor ? 'guid-impostor' : 'bad-certificate',
+          `${sender}: ${(e as Error).message}`,
+        );
       }
       if (result.changed) h.emit({ type: 'certificate', nodeId: sender });
       for (const d of this.#held.release(senderGuid)) this.#withCertificate(d);
@@ -338,11 +393,20 @@ export class ChatRules {
 
   #onGetKey({ message, sender, senderGuid }: Delivery<MessageOf<'GETKEY'>>): void {
     const channel = this.channels.get(message.msg_data.channel_id);
-    if (!channel?.closed || !channel.key || !channel.joined) return this.host.drop('no-key', 'GETKEY for a channel without key');
+    if (!channel?.closed || !channel.key || !channel.joined) {
+      this.host.drop('no-key', 'GETKEY for a channel without key');
+      return;
+    }
     const pin = this.certificates.get(senderGuid);
     // A listed member who lost the key gets it again; anyone else is the application's call.
-    if (channel.members.has(senderGuid) && pin) return this.#sendKey(channel, pin);
-    if (channel.members.has(senderGuid)) return this.invite(channel.id, sender);
+    if (channel.members.has(senderGuid) && pin) {
+      this.#sendKey(channel, pin);
+      return;
+    }
+    if (channel.members.has(senderGuid)) {
+      this.invite(channel.id, sender);
+      return;
+    }
     this.host.emit({ type: 'key-request', channelId: channel.id, from: sender });
   }
 
@@ -364,7 +428,10 @@ export class ChatRules {
     const h = this.host;
     const pin = this.certificates.get(d.senderGuid);
     if (!pin) {
-      if (!this.#held.hold(d.senderGuid, d, h.now)) return h.drop('held-overflow', `from ${d.sender}`);
+      if (!this.#held.hold(d.senderGuid, d, h.now)) {
+        h.drop('held-overflow', `from ${d.sender}`);
+        return;
+      }
       this.requestCertificate(d.sender);
       return;
     }
@@ -376,7 +443,10 @@ export class ChatRules {
     const h = this.host;
     const data = message.msg_data;
     if (data.recipient_id !== undefined && guidOf(data.recipient_id) !== h.selfGuid) return;
-    if (data.cipher.toUpperCase() !== CHANNEL_CIPHER) return h.drop('decrypt-failed', `cipher ${data.cipher}`);
+    if (data.cipher.toUpperCase() !== CHANNEL_CIPHER) {
+      h.drop('decrypt-failed', `cipher ${data.cipher}`);
+      return;
+    }
     h.spawn(async () => {
       let key: Uint8Array;
       try {
@@ -401,9 +471,15 @@ export class ChatRules {
     const data = message.msg_data;
     const channel = this.channels.get(data.channel_id);
     if (!channel?.joined) return; // forwarded, not for us
-    if (channel.closed && !channel.key) return h.drop('no-key', `closed channel ${channel.id}`);
+    if (channel.closed && !channel.key) {
+      h.drop('no-key', `closed channel ${channel.id}`);
+      return;
+    }
     const attachments = data.attachment ?? [];
-    if (attachments.length > l.maxAttachments) return h.drop('attachment-too-large', `${attachments.length} attachments`);
+    if (attachments.length > l.maxAttachments) {
+      h.drop('attachment-too-large', `${attachments.length} attachments`);
+      return;
+    }
     const key = channel.closed ? { key: channel.key!, id: channel.id } : undefined;
     const opts = { ...this.#cryptoOpts(), ...(key ? { channel: key } : {}) };
     h.spawn(async () => {
@@ -411,11 +487,17 @@ export class ChatRules {
       let signature: string;
       const files: Attachment[] = [];
       try {
-        const opened = await openContent(data.message, pin.card, { ...opts, maxBytes: l.maxMessageTextBytes });
+        const opened = await openContent(data.message, pin.card, {
+          ...opts,
+          maxBytes: l.maxMessageTextBytes,
+        });
         text = utf8Decode(opened.payload, 0, opened.payload.length, 'MESSAGE text');
         signature = opened.signature;
         for (const a of attachments) {
-          const f = await openContent(a.attachment, pin.card, { ...opts, maxBytes: l.maxAttachmentBytes });
+          const f = await openContent(a.attachment, pin.card, {
+            ...opts,
+            maxBytes: l.maxAttachmentBytes,
+          });
           files.push({ type: a.attachment_type, data: f.payload });
         }
       } catch (e) {
@@ -428,8 +510,10 @@ export class ChatRules {
               : 'bad-signature';
         return h.drop(reason, `MESSAGE from ${sender}: ${(e as Error).message}`);
       }
-      if (!this.#seen.add(signature, h.now)) return h.drop('duplicate', `replayed MESSAGE from ${sender}`);
-      if (!channel.closed && !channel.members.has(senderGuid)) this.channels.addMember(channel, senderGuid, sender);
+      if (!this.#seen.add(signature, h.now))
+        return h.drop('duplicate', `replayed MESSAGE from ${sender}`);
+      if (!channel.closed && !channel.members.has(senderGuid))
+        this.channels.addMember(channel, senderGuid, sender);
       h.counters.messagesDelivered++;
       h.emit({
         type: 'message',

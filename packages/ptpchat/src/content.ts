@@ -43,7 +43,11 @@ export function encryptForChannel(
 }
 
 /** The inverse of `encryptForChannel`. Throws `DECRYPT_FAILED`. */
-export function decryptForChannel(key: Uint8Array, channelId: string, inner: Uint8Array): Uint8Array {
+export function decryptForChannel(
+  key: Uint8Array,
+  channelId: string,
+  inner: Uint8Array,
+): Uint8Array {
   if (inner.length < NONCE + TAG) throw new PtpchatError('DECRYPT_FAILED', 'ciphertext too short');
   try {
     return gcm(key, inner.subarray(0, NONCE), utf8Encode(channelId)).decrypt(inner.subarray(NONCE));
@@ -90,7 +94,10 @@ export async function openContent(
   try {
     const result = await openBottle(bytes, undefined, { ...backendOf(opts), maxLayers: 2 });
     if (!signedBy(result, sender, opts.now)) {
-      throw new PtpchatError('BAD_SIGNATURE', "not signed by a sign key of the sender's certificate");
+      throw new PtpchatError(
+        'BAD_SIGNATURE',
+        "not signed by a sign key of the sender's certificate",
+      );
     }
     payload = result.payload;
     const sigs = result.layers[0]?.signatures ?? [];
@@ -116,7 +123,9 @@ export async function sealChannelKey(
   try {
     return toBase64(await sealMessageBody(key, { signer, recipient, ...backendOf(opts), ...opts }));
   } catch (cause) {
-    throw new PtpchatError('UNKNOWN_CERTIFICATE', "cannot encrypt to the recipient's card", { cause });
+    throw new PtpchatError('UNKNOWN_CERTIFICATE', "cannot encrypt to the recipient's card", {
+      cause,
+    });
   }
 }
 
@@ -130,7 +139,8 @@ export async function openChannelKey(
   const bytes = fromBase64(text, 8192);
   let payload: Uint8Array;
   try {
-    payload = (await openMessageBody(bytes, keychain, { sender, ...backendOf(opts), ...opts })).payload;
+    payload = (await openMessageBody(bytes, keychain, { sender, ...backendOf(opts), ...opts }))
+      .payload;
   } catch (cause) {
     throw new PtpchatError('DECRYPT_FAILED', 'KEY bottle does not open for this node', { cause });
   }

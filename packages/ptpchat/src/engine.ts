@@ -37,10 +37,27 @@ const MAX_DATAGRAM = 65_507;
 /** ROUTING entries per message, so that one always fits in a frame. */
 const ROUTING_CHUNK = 1_000;
 const DROP_REASONS: readonly DropReason[] = [
-  'malformed', 'frame-too-large', 'unknown-verb', 'duplicate', 'rate-limited', 'ttl-expired',
-  'no-route', 'not-neighbour', 'bad-signature', 'bad-certificate', 'guid-impostor',
-  'unknown-sender', 'held-overflow', 'not-member', 'no-key', 'decrypt-failed',
-  'attachment-too-large', 'connect-rejected', 'connect-rate-limited', 'limit', 'dead',
+  'malformed',
+  'frame-too-large',
+  'unknown-verb',
+  'duplicate',
+  'rate-limited',
+  'ttl-expired',
+  'no-route',
+  'not-neighbour',
+  'bad-signature',
+  'bad-certificate',
+  'guid-impostor',
+  'unknown-sender',
+  'held-overflow',
+  'not-member',
+  'no-key',
+  'decrypt-failed',
+  'attachment-too-large',
+  'connect-rejected',
+  'connect-rate-limited',
+  'limit',
+  'dead',
 ];
 
 const directHandle = (address: string): PeerHandle => `udp:${address}`;
@@ -82,15 +99,28 @@ export class PtpchatNode {
     if (!name) throw new PtpchatError('BAD_NODE_ID', 'a node id needs a name (name@GUID)');
     this.guid = guid;
     this.counters = {
-      received: 0, sent: 0, floodsOriginated: 0, floodsForwarded: 0, duplicatesDropped: 0,
-      retransmissions: 0, nacksSent: 0, deliveryFailures: 0, connectAttempts: 0,
-      connectSuccesses: 0, connectFailures: 0, messagesDelivered: 0,
+      received: 0,
+      sent: 0,
+      floodsOriginated: 0,
+      floodsForwarded: 0,
+      duplicatesDropped: 0,
+      retransmissions: 0,
+      nacksSent: 0,
+      deliveryFailures: 0,
+      connectAttempts: 0,
+      connectSuccesses: 0,
+      connectFailures: 0,
+      messagesDelivered: 0,
       drops: Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>,
     };
     this.#links = new NeighbourTable(l.floodRatePerSecond, l.floodBurst);
     this.#dedup = new DuplicateCache(l.duplicateWindowMs, l.duplicateCacheSize);
     this.#routing = new RoutingTable(guid, l.defaultTtl, l.maxRoutes);
-    this.#retransmit = new RetransmitQueue(l.retransmitIntervalMs, l.maxRetransmissions, l.maxUnacked);
+    this.#retransmit = new RetransmitQueue(
+      l.retransmitIntervalMs,
+      l.maxRetransmissions,
+      l.maxUnacked,
+    );
     this.#chat = new ChatRules(this.#chatHost());
     this.#rendezvous = new Rendezvous(this.#rendezvousHost());
     if (options.pins) {
@@ -106,7 +136,8 @@ export class PtpchatNode {
     this.#input(now, () => {
       if (this.#links.get(peer)) this.#closeLink(peer, 'malformed', false);
       const link = this.#links.open(peer, info.transport, info.remoteAddress, false, now);
-      if (info.transport === 'tcp') this.#framers.set(peer, new PtpchatFramer(this.limits.maxFrameLength));
+      if (info.transport === 'tcp')
+        this.#framers.set(peer, new PtpchatFramer(this.limits.maxFrameLength));
       this.#hello(link);
     });
   }
@@ -154,7 +185,8 @@ export class PtpchatNode {
       const msg = this.#decode(bytes);
       if (!msg) return;
       this.counters.received++;
-      if (msg.msg_type === 'CONNECT') return this.#rendezvous.receive(msg.msg_data, undefined, from, now);
+      if (msg.msg_type === 'CONNECT')
+        return this.#rendezvous.receive(msg.msg_data, undefined, from, now);
       if (msg.msg_type === 'HELLO') {
         const id = msg.sender_id;
         if (this.#rendezvous.datagram(address, id)) {
@@ -240,7 +272,9 @@ export class PtpchatNode {
   // ================================================================== views
 
   neighbours(): NeighbourInfo[] {
-    return [...this.#links.links()].filter((l) => l.nodeId !== null).map((l) => this.#links.info(l));
+    return [...this.#links.links()]
+      .filter((l) => l.nodeId !== null)
+      .map((l) => this.#links.info(l));
   }
 
   routes(): RouteInfo[] {
@@ -303,17 +337,29 @@ export class PtpchatNode {
 
   #decode(input: Uint8Array | object): PtpchatMessage | undefined {
     try {
-      return input instanceof Uint8Array ? decodeMessage(input, this.limits.maxFrameLength) : parseMessage(input);
+      return input instanceof Uint8Array
+        ? decodeMessage(input, this.limits.maxFrameLength)
+        : parseMessage(input);
     } catch (e) {
       const code = e instanceof PtpchatError ? e.code : '';
-      this.#drop(code === 'UNKNOWN_VERB' ? 'unknown-verb' : code === 'FRAME_TOO_LARGE' ? 'frame-too-large' : 'malformed', (e as Error).message);
+      this.#drop(
+        code === 'UNKNOWN_VERB'
+          ? 'unknown-verb'
+          : code === 'FRAME_TOO_LARGE'
+            ? 'frame-too-large'
+            : 'malformed',
+        (e as Error).message,
+      );
       return undefined;
     }
   }
 
   #receiveOne(peer: PeerHandle, input: Uint8Array | object, now: number): void {
     const link = this.#links.get(peer);
-    if (!link) return this.#drop('not-neighbour', `message on unknown link ${peer}`);
+    if (!link) {
+      this.#drop('not-neighbour', `message on unknown link ${peer}`);
+      return;
+    }
     const msg = this.#decode(input);
     if (!msg) return;
     this.counters.received++;
@@ -322,24 +368,39 @@ export class PtpchatNode {
   }
 
   #handle(msg: PtpchatMessage, link: Link): void {
-    if (msg.msg_type === 'HELLO') return this.#onHello(msg, link);
-    if (link.nodeId === null) return this.#drop('not-neighbour', `${msg.msg_type} before HELLO`, link);
+    if (msg.msg_type === 'HELLO') {
+      this.#onHello(msg, link);
+      return;
+    }
+    if (link.nodeId === null) {
+      this.#drop('not-neighbour', `${msg.msg_type} before HELLO`, link);
+      return;
+    }
     switch (msg.msg_type) {
       case 'ACK':
         this.#retransmit.ack(link.peer, msg.msg_data.msg_id);
         return;
-      case 'ROUTING':
-        return this.#onRouting(msg, link);
-      case 'CONNECT':
-        return this.#rendezvous.receive(msg.msg_data, link, undefined, this.#now);
-      default:
-        return this.#onRouted(msg, link);
+      case 'ROUTING': {
+        this.#onRouting(msg, link);
+        return;
+      }
+      case 'CONNECT': {
+        this.#rendezvous.receive(msg.msg_data, link, undefined, this.#now);
+        return;
+      }
+      default: {
+        this.#onRouted(msg, link);
+        return;
+      }
     }
   }
 
   #onHello(msg: PtpchatMessage & { msg_type: 'HELLO' }, link: Link): void {
     const claimed = msg.sender_id ?? msg.msg_data?.node_id ?? null;
-    if (claimed === null) return this.#drop('malformed', 'HELLO names no node', link);
+    if (claimed === null) {
+      this.#drop('malformed', 'HELLO names no node', link);
+      return;
+    }
     const guid = guidOf(claimed);
     const attrs = msg.msg_data?.attributes;
     link.nodeType = attrs?.node_type ?? link.nodeType;
@@ -353,15 +414,22 @@ export class PtpchatNode {
     }
     if (guid === this.guid) {
       this.#drop('malformed', 'a link to this node itself', link);
-      return this.#closeLink(link.peer, 'malformed', true);
+      this.#closeLink(link.peer, 'malformed', true);
+      return;
     }
     if (!link.direct && this.#links.identified >= this.limits.maxNeighbours) {
       this.#drop('limit', 'too many neighbours', link);
-      return this.#closeLink(link.peer, 'limit', true);
+      this.#closeLink(link.peer, 'limit', true);
+      return;
     }
     const old = this.#links.identify(link, claimed, guid);
     if (old !== undefined) this.#closeLink(old, 'limit', true);
-    this.#emit({ type: 'neighbour-up', peer: link.peer, nodeId: claimed, ...(link.nodeType ? { nodeType: link.nodeType } : {}) });
+    this.#emit({
+      type: 'neighbour-up',
+      peer: link.peer,
+      nodeId: claimed,
+      ...(link.nodeType ? { nodeType: link.nodeType } : {}),
+    });
     this.#hello(link);
     if (!link.direct) {
       this.#routing.addNeighbour(guid, claimed);
@@ -379,7 +447,11 @@ export class PtpchatNode {
       ...('address' in e && typeof e.address === 'string' ? { address: e.address } : {}),
     }));
     const l = this.limits;
-    this.#routing.learn(link.guid!, entries, this.#now + l.routingIntervalMs * l.routeExpiryPeriods);
+    this.#routing.learn(
+      link.guid!,
+      entries,
+      this.#now + l.routingIntervalMs * l.routeExpiryPeriods,
+    );
     this.#routingChanged();
   }
 
@@ -387,17 +459,26 @@ export class PtpchatNode {
   #onRouted(msg: PtpchatMessage, link: Link): void {
     const id = msg.msg_id!;
     const acked = ACKED_VERBS.has(msg.msg_type);
-    if (msg.sender_id === null) return this.#drop('malformed', `${msg.msg_type} without a sender`, link);
+    if (msg.sender_id === null) {
+      this.#drop('malformed', `${msg.msg_type} without a sender`, link);
+      return;
+    }
     if (!this.#dedup.add(id, this.#now)) {
       this.counters.duplicatesDropped++;
       this.counters.drops.duplicate++;
       if (acked) this.#ack(link, id);
       return;
     }
-    if (!link.bucket.take(this.#now)) return this.#drop('rate-limited', `${msg.msg_type} from ${link.nodeId}`, link);
+    if (!link.bucket.take(this.#now)) {
+      this.#drop('rate-limited', `${msg.msg_type} from ${link.nodeId}`, link);
+      return;
+    }
     if (acked) this.#ack(link, id);
     const senderGuid = guidOf(msg.sender_id);
-    if (senderGuid === this.guid) return this.#drop('malformed', 'a message claiming to come from this node', link);
+    if (senderGuid === this.guid) {
+      this.#drop('malformed', 'a message claiming to come from this node', link);
+      return;
+    }
     const ttl = Math.min(msg.ttl, this.limits.maxTtl);
     const targetGuid = msg.target_id === null ? null : guidOf(msg.target_id);
     const forMe = msg.flood || targetGuid === null || targetGuid === this.guid;
@@ -408,7 +489,13 @@ export class PtpchatNode {
       if (!msg.flood) this.#nack(msg, 'ttl_expired');
       return;
     }
-    const out: OutgoingMessage = { ...msg, ttl: ttl - 1, sender_id: msg.sender_id, msg_id: id, msg_data: msg.msg_data };
+    const out: OutgoingMessage = {
+      ...msg,
+      ttl: ttl - 1,
+      sender_id: msg.sender_id,
+      msg_id: id,
+      msg_data: msg.msg_data,
+    };
     if (msg.flood) {
       this.counters.floodsForwarded++;
       this.#flood(out, link.peer, false);
@@ -417,7 +504,8 @@ export class PtpchatNode {
     const hop = this.#nextHop(targetGuid!, out);
     if (!hop) {
       this.#drop('no-route', `to ${msg.target_id}`, link);
-      return this.#nack(msg, 'no_route');
+      this.#nack(msg, 'no_route');
+      return;
     }
     this.#send(hop, out, undefined, false);
   }
@@ -429,7 +517,12 @@ export class PtpchatNode {
       const target = this.#originated.get(failed) ?? null;
       this.#originated.delete(failed);
       this.counters.deliveryFailures++;
-      this.#emit({ type: 'delivery-failed', msgId: failed, target, reason: msg.msg_data.reason ?? 'nack' });
+      this.#emit({
+        type: 'delivery-failed',
+        msgId: failed,
+        target,
+        reason: msg.msg_data.reason ?? 'nack',
+      });
       return;
     }
     this.#chat.deliver({ message: msg, sender, senderGuid });
@@ -461,13 +554,19 @@ export class PtpchatNode {
     }
     const targetGuid = guidOf(route.target!);
     this.#originated.set(msg.msg_id, route.target!);
-    while (this.#originated.size > this.limits.maxUnacked) this.#originated.delete(this.#originated.keys().next().value!);
+    while (this.#originated.size > this.limits.maxUnacked)
+      this.#originated.delete(this.#originated.keys().next().value!);
     const hop = this.#nextHop(targetGuid, msg);
     if (!hop) {
       this.#drop('no-route', `to ${route.target}`);
       this.#originated.delete(msg.msg_id);
       this.counters.deliveryFailures++;
-      this.#emit({ type: 'delivery-failed', msgId: msg.msg_id, target: route.target!, reason: 'no_route' });
+      this.#emit({
+        type: 'delivery-failed',
+        msgId: msg.msg_id,
+        target: route.target!,
+        reason: 'no_route',
+      });
       return msg.msg_id;
     }
     this.#send(hop, msg, undefined, true);
@@ -490,12 +589,14 @@ export class PtpchatNode {
     try {
       json = encodeMessage(msg, this.limits.maxFrameLength);
     } catch (e) {
-      return this.#drop('limit', (e as Error).message);
+      this.#drop('limit', (e as Error).message);
+      return;
     }
     let framed: Uint8Array | undefined;
     for (const link of this.#links.neighbours()) {
       if (link.peer === except) continue;
-      framed ??= link.transport === 'tcp' ? encodeFrame(json, this.limits.maxFrameLength) : undefined;
+      framed ??=
+        link.transport === 'tcp' ? encodeFrame(json, this.limits.maxFrameLength) : undefined;
       this.#send(link, msg, { json, framed }, originated);
     }
   }
@@ -521,14 +622,21 @@ export class PtpchatNode {
     try {
       json = encoded?.json ?? this.#json(msg);
     } catch (e) {
-      return this.#drop('limit', (e as Error).message);
+      this.#drop('limit', (e as Error).message);
+      return;
     }
-    const bytes = link.transport === 'tcp' ? (encoded?.framed ?? encodeFrame(json, this.limits.maxFrameLength)) : json;
+    const bytes =
+      link.transport === 'tcp'
+        ? (encoded?.framed ?? encodeFrame(json, this.limits.maxFrameLength))
+        : json;
     this.counters.sent++;
-    if (link.direct) this.#emit({ type: 'datagram', address: link.remoteAddress!, message: msg, bytes });
+    if (link.direct)
+      this.#emit({ type: 'datagram', address: link.remoteAddress!, message: msg, bytes });
     else this.#emit({ type: 'send', peer: link.peer, message: msg, bytes });
     if (RETRANSMITTED_VERBS.has(msg.msg_type)) {
-      if (!this.#retransmit.track({ peer: link.peer, message: msg, bytes, originated }, this.#now)) {
+      if (
+        !this.#retransmit.track({ peer: link.peer, message: msg, bytes, originated }, this.#now)
+      ) {
         this.#drop('limit', 'retransmission queue full');
       }
     }
@@ -557,8 +665,12 @@ export class PtpchatNode {
   }
 
   /** NACK to the originator (§3.4): only for targeted messages, never for a NACK. */
-  #nack(msg: { msg_type: Verb; sender_id: NodeId | null; msg_id: string | null; flood: boolean }, reason: 'ttl_expired' | 'no_route'): void {
-    if (msg.flood || msg.msg_type === 'NACK' || msg.sender_id === null || msg.msg_id === null) return;
+  #nack(
+    msg: { msg_type: Verb; sender_id: NodeId | null; msg_id: string | null; flood: boolean },
+    reason: 'ttl_expired' | 'no_route',
+  ): void {
+    if (msg.flood || msg.msg_type === 'NACK' || msg.sender_id === null || msg.msg_id === null)
+      return;
     if (guidOf(msg.sender_id) === this.guid) {
       this.counters.deliveryFailures++;
       this.#emit({ type: 'delivery-failed', msgId: msg.msg_id, target: null, reason });
@@ -585,7 +697,12 @@ export class PtpchatNode {
 
   // ================================================================== links and timers
 
-  #closeLink(peer: PeerHandle, reason: DropReason, tell: boolean, why: 'dead' | 'disconnected' = 'dead'): void {
+  #closeLink(
+    peer: PeerHandle,
+    reason: DropReason,
+    tell: boolean,
+    why: 'dead' | 'disconnected' = 'dead',
+  ): void {
     const link = this.#links.close(peer);
     this.#framers.delete(peer);
     if (!link) return;
@@ -604,7 +721,10 @@ export class PtpchatNode {
     const msg = e.message;
     if (!msg.flood && msg.target_id !== null) {
       const hop = this.#nextHop(guidOf(msg.target_id), msg);
-      if (hop) return this.#send(hop, msg, undefined, e.originated);
+      if (hop) {
+        this.#send(hop, msg, undefined, e.originated);
+        return;
+      }
     }
     this.#failed(e);
   }
@@ -615,7 +735,12 @@ export class PtpchatNode {
     if (e.originated) {
       this.#originated.delete(msg.msg_id);
       this.counters.deliveryFailures++;
-      this.#emit({ type: 'delivery-failed', msgId: msg.msg_id, target: msg.target_id, reason: 'no-ack' });
+      this.#emit({
+        type: 'delivery-failed',
+        msgId: msg.msg_id,
+        target: msg.target_id,
+        reason: 'no-ack',
+      });
     } else this.#nack(msg, 'no_route');
   }
 
@@ -627,7 +752,11 @@ export class PtpchatNode {
       for (const link of [...this.#links.links()]) {
         const deadAfter = link.direct ? l.directPathIdleMs : l.deadAfterMs;
         if (now - link.lastHeard >= deadAfter) {
-          this.#drop('dead', `${link.nodeId ?? link.peer} silent for ${now - link.lastHeard} ms`, link);
+          this.#drop(
+            'dead',
+            `${link.nodeId ?? link.peer} silent for ${now - link.lastHeard} ms`,
+            link,
+          );
           this.#closeLink(link.peer, 'dead', true);
         } else this.#hello(link);
       }
@@ -649,8 +778,23 @@ export class PtpchatNode {
       if (!link) continue;
       this.counters.retransmissions++;
       this.counters.sent++;
-      if (link.direct) this.#emit({ type: 'datagram', address: link.remoteAddress!, message: msg, bytes: this.#json(msg) });
-      else this.#emit({ type: 'send', peer: link.peer, message: msg, bytes: link.transport === 'tcp' ? encodeFrame(this.#json(msg), l.maxFrameLength) : this.#json(msg) });
+      if (link.direct)
+        this.#emit({
+          type: 'datagram',
+          address: link.remoteAddress!,
+          message: msg,
+          bytes: this.#json(msg),
+        });
+      else
+        this.#emit({
+          type: 'send',
+          peer: link.peer,
+          message: msg,
+          bytes:
+            link.transport === 'tcp'
+              ? encodeFrame(this.#json(msg), l.maxFrameLength)
+              : this.#json(msg),
+        });
     }
     for (const e of failed) this.#failed(e);
     // Routing (§6): expiry, debounced changes, periodic full tables.
@@ -667,7 +811,12 @@ export class PtpchatNode {
         if (periodic) {
           const full = this.#routing.advertisement(link.guid!);
           const listed = new Set(full.map((e) => e.node_id));
-          entries.splice(0, entries.length, ...full, ...entries.filter((e) => !listed.has(e.node_id)));
+          entries.splice(
+            0,
+            entries.length,
+            ...full,
+            ...entries.filter((e) => !listed.has(e.node_id)),
+          );
         }
         if (entries.length > 0) this.#sendRouting(link, entries);
       }
@@ -729,7 +878,9 @@ export class PtpchatNode {
 
   #spawn(work: () => Promise<void>): void {
     const task = work()
-      .catch((e: unknown) => this.#drop('malformed', `internal: ${(e as Error)?.message ?? String(e)}`))
+      .catch((e: unknown) =>
+        this.#drop('malformed', `internal: ${(e as Error)?.message ?? String(e)}`),
+      )
       .finally(() => {
         this.#tasks.delete(task);
         this.#schedule();
@@ -740,14 +891,30 @@ export class PtpchatNode {
   #chatHost(): ChatHost {
     const self = this;
     return {
-      get selfId() { return self.nodeId; },
-      get selfGuid() { return self.guid; },
-      get identity(): PtpchatIdentity { return self.#opts.identity; },
-      get limits() { return self.limits; },
-      get counters() { return self.counters; },
-      get backend() { return self.#opts.backend; },
-      get random() { return self.#opts.random; },
-      get now() { return self.#now; },
+      get selfId() {
+        return self.nodeId;
+      },
+      get selfGuid() {
+        return self.guid;
+      },
+      get identity(): PtpchatIdentity {
+        return self.#opts.identity;
+      },
+      get limits() {
+        return self.limits;
+      },
+      get counters() {
+        return self.counters;
+      },
+      get backend() {
+        return self.#opts.backend;
+      },
+      get random() {
+        return self.#opts.random;
+      },
+      get now() {
+        return self.#now;
+      },
       originate: (verb, data, route) => this.#originate(verb, data, route),
       emit: (event) => this.#emit(event),
       drop: (reason, detail, link) => this.#drop(reason, detail, link),
@@ -758,23 +925,36 @@ export class PtpchatNode {
   #rendezvousHost(): RendezvousHost {
     const self = this;
     return {
-      get selfId() { return self.nodeId; },
-      get selfGuid() { return self.guid; },
-      get udpPort() { return self.#opts.udpPort; },
-      get limits() { return self.limits; },
+      get selfId() {
+        return self.nodeId;
+      },
+      get selfGuid() {
+        return self.guid;
+      },
+      get udpPort() {
+        return self.#opts.udpPort;
+      },
+      get limits() {
+        return self.limits;
+      },
       neighbour: (guid) => this.#links.byGuid(guid),
       rendezvousFor: (guid) => {
         const route = this.#routing.route(guid);
         return route && route.distance === 2 ? this.#links.byGuid(route.via) : undefined;
       },
-      sendConnect: (link, data: ConnectData, target) => this.#sendLocal(link, 'CONNECT', data, target),
+      sendConnect: (link, data: ConnectData, target) =>
+        this.#sendLocal(link, 'CONNECT', data, target),
       sendConnectDatagram: (address, data: ConnectData, target) => {
         const msg = { ...this.#message('CONNECT', data, {}), target_id: target };
         this.counters.sent++;
         this.#emit({ type: 'datagram', address, message: msg, bytes: this.#json(msg) });
       },
       probe: (address) => {
-        const msg = this.#message('HELLO', { node_id: this.nodeId, version: this.#opts.version ?? PTPCHAT_VERSION }, {});
+        const msg = this.#message(
+          'HELLO',
+          { node_id: this.nodeId, version: this.#opts.version ?? PTPCHAT_VERSION },
+          {},
+        );
         this.counters.sent++;
         this.#emit({ type: 'datagram', address, message: msg, bytes: this.#json(msg) });
       },

@@ -1,4 +1,10 @@
-import { type CryptoBackend, generatePrivateKey, IDCard, Keychain, type PrivateKey } from '@peerwire/crypto';
+import {
+  type CryptoBackend,
+  generatePrivateKey,
+  IDCard,
+  Keychain,
+  type PrivateKey,
+} from '@peerwire/crypto';
 import { NODE_ID_META_KEY } from './certificates.js';
 import { type NodeId, normalizeNodeId } from './node-id.js';
 import type { PtpchatIdentity } from './types.js';
@@ -10,12 +16,18 @@ import type { PtpchatIdentity } from './types.js';
  */
 export async function createIdentity(
   nodeId: NodeId,
-  options: { signer?: PrivateKey; keys?: readonly PrivateKey[]; now?: number; backend?: CryptoBackend } = {},
+  options: {
+    signer?: PrivateKey;
+    keys?: readonly PrivateKey[];
+    now?: number;
+    backend?: CryptoBackend;
+  } = {},
 ): Promise<PtpchatIdentity> {
   const id = normalizeNodeId(nodeId);
   const b = options.backend ? { backend: options.backend } : {};
   const signer = options.signer ?? (await generatePrivateKey('Ed25519', b));
-  const extra = options.keys ?? (signer.type === 'Ed25519' ? [await generatePrivateKey('X25519', b)] : []);
+  const extra =
+    options.keys ?? (signer.type === 'Ed25519' ? [await generatePrivateKey('X25519', b)] : []);
   const keychain = new Keychain([signer, ...extra]);
   const card = IDCard.create(signer.publicKey, {
     ...(options.now !== undefined ? { now: options.now } : {}),

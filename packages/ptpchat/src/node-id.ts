@@ -53,7 +53,8 @@ export function guidOf(nodeId: NodeId): string {
 /** A random (version 4) GUID from `random`, in the lower-case hyphenated form. */
 export function randomGuid(random: (length: number) => Uint8Array): string {
   const b = random(16);
-  if (b.length !== 16) throw new PtpchatError('INVALID_ACTION', 'random source returned the wrong length');
+  if (b.length !== 16)
+    throw new PtpchatError('INVALID_ACTION', 'random source returned the wrong length');
   b[6] = (b[6]! & 0x0f) | 0x40;
   b[8] = (b[8]! & 0x3f) | 0x80;
   let hex = '';
@@ -64,4 +65,13 @@ export function randomGuid(random: (length: number) => Uint8Array): string {
 /** A fresh node id `name@GUID`. Throws `BAD_NODE_ID` for a name the reference would refuse. */
 export function createNodeId(name: string, random: (length: number) => Uint8Array): NodeId {
   return normalizeNodeId(`${name}@${randomGuid(random)}`);
+}
+
+/** True when `text` holds a C0 control character or DEL (refused in names). */
+export function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
 }

@@ -1,4 +1,10 @@
-import { formatAddress, isFullAddress, parseAddress, type UdpAddress, unmapIPv4 } from './address.js';
+import {
+  formatAddress,
+  isFullAddress,
+  parseAddress,
+  type UdpAddress,
+  unmapIPv4,
+} from './address.js';
 import type { ConnectData } from './codec/verbs.js';
 import { PtpchatError } from './errors.js';
 import type { PtpchatLimits } from './limits.js';
@@ -104,7 +110,8 @@ export class Rendezvous {
   connect(responder: NodeId, now: number, via?: NodeId): void {
     const h = this.host;
     const guid = guidOf(responder);
-    if (h.udpPort === undefined) throw new PtpchatError('INVALID_ACTION', 'no UDP port (option udpPort)');
+    if (h.udpPort === undefined)
+      throw new PtpchatError('INVALID_ACTION', 'no UDP port (option udpPort)');
     if (guid === h.selfGuid) throw new PtpchatError('INVALID_ACTION', 'cannot CONNECT to itself');
     if (this.#punches.has(guid)) return;
     const s = via !== undefined ? h.neighbour(guidOf(via)) : h.rendezvousFor(guid);
@@ -137,16 +144,26 @@ export class Rendezvous {
   /** A CONNECT from a neighbour link (TCP) or a datagram from `from` (UDP). */
   receive(data: ConnectData, link: Link | undefined, from: string | undefined, now: number): void {
     switch (data.stage) {
-      case 1:
-        return this.#relayStage1(data, link, from, now);
-      case 2:
-        return this.#respond(data, link, now);
-      case 3:
-        return this.#relayStage3(data, link, from, now);
-      case 4:
-        return this.#stage4(data, link);
-      case 5:
-        return this.#stage5(data, link, from);
+      case 1: {
+        this.#relayStage1(data, link, from, now);
+        return;
+      }
+      case 2: {
+        this.#respond(data, link, now);
+        return;
+      }
+      case 3: {
+        this.#relayStage3(data, link, from, now);
+        return;
+      }
+      case 4: {
+        this.#stage4(data, link);
+        return;
+      }
+      case 5: {
+        this.#stage5(data, link, from);
+        return;
+      }
     }
   }
 
@@ -158,7 +175,13 @@ export class Rendezvous {
       if (nodeId !== null && guidOf(nodeId) !== p.peerGuid) continue;
       this.#punches.delete(p.peerGuid);
       this.host.pathUp(p.peer, p.peerGuid, addr);
-      this.host.event({ type: 'connect', role: p.role, peer: p.peer, state: 'direct', address: addr });
+      this.host.event({
+        type: 'connect',
+        role: p.role,
+        peer: p.peer,
+        state: 'direct',
+        address: addr,
+      });
       return true;
     }
     return false;
@@ -175,7 +198,9 @@ export class Rendezvous {
           peer: p.peer,
           state: 'failed',
           ...(p.address ? { address: p.address } : {}),
-          reason: p.address ? 'no datagram from the other side (NAT not traversable)' : 'no answer from the rendezvous node',
+          reason: p.address
+            ? 'no datagram from the other side (NAT not traversable)'
+            : 'no answer from the rendezvous node',
         });
         continue;
       }
@@ -233,7 +258,8 @@ export class Rendezvous {
     } catch {
       return undefined;
     }
-    if (!isFullAddress(observed) || unmapIPv4(observed.ip) !== ipOf(own.remoteAddress)) return undefined;
+    if (!isFullAddress(observed) || unmapIPv4(observed.ip) !== ipOf(own.remoteAddress))
+      return undefined;
     return { link: own, address: canonicalAddress(from) };
   }
 
@@ -248,17 +274,38 @@ export class Rendezvous {
   }
 
   // S: stage 1 (A → S), answer with stage 2 (S → B).
-  #relayStage1(data: ConnectData, link: Link | undefined, from: string | undefined, now: number): void {
+  #relayStage1(
+    data: ConnectData,
+    link: Link | undefined,
+    from: string | undefined,
+    now: number,
+  ): void {
     const a = this.#observed(data.initiator_id, from ? '' : data.src, link, from);
     const bGuid = guidOf(data.responder_id);
     const b = this.host.neighbour(bGuid);
-    if (!a) return this.#reject('stage 1 not from the initiator it names');
-    if (!b || b.direct || b.nodeId === null || bGuid === a.link.guid || bGuid === this.host.selfGuid) {
-      return this.#reject('stage 1 for a responder that is not a neighbour');
+    if (!a) {
+      this.#reject('stage 1 not from the initiator it names');
+      return;
+    }
+    if (
+      !b ||
+      b.direct ||
+      b.nodeId === null ||
+      bGuid === a.link.guid ||
+      bGuid === this.host.selfGuid
+    ) {
+      this.#reject('stage 1 for a responder that is not a neighbour');
+      return;
     }
     const bIp = ipOf(b.remoteAddress);
-    if (bIp === undefined) return this.#reject("the responder's address is unknown");
-    if (this.#relayed.size >= this.host.limits.maxPendingConnects) return this.#reject('too many rendezvous');
+    if (bIp === undefined) {
+      this.#reject("the responder's address is unknown");
+      return;
+    }
+    if (this.#relayed.size >= this.host.limits.maxPendingConnects) {
+      this.#reject('too many rendezvous');
+      return;
+    }
     if (this.#limited(now, a.link.guid!, bGuid)) return;
     this.#relayed.set(`${a.link.guid}|${bGuid}`, {
       initiatorAddress: a.address,
@@ -269,26 +316,47 @@ export class Rendezvous {
       { stage: 2, initiator_id: a.link.nodeId!, responder_id: b.nodeId, dst: a.address, src: bIp },
       b.nodeId,
     );
-    this.host.event({ type: 'connect', role: 'rendezvous', peer: a.link.nodeId!, state: 'started' });
+    this.host.event({
+      type: 'connect',
+      role: 'rendezvous',
+      peer: a.link.nodeId!,
+      state: 'started',
+    });
   }
 
   // B: stage 2 (S → B): open the punch toward A, answer with stage 3 (B → S).
   #respond(data: ConnectData, link: Link | undefined, now: number): void {
     const h = this.host;
-    if (!link || link.direct || link.guid === null) return this.#reject('stage 2 not from a neighbour');
-    if (guidOf(data.responder_id) !== h.selfGuid) return this.#reject('stage 2 for another node');
+    if (!link || link.direct || link.guid === null) {
+      this.#reject('stage 2 not from a neighbour');
+      return;
+    }
+    if (guidOf(data.responder_id) !== h.selfGuid) {
+      this.#reject('stage 2 for another node');
+      return;
+    }
     const aGuid = guidOf(data.initiator_id);
-    if (aGuid === h.selfGuid || aGuid === link.guid) return this.#reject('stage 2 with a bad initiator');
-    if (h.udpPort === undefined) return this.#reject('no UDP port to punch from');
+    if (aGuid === h.selfGuid || aGuid === link.guid) {
+      this.#reject('stage 2 with a bad initiator');
+      return;
+    }
+    if (h.udpPort === undefined) {
+      this.#reject('no UDP port to punch from');
+      return;
+    }
     let aAddress: string;
     try {
       aAddress = canonicalAddress(data.dst);
       if (!isFullAddress(parseAddress(aAddress))) throw new Error('partial');
     } catch {
-      return this.#reject("stage 2 without the initiator's ip:port");
+      this.#reject("stage 2 without the initiator's ip:port");
+      return;
     }
     if (this.#punches.has(aGuid)) return;
-    if (this.pending >= h.limits.maxPendingConnects) return this.#reject('too many rendezvous');
+    if (this.pending >= h.limits.maxPendingConnects) {
+      this.#reject('too many rendezvous');
+      return;
+    }
     if (this.#limited(now, aGuid, link.guid)) return;
     this.#punches.set(aGuid, {
       role: 'responder',
@@ -307,20 +375,40 @@ export class Rendezvous {
       src: String(h.udpPort),
     });
     h.probe(aAddress);
-    h.event({ type: 'connect', role: 'responder', peer: data.initiator_id, state: 'punching', address: aAddress });
+    h.event({
+      type: 'connect',
+      role: 'responder',
+      peer: data.initiator_id,
+      state: 'punching',
+      address: aAddress,
+    });
   }
 
   // S: stage 3 (B → S), answer with stage 4 (S → A).
-  #relayStage3(data: ConnectData, link: Link | undefined, from: string | undefined, now: number): void {
+  #relayStage3(
+    data: ConnectData,
+    link: Link | undefined,
+    from: string | undefined,
+    now: number,
+  ): void {
     const b = this.#observed(data.responder_id, from ? '' : data.src, link, from);
-    if (!b) return this.#reject('stage 3 not from the responder it names');
+    if (!b) {
+      this.#reject('stage 3 not from the responder it names');
+      return;
+    }
     const aGuid = guidOf(data.initiator_id);
     const key = `${aGuid}|${b.link.guid}`;
     const relayed = this.#relayed.get(key);
-    if (!relayed || relayed.until <= now) return this.#reject('stage 3 without a stage 1');
+    if (!relayed || relayed.until <= now) {
+      this.#reject('stage 3 without a stage 1');
+      return;
+    }
     this.#relayed.delete(key);
     const a = this.host.neighbour(aGuid);
-    if (!a || a.nodeId === null) return this.#reject('the initiator is gone');
+    if (!a || a.nodeId === null) {
+      this.#reject('the initiator is gone');
+      return;
+    }
     this.host.sendConnect(
       a,
       {
@@ -339,30 +427,47 @@ export class Rendezvous {
   #stage4(data: ConnectData, link: Link | undefined): void {
     const bGuid = guidOf(data.responder_id);
     const p = this.#punches.get(bGuid);
-    if (!p || p.role !== 'initiator' || !link || link.guid !== p.via || p.address !== undefined) {
-      return this.#reject('stage 4 that this node did not ask for');
+    if (p?.role !== 'initiator' || !link || link.guid !== p.via || p.address !== undefined) {
+      this.#reject('stage 4 that this node did not ask for');
+      return;
     }
     let bAddress: string;
     try {
       bAddress = canonicalAddress(data.dst);
       if (!isFullAddress(parseAddress(bAddress))) throw new Error('partial');
     } catch {
-      return this.#reject("stage 4 without the responder's ip:port");
+      this.#reject("stage 4 without the responder's ip:port");
+      return;
     }
     p.address = bAddress;
     this.host.sendConnectDatagram(
       bAddress,
-      { stage: 5, initiator_id: this.host.selfId, responder_id: p.peer, dst: bAddress, src: data.src },
+      {
+        stage: 5,
+        initiator_id: this.host.selfId,
+        responder_id: p.peer,
+        dst: bAddress,
+        src: data.src,
+      },
       p.peer,
     );
     this.host.probe(bAddress);
     p.nextProbe = 0;
-    this.host.event({ type: 'connect', role: 'initiator', peer: p.peer, state: 'punching', address: bAddress });
+    this.host.event({
+      type: 'connect',
+      role: 'initiator',
+      peer: p.peer,
+      state: 'punching',
+      address: bAddress,
+    });
   }
 
   // B: stage 5 (A → B, direct UDP): the path is up when it comes from where S said A is.
   #stage5(data: ConnectData, link: Link | undefined, from: string | undefined): void {
-    if (link || from === undefined) return this.#reject('stage 5 not over UDP');
+    if (link || from === undefined) {
+      this.#reject('stage 5 not over UDP');
+      return;
+    }
     if (!this.datagram(from, data.initiator_id)) this.#reject('stage 5 from an unexpected address');
   }
 }

@@ -167,7 +167,11 @@ export class RoutingTable {
         if (!this.#neighbours.has(via)) continue;
         const a = adverts.get(dest);
         if (!a) continue;
-        if (!best || a.distance < best.distance || (a.distance === best.distance && via < best.via)) {
+        if (
+          !best ||
+          a.distance < best.distance ||
+          (a.distance === best.distance && via < best.via)
+        ) {
           best = { nodeId: a.nodeId, via, distance: a.distance };
         }
       }
@@ -183,7 +187,11 @@ export class RoutingTable {
         this.#lastName.delete(this.#lastName.keys().next().value!);
       }
     }
-    if (old?.via !== best?.via || old?.distance !== best?.distance || old?.nodeId !== best?.nodeId) {
+    if (
+      old?.via !== best?.via ||
+      old?.distance !== best?.distance ||
+      old?.nodeId !== best?.nodeId
+    ) {
       this.#changed.add(dest);
     }
   }

@@ -4,10 +4,10 @@
 import {
   createIdentity,
   type PtpchatEvent,
+  type PtpchatLimits,
   PtpchatNode,
   type PtpchatNodeOptions,
   type PtpchatOutput,
-  type PtpchatLimits,
 } from '../src/index.js';
 
 /** mulberry32: a small seeded PRNG (tests only). */
@@ -116,7 +116,9 @@ export class SimNetwork {
   /** Called for every output of every node (tests count transmissions here). */
   onOutput: ((from: SimNode, output: PtpchatOutput) => void) | undefined;
   /** Datagram delivery hook (a NAT model); default: deliver to the node owning the address. */
-  routeDatagram: ((from: SimNode, address: string) => { to: SimNode; source: string } | undefined) | undefined;
+  routeDatagram:
+    | ((from: SimNode, address: string) => { to: SimNode; source: string } | undefined)
+    | undefined;
 
   constructor(readonly options: SimOptions = {}) {
     this.rng = seededRandom(options.seed ?? 1);
@@ -162,8 +164,16 @@ export class SimNetwork {
     const hb = `${b.name}>${a.name}#${this.#seq++}`;
     this.#links.set(ha, { owner: a, other: b, otherHandle: hb });
     this.#links.set(hb, { owner: b, other: a, otherHandle: ha });
-    a.node.peerConnected(ha, { transport: 'tcp', remoteAddress: b.address.replace(':9001', ':40000'), outbound: true }, this.now);
-    b.node.peerConnected(hb, { transport: 'tcp', remoteAddress: a.address.replace(':9001', ':40001') }, this.now);
+    a.node.peerConnected(
+      ha,
+      { transport: 'tcp', remoteAddress: b.address.replace(':9001', ':40000'), outbound: true },
+      this.now,
+    );
+    b.node.peerConnected(
+      hb,
+      { transport: 'tcp', remoteAddress: a.address.replace(':9001', ':40001') },
+      this.now,
+    );
   }
 
   /** Cuts the link between two nodes: both see a disconnect. */
@@ -207,7 +217,8 @@ export class SimNetwork {
         if (!l) return;
         const bytes = o.bytes;
         this.at(this.now + this.#latency(), () => {
-          if (l.other.alive && this.#links.has(l.otherHandle)) l.other.node.receiveBytes(l.otherHandle, bytes, this.now);
+          if (l.other.alive && this.#links.has(l.otherHandle))
+            l.other.node.receiveBytes(l.otherHandle, bytes, this.now);
         });
         return;
       }
@@ -284,7 +295,10 @@ export class SimNetwork {
     }
   }
 
-  eventsOf<T extends PtpchatEvent['type']>(n: SimNode, type: T): Extract<PtpchatEvent, { type: T }>[] {
+  eventsOf<T extends PtpchatEvent['type']>(
+    n: SimNode,
+    type: T,
+  ): Extract<PtpchatEvent, { type: T }>[] {
     return n.events.filter((e): e is Extract<PtpchatEvent, { type: T }> => e.type === type);
   }
 }
@@ -292,7 +306,8 @@ export class SimNetwork {
 /** A random connected graph: a random spanning tree plus `extra` random edges. */
 export function randomTopology(net: SimNetwork, nodes: readonly SimNode[], extra: number): void {
   const seen = new Set<string>();
-  const key = (a: SimNode, b: SimNode) => (a.name < b.name ? `${a.name}|${b.name}` : `${b.name}|${a.name}`);
+  const key = (a: SimNode, b: SimNode) =>
+    a.name < b.name ? `${a.name}|${b.name}` : `${b.name}|${a.name}`;
   for (let i = 1; i < nodes.length; i++) {
     const j = Math.floor(net.rng() * i);
     seen.add(key(nodes[i]!, nodes[j]!));

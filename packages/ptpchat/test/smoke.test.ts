@@ -10,7 +10,12 @@ describe('smoke', () => {
     net.connect(a, b);
     net.connect(b, c);
     await net.runFor(1000);
-    expect(a.node.routes().map((r) => r.distance).sort()).toEqual([1, 2]);
+    expect(
+      a.node
+        .routes()
+        .map((r) => r.distance)
+        .sort(),
+    ).toEqual([1, 2]);
     const ch = a.node.createChannel('general');
     await net.runFor(1000);
     b.node.join(ch.channelId);

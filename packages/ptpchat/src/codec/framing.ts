@@ -25,7 +25,8 @@ export class PtpchatFramer {
     try {
       frames = this.#framer.push(chunk);
     } catch (cause) {
-      if (cause instanceof DecodeError) throw new PtpchatError('FRAME_TOO_LARGE', cause.message, { cause });
+      if (cause instanceof DecodeError)
+        throw new PtpchatError('FRAME_TOO_LARGE', cause.message, { cause });
       throw cause;
     }
     if (frames.every((f) => f.length > 0)) return frames;

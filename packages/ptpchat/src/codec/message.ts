@@ -53,7 +53,8 @@ export function parseMessage(value: unknown): PtpchatMessage {
     throw new PtpchatError('BAD_ENVELOPE', 'msg_type is missing or not a short string');
   }
   const verb = rawType.toUpperCase();
-  if (!VERB_SET.has(verb)) throw new PtpchatError('UNKNOWN_VERB', `unknown verb ${JSON.stringify(verb)}`);
+  if (!VERB_SET.has(verb))
+    throw new PtpchatError('UNKNOWN_VERB', `unknown verb ${JSON.stringify(verb)}`);
   const rawData = value.msg_data ?? null;
   if (rawData !== null && !isObject(rawData)) {
     throw new PtpchatError('BAD_MSG_DATA', `${verb}: msg_data is not an object`);
@@ -115,7 +116,10 @@ export function decodeMessage(
   maxLength: number = DEFAULT_LIMITS.maxFrameLength,
 ): PtpchatMessage {
   if (bytes.length > maxLength) {
-    throw new PtpchatError('FRAME_TOO_LARGE', `message of ${bytes.length} bytes exceeds ${maxLength}`);
+    throw new PtpchatError(
+      'FRAME_TOO_LARGE',
+      `message of ${bytes.length} bytes exceeds ${maxLength}`,
+    );
   }
   let text: string;
   try {

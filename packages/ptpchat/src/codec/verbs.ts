@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isGuid, normalizeNodeId } from '../node-id.js';
+import { hasControlCharacter, isGuid, normalizeNodeId } from '../node-id.js';
 
 /** The verbs of spec §8. `RELAY` is not one of them (§8.13). */
 export const VERBS = [
@@ -52,8 +52,11 @@ const channelId = z
   .string()
   .refine(isGuid, 'channel_id is not a GUID')
   .transform((s) => s.toLowerCase());
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
-const channelName = z.string().min(1).max(256).regex(/^[^\u0000-\u001f\u007f]+$/, 'control character');
+const channelName = z
+  .string()
+  .min(1)
+  .max(256)
+  .refine((s) => !hasControlCharacter(s), 'control character');
 /** `true`/`false`, also as the strings the seed's doc shows (§2.2). */
 const looseBool = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
 /** A non-negative integer, also as a numeric string (§2.2, ROUTING `ttl`). */
