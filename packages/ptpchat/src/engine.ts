@@ -433,7 +433,7 @@ export class PtpchatNode {
     this.#hello(link);
     if (!link.direct) {
       this.#routing.addNeighbour(guid, claimed);
-      this.#sendRouting(link, this.#routing.advertisement(guid));
+      this.#sendRouting(link, this.#routing.advertisement(guid), true);
       this.#routingChanged();
     }
   }
@@ -683,7 +683,13 @@ export class PtpchatNode {
     if (hop) this.#send(hop, nack, undefined, true);
   }
 
-  #sendRouting(link: Link, entries: readonly { node_id: NodeId; ttl: number }[]): void {
+  /** ROUTING in chunks that fit a frame; with `always`, an empty table is sent too (§5). */
+  #sendRouting(
+    link: Link,
+    entries: readonly { node_id: NodeId; ttl: number }[],
+    always = false,
+  ): void {
+    if (entries.length === 0 && always) this.#sendLocal(link, 'ROUTING', { nodes: [] });
     for (let i = 0; i < entries.length; i += ROUTING_CHUNK) {
       this.#sendLocal(link, 'ROUTING', { nodes: entries.slice(i, i + ROUTING_CHUNK) });
     }
