@@ -1,0 +1,88 @@
+import type { NodeId } from './node-id.js';
+import type { ChannelInfo } from './types.js';
+
+/** A channel as this node knows it (spec §8.4-8.6). */
+export interface Channel {
+  readonly id: string;
+  name: string;
+  closed: boolean;
+  /** Members by GUID. */
+  readonly members: Map<string, NodeId>;
+  joined: boolean;
+  /** Closed channels: the key, once this node holds it. */
+  key: Uint8Array | undefined;
+  /** Last CHANNEL received or sent for it (for the periodic announcement and expiry). */
+  lastSeen: number;
+}
+
+/**
+ * The channels a node knows, bounded in count and members. The membership rules of §8 live in
+ * the engine; this table only holds the state.
+ */
+export class ChannelTable {
+  readonly #channels = new Map<string, Channel>();
+
+  constructor(
+    readonly maxChannels: number,
+    readonly maxMembers: number,
+  ) {}
+
+  get size(): number {
+    return this.#channels.size;
+  }
+
+  get(id: string): Channel | undefined {
+    return this.#channels.get(id);
+  }
+
+  /** The channel, created when missing; undefined when the table is full. */
+  upsert(id: string, name: string, closed: boolean, now: number): Channel | undefined {
+    let channel = this.#channels.get(id);
+    if (!channel) {
+      if (this.#channels.size >= this.maxChannels) return undefined;
+      channel = {
+        id,
+        name,
+        closed,
+        members: new Map(),
+        joined: false,
+        key: undefined,
+        lastSeen: now,
+      };
+      this.#channels.set(id, channel);
+    }
+    return channel;
+  }
+
+  /** Adds a member; false when the channel is full. */
+  addMember(channel: Channel, guid: string, nodeId: NodeId): boolean {
+    if (!channel.members.has(guid) && channel.members.size >= this.maxMembers) return false;
+    channel.members.set(guid, nodeId);
+    return true;
+  }
+
+  delete(id: string): void {
+    this.#channels.delete(id);
+  }
+
+  all(): IterableIterator<Channel> {
+    return this.#channels.values();
+  }
+
+  /** Channels not joined and not heard of since `before` are forgotten. */
+  expire(before: number): void {
+    for (const [id, c] of this.#channels)
+      if (!c.joined && c.lastSeen < before) this.#channels.delete(id);
+  }
+
+  info(c: Channel): ChannelInfo {
+    return {
+      channelId: c.id,
+      name: c.name,
+      closed: c.closed,
+      members: [...c.members.values()],
+      joined: c.joined,
+      hasKey: c.key !== undefined,
+    };
+  }
+}

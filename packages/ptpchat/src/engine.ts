@@ -1,0 +1,983 @@
+import { ChatRules, type OutgoingAttachment } from './chat.js';
+import { encodeFrame, PtpchatFramer } from './codec/framing.js';
+import {
+  decodeMessage,
+  encodeMessage,
+  type OutgoingMessage,
+  type PtpchatMessage,
+  parseMessage,
+} from './codec/message.js';
+import { ACKED_VERBS, type ConnectData, RETRANSMITTED_VERBS, type Verb } from './codec/verbs.js';
+import { DuplicateCache } from './dedup.js';
+import { PtpchatError } from './errors.js';
+import type { ChatHost, Route } from './host.js';
+import { type PtpchatLimits, resolveLimits } from './limits.js';
+import { type Link, NeighbourTable } from './neighbours.js';
+import { guidOf, type NodeId, normalizeNodeId, parseNodeId, randomGuid } from './node-id.js';
+import { canonicalAddress, Rendezvous, type RendezvousHost } from './rendezvous.js';
+import { RetransmitQueue, type Unacked } from './retransmit.js';
+import { RoutingTable } from './routing.js';
+import type {
+  ChannelInfo,
+  DropReason,
+  NeighbourInfo,
+  PeerHandle,
+  PeerInfo,
+  PtpchatCounters,
+  PtpchatEvent,
+  PtpchatIdentity,
+  PtpchatNodeOptions,
+  RouteInfo,
+} from './types.js';
+
+/** HELLO `version` sent by default (§8.1, §14: the package and its version). */
+export const PTPCHAT_VERSION = '@peerwire/ptpchat/0.1.0';
+/** Largest UDP payload; bigger messages to a punched peer take the relayed route. */
+const MAX_DATAGRAM = 65_507;
+/** ROUTING entries per message, so that one always fits in a frame. */
+const ROUTING_CHUNK = 1_000;
+const DROP_REASONS: readonly DropReason[] = [
+  'malformed',
+  'frame-too-large',
+  'unknown-verb',
+  'duplicate',
+  'rate-limited',
+  'ttl-expired',
+  'no-route',
+  'not-neighbour',
+  'bad-signature',
+  'bad-certificate',
+  'guid-impostor',
+  'unknown-sender',
+  'held-overflow',
+  'not-member',
+  'no-key',
+  'decrypt-failed',
+  'attachment-too-large',
+  'connect-rejected',
+  'connect-rate-limited',
+  'limit',
+  'dead',
+];
+
+const directHandle = (address: string): PeerHandle => `udp:${address}`;
+
+/**
+ * A ptpchat node, sans I/O: the I/O layer feeds it bytes, link events and the time, and carries
+ * out the actions it outputs (send, datagram, close, timer); the application gets events and
+ * calls the user actions. Network input never throws: bad input is dropped and counted.
+ */
+export class PtpchatNode {
+  readonly nodeId: NodeId;
+  readonly guid: string;
+  readonly limits: PtpchatLimits;
+  readonly counters: PtpchatCounters;
+  readonly #opts: PtpchatNodeOptions;
+  readonly #links: NeighbourTable;
+  readonly #framers = new Map<PeerHandle, PtpchatFramer>();
+  readonly #dedup: DuplicateCache;
+  readonly #routing: RoutingTable;
+  readonly #retransmit: RetransmitQueue;
+  readonly #chat: ChatRules;
+  readonly #rendezvous: Rendezvous;
+  /** Messages this node originated that may come back as NACKs: msg_id → target. */
+  readonly #originated = new Map<string, NodeId | null>();
+  readonly #tasks = new Set<Promise<void>>();
+  #now = Number.NEGATIVE_INFINITY;
+  #nextHello = Number.POSITIVE_INFINITY;
+  #nextRouting = Number.POSITIVE_INFINITY;
+  #routingDebounce = Number.POSITIVE_INFINITY;
+  #timerAt = Number.NaN;
+  #started = false;
+
+  constructor(options: PtpchatNodeOptions) {
+    this.#opts = options;
+    this.limits = resolveLimits(options.limits);
+    const l = this.limits;
+    this.nodeId = normalizeNodeId(options.nodeId, l.maxNameLength);
+    const { name, guid } = parseNodeId(this.nodeId, l.maxNameLength);
+    if (!name) throw new PtpchatError('BAD_NODE_ID', 'a node id needs a name (name@GUID)');
+    this.guid = guid;
+    this.counters = {
+      received: 0,
+      sent: 0,
+      floodsOriginated: 0,
+      floodsForwarded: 0,
+      duplicatesDropped: 0,
+      retransmissions: 0,
+      nacksSent: 0,
+      deliveryFailures: 0,
+      connectAttempts: 0,
+      connectSuccesses: 0,
+      connectFailures: 0,
+      messagesDelivered: 0,
+      drops: Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>,
+    };
+    this.#links = new NeighbourTable(l.floodRatePerSecond, l.floodBurst);
+    this.#dedup = new DuplicateCache(l.duplicateWindowMs, l.duplicateCacheSize);
+    this.#routing = new RoutingTable(guid, l.defaultTtl, l.maxRoutes);
+    this.#retransmit = new RetransmitQueue(
+      l.retransmitIntervalMs,
+      l.maxRetransmissions,
+      l.maxUnacked,
+    );
+    this.#chat = new ChatRules(this.#chatHost());
+    this.#rendezvous = new Rendezvous(this.#rendezvousHost());
+    if (options.pins) {
+      const pins = [...options.pins];
+      this.#spawn(() => this.#chat.restorePins(pins));
+    }
+  }
+
+  // ================================================================== inputs from the I/O layer
+
+  /** A link opened (TCP connection, or a UDP association the I/O layer manages). Sends HELLO. */
+  peerConnected(peer: PeerHandle, info: PeerInfo, now: number): void {
+    this.#input(now, () => {
+      if (this.#links.get(peer)) this.#closeLink(peer, 'malformed', false);
+      const link = this.#links.open(peer, info.transport, info.remoteAddress, false, now);
+      if (info.transport === 'tcp')
+        this.#framers.set(peer, new PtpchatFramer(this.limits.maxFrameLength));
+      this.#hello(link);
+    });
+  }
+
+  /** A link closed. Its neighbour is gone: routes through it are withdrawn at once. */
+  peerDisconnected(peer: PeerHandle, now: number): void {
+    this.#input(now, () => this.#closeLink(peer, 'dead', false, 'disconnected'));
+  }
+
+  /** Bytes read from a TCP link: framed here (§1.1). An oversize frame closes the link. */
+  receiveBytes(peer: PeerHandle, chunk: Uint8Array, now: number): void {
+    this.#input(now, () => {
+      const framer = this.#framers.get(peer);
+      if (!framer) return this.#drop('not-neighbour', 'bytes on an unknown TCP link');
+      let frames: Uint8Array[];
+      try {
+        frames = framer.push(chunk);
+      } catch (e) {
+        this.#drop('frame-too-large', (e as Error).message, this.#links.get(peer));
+        return this.#closeLink(peer, 'frame-too-large', true);
+      }
+      for (const f of frames) {
+        if (!this.#links.get(peer)) return;
+        this.#receiveOne(peer, f, now);
+      }
+    });
+  }
+
+  /** One message on a link: a frame's JSON payload (the I/O layer framed it) or a parsed object. */
+  receive(peer: PeerHandle, message: Uint8Array | PtpchatMessage | object, now: number): void {
+    this.#input(now, () => this.#receiveOne(peer, message, now));
+  }
+
+  /** One datagram on this node's UDP socket from `from` (`ip:port` / `[ip6]:port`). */
+  receiveDatagram(from: string, bytes: Uint8Array, now: number): void {
+    this.#input(now, () => {
+      let address: string;
+      try {
+        address = canonicalAddress(from);
+      } catch {
+        return this.#drop('malformed', 'datagram from a bad address');
+      }
+      const handle = directHandle(address);
+      if (this.#links.get(handle)) return this.#receiveOne(handle, bytes, now);
+      const msg = this.#decode(bytes);
+      if (!msg) return;
+      this.counters.received++;
+      if (msg.msg_type === 'CONNECT')
+        return this.#rendezvous.receive(msg.msg_data, undefined, from, now);
+      if (msg.msg_type === 'HELLO') {
+        const id = msg.sender_id;
+        if (this.#rendezvous.datagram(address, id)) {
+          const link = this.#links.get(handle);
+          if (link) this.#handle(msg, link);
+          return;
+        }
+      }
+      this.#drop('not-neighbour', `${msg.msg_type} datagram from ${address}`);
+    });
+  }
+
+  /** Call at (or after) the time of the last `timer` action. */
+  timer(now: number): void {
+    this.#input(now, () => this.#tick(now));
+  }
+
+  // ================================================================== user actions
+
+  /** Creates a channel (§8.6) this node is a member of; closed channels get a fresh key. */
+  createChannel(name: string, options: { closed?: boolean } = {}, now?: number): ChannelInfo {
+    return this.#action(now, () => this.#chat.createChannel(name, options.closed ?? false));
+  }
+
+  /** Joins a known channel (§8.4): JOIN to its members; closed: certificate and GETKEY too. */
+  join(channelId: string, now?: number): void {
+    this.#action(now, () => this.#chat.join(channelId));
+  }
+
+  /** Leaves a channel (§8.5): LEAVE to its members. */
+  leave(channelId: string, now?: number): void {
+    this.#action(now, () => this.#chat.leave(channelId));
+  }
+
+  /**
+   * Sends a signed MESSAGE to a joined channel (§8.11): flooded in a public channel, one copy per
+   * member (encrypted with the channel key) in a closed one. Resolves to the msg_ids.
+   */
+  async sendMessage(
+    channelId: string,
+    text: string,
+    options: { attachments?: readonly OutgoingAttachment[] } = {},
+    now?: number,
+  ): Promise<string[]> {
+    if (now !== undefined) this.#advance(now);
+    try {
+      return await this.#chat.sendMessage(channelId, text, options.attachments);
+    } finally {
+      this.#schedule();
+    }
+  }
+
+  /** Sends the key of a closed channel to a node (§8.10) and lists it as a member. */
+  invite(channelId: string, nodeId: NodeId, now?: number): void {
+    this.#action(now, () => this.#chat.invite(channelId, normalizeNodeId(nodeId)));
+  }
+
+  /** Re-sends CHANNEL for a channel (it is also sent periodically while subscribed). */
+  announce(channelId: string, now?: number): void {
+    this.#action(now, () => {
+      const c = this.#chat.channels.get(channelId.toLowerCase());
+      if (!c) throw new PtpchatError('UNKNOWN_CHANNEL', `unknown channel ${channelId}`);
+      this.#chat.announce(c);
+    });
+  }
+
+  /** Asks a node for its certificate (GETCERTIFICATE, §8.7). */
+  requestCertificate(nodeId: NodeId, now?: number): void {
+    this.#action(now, () => this.#chat.requestCertificate(normalizeNodeId(nodeId), true));
+  }
+
+  /**
+   * Starts a CONNECT rendezvous (§9) to punch a direct UDP path to `nodeId`, through `via` or
+   * the neighbour that reaches it in two hops. Progress comes as `connect` events.
+   */
+  connect(nodeId: NodeId, options: { via?: NodeId } = {}, now?: number): void {
+    this.#action(now, () => {
+      this.#rendezvous.connect(normalizeNodeId(nodeId), this.#now, options.via);
+      this.counters.connectAttempts++;
+    });
+  }
+
+  // ================================================================== views
+
+  neighbours(): NeighbourInfo[] {
+    return [...this.#links.links()]
+      .filter((l) => l.nodeId !== null)
+      .map((l) => this.#links.info(l));
+  }
+
+  routes(): RouteInfo[] {
+    return this.#routing.routes();
+  }
+
+  channels(): ChannelInfo[] {
+    return [...this.#chat.channels.all()].map((c) => this.#chat.channels.info(c));
+  }
+
+  channel(channelId: string): ChannelInfo | undefined {
+    const c = this.#chat.channels.get(channelId.toLowerCase());
+    return c && this.#chat.channels.info(c);
+  }
+
+  /** How traffic to a node goes: a punched UDP path, a neighbour link, relayed, or no route. */
+  pathTo(nodeId: NodeId): 'direct' | 'neighbour' | 'relayed' | 'none' {
+    const guid = guidOf(nodeId);
+    if (this.#links.directByGuid(guid)) return 'direct';
+    if (this.#links.byGuid(guid)) return 'neighbour';
+    return this.#routing.route(guid) ? 'relayed' : 'none';
+  }
+
+  /** True when this node holds a pinned certificate for the node. */
+  hasCertificate(nodeId: NodeId): boolean {
+    return this.#chat.certificates.get(guidOf(nodeId)) !== undefined;
+  }
+
+  /** The pinned certificates, to pass back as `pins` after a restart (§7.1). */
+  certificatePins(): [guid: string, certificate: Uint8Array][] {
+    return this.#chat.certificates.entries();
+  }
+
+  /** Sizes of the bounded tables (for metrics and tests). */
+  get sizes(): Record<string, number> {
+    return {
+      links: this.#links.size,
+      neighbours: this.#links.identified,
+      routes: this.#routing.size,
+      duplicates: this.#dedup.size,
+      unacked: this.#retransmit.size,
+      held: this.#chat.held,
+      channels: this.#chat.channels.size,
+      certificates: this.#chat.certificates.size,
+      rendezvous: this.#rendezvous.pending,
+    };
+  }
+
+  /** True while crypto work (signing, verification) is in flight. */
+  get busy(): boolean {
+    return this.#tasks.size > 0;
+  }
+
+  /** Resolves when no crypto work (signing, verification) is in flight. */
+  async idle(): Promise<void> {
+    while (this.#tasks.size > 0) await Promise.allSettled([...this.#tasks]);
+  }
+
+  // ================================================================== receiving
+
+  #decode(input: Uint8Array | object): PtpchatMessage | undefined {
+    try {
+      return input instanceof Uint8Array
+        ? decodeMessage(input, this.limits.maxFrameLength)
+        : parseMessage(input);
+    } catch (e) {
+      const code = e instanceof PtpchatError ? e.code : '';
+      this.#drop(
+        code === 'UNKNOWN_VERB'
+          ? 'unknown-verb'
+          : code === 'FRAME_TOO_LARGE'
+            ? 'frame-too-large'
+            : 'malformed',
+        (e as Error).message,
+      );
+      return undefined;
+    }
+  }
+
+  #receiveOne(peer: PeerHandle, input: Uint8Array | object, now: number): void {
+    const link = this.#links.get(peer);
+    if (!link) {
+      this.#drop('not-neighbour', `message on unknown link ${peer}`);
+      return;
+    }
+    const msg = this.#decode(input);
+    if (!msg) return;
+    this.counters.received++;
+    link.lastHeard = now;
+    this.#handle(msg, link);
+  }
+
+  #handle(msg: PtpchatMessage, link: Link): void {
+    if (msg.msg_type === 'HELLO') {
+      this.#onHello(msg, link);
+      return;
+    }
+    if (link.nodeId === null) {
+      this.#drop('not-neighbour', `${msg.msg_type} before HELLO`, link);
+      return;
+    }
+    switch (msg.msg_type) {
+      case 'ACK':
+        this.#retransmit.ack(link.peer, msg.msg_data.msg_id);
+        return;
+      case 'ROUTING': {
+        this.#onRouting(msg, link);
+        return;
+      }
+      case 'CONNECT': {
+        this.#rendezvous.receive(msg.msg_data, link, undefined, this.#now);
+        return;
+      }
+      default: {
+        this.#onRouted(msg, link);
+        return;
+      }
+    }
+  }
+
+  #onHello(msg: PtpchatMessage & { msg_type: 'HELLO' }, link: Link): void {
+    const claimed = msg.sender_id ?? msg.msg_data?.node_id ?? null;
+    if (claimed === null) {
+      this.#drop('malformed', 'HELLO names no node', link);
+      return;
+    }
+    const guid = guidOf(claimed);
+    const attrs = msg.msg_data?.attributes;
+    link.nodeType = attrs?.node_type ?? link.nodeType;
+    link.udpPort = attrs?.udp_port ?? link.udpPort;
+    if (link.guid !== null) {
+      if (link.guid !== guid) {
+        this.#drop('malformed', 'HELLO with another node id on the same link', link);
+        this.#closeLink(link.peer, 'malformed', true);
+      }
+      return;
+    }
+    if (guid === this.guid) {
+      this.#drop('malformed', 'a link to this node itself', link);
+      this.#closeLink(link.peer, 'malformed', true);
+      return;
+    }
+    if (!link.direct && this.#links.identified >= this.limits.maxNeighbours) {
+      this.#drop('limit', 'too many neighbours', link);
+      this.#closeLink(link.peer, 'limit', true);
+      return;
+    }
+    const old = this.#links.identify(link, claimed, guid);
+    if (old !== undefined) this.#closeLink(old, 'limit', true);
+    this.#emit({
+      type: 'neighbour-up',
+      peer: link.peer,
+      nodeId: claimed,
+      ...(link.nodeType ? { nodeType: link.nodeType } : {}),
+    });
+    this.#hello(link);
+    if (!link.direct) {
+      this.#routing.addNeighbour(guid, claimed);
+      this.#sendRouting(link, this.#routing.advertisement(guid), true);
+      this.#routingChanged();
+    }
+  }
+
+  #onRouting(msg: PtpchatMessage & { msg_type: 'ROUTING' }, link: Link): void {
+    if (link.direct) return;
+    const entries = msg.msg_data.nodes.slice(0, this.limits.maxRoutingEntries).map((e) => ({
+      guid: guidOf(e.node_id),
+      nodeId: e.node_id,
+      ttl: e.ttl,
+      ...('address' in e && typeof e.address === 'string' ? { address: e.address } : {}),
+    }));
+    const l = this.limits;
+    this.#routing.learn(
+      link.guid!,
+      entries,
+      this.#now + l.routingIntervalMs * l.routeExpiryPeriods,
+    );
+    this.#routingChanged();
+  }
+
+  /** Spec §3.1 for everything but HELLO, ACK, ROUTING and CONNECT. */
+  #onRouted(msg: PtpchatMessage, link: Link): void {
+    const id = msg.msg_id!;
+    const acked = ACKED_VERBS.has(msg.msg_type);
+    if (msg.sender_id === null) {
+      this.#drop('malformed', `${msg.msg_type} without a sender`, link);
+      return;
+    }
+    if (!this.#dedup.add(id, this.#now)) {
+      this.counters.duplicatesDropped++;
+      this.counters.drops.duplicate++;
+      if (acked) this.#ack(link, id);
+      return;
+    }
+    if (!link.bucket.take(this.#now)) {
+      this.#drop('rate-limited', `${msg.msg_type} from ${link.nodeId}`, link);
+      return;
+    }
+    if (acked) this.#ack(link, id);
+    const senderGuid = guidOf(msg.sender_id);
+    if (senderGuid === this.guid) {
+      this.#drop('malformed', 'a message claiming to come from this node', link);
+      return;
+    }
+    const ttl = Math.min(msg.ttl, this.limits.maxTtl);
+    const targetGuid = msg.target_id === null ? null : guidOf(msg.target_id);
+    const forMe = msg.flood || targetGuid === null || targetGuid === this.guid;
+    if (forMe) this.#deliver(msg, msg.sender_id, senderGuid);
+    if (!msg.flood && (targetGuid === null || targetGuid === this.guid)) return;
+    if (ttl - 1 <= 0) {
+      this.#drop('ttl-expired', `${msg.msg_type} ${id}`, link);
+      if (!msg.flood) this.#nack(msg, 'ttl_expired');
+      return;
+    }
+    const out: OutgoingMessage = {
+      ...msg,
+      ttl: ttl - 1,
+      sender_id: msg.sender_id,
+      msg_id: id,
+      msg_data: msg.msg_data,
+    };
+    if (msg.flood) {
+      this.counters.floodsForwarded++;
+      this.#flood(out, link.peer, false);
+      return;
+    }
+    const hop = this.#nextHop(targetGuid!, out);
+    if (!hop) {
+      this.#drop('no-route', `to ${msg.target_id}`, link);
+      this.#nack(msg, 'no_route');
+      return;
+    }
+    this.#send(hop, out, undefined, false);
+  }
+
+  #deliver(msg: PtpchatMessage, sender: NodeId, senderGuid: string): void {
+    if (msg.msg_type === 'NACK') {
+      const failed = msg.msg_data.msg_id;
+      if (!this.#originated.has(failed)) return;
+      const target = this.#originated.get(failed) ?? null;
+      this.#originated.delete(failed);
+      this.counters.deliveryFailures++;
+      this.#emit({
+        type: 'delivery-failed',
+        msgId: failed,
+        target,
+        reason: msg.msg_data.reason ?? 'nack',
+      });
+      return;
+    }
+    this.#chat.deliver({ message: msg, sender, senderGuid });
+  }
+
+  // ================================================================== sending
+
+  #message(verb: Verb, data: unknown, route: Route): OutgoingMessage {
+    const hopLocal = !route.flood && route.target === undefined;
+    return {
+      msg_type: verb,
+      msg_data: data,
+      ttl: hopLocal ? 1 : this.limits.defaultTtl,
+      flood: route.flood ?? false,
+      sender_id: this.nodeId,
+      target_id: route.target ?? null,
+      msg_id: randomGuid(this.#opts.random),
+    };
+  }
+
+  /** Sends a message this node originates (flooded or targeted); returns its msg_id. */
+  #originate(verb: Verb, data: unknown, route: Route): string {
+    const msg = this.#message(verb, data, route);
+    this.#dedup.add(msg.msg_id, this.#now);
+    if (route.flood) {
+      this.counters.floodsOriginated++;
+      this.#flood(msg, undefined, true);
+      return msg.msg_id;
+    }
+    const targetGuid = guidOf(route.target!);
+    this.#originated.set(msg.msg_id, route.target!);
+    while (this.#originated.size > this.limits.maxUnacked)
+      this.#originated.delete(this.#originated.keys().next().value!);
+    const hop = this.#nextHop(targetGuid, msg);
+    if (!hop) {
+      this.#drop('no-route', `to ${route.target}`);
+      this.#originated.delete(msg.msg_id);
+      this.counters.deliveryFailures++;
+      this.#emit({
+        type: 'delivery-failed',
+        msgId: msg.msg_id,
+        target: route.target!,
+        reason: 'no_route',
+      });
+      return msg.msg_id;
+    }
+    this.#send(hop, msg, undefined, true);
+    return msg.msg_id;
+  }
+
+  /** The link toward a node: a punched path, the neighbour itself, or the route's next hop. */
+  #nextHop(guid: string, msg?: OutgoingMessage): Link | undefined {
+    const direct = this.#links.directByGuid(guid);
+    if (direct && (!msg || this.#json(msg).length <= MAX_DATAGRAM)) return direct;
+    const neighbour = this.#links.byGuid(guid);
+    if (neighbour) return neighbour;
+    const route = this.#routing.route(guid);
+    return route ? this.#links.byGuid(route.via) : undefined;
+  }
+
+  /** Floods to every neighbour except the one it came from (§3.1), encoded once. */
+  #flood(msg: OutgoingMessage, except: PeerHandle | undefined, originated: boolean): void {
+    let json: Uint8Array;
+    try {
+      json = encodeMessage(msg, this.limits.maxFrameLength);
+    } catch (e) {
+      this.#drop('limit', (e as Error).message);
+      return;
+    }
+    let framed: Uint8Array | undefined;
+    for (const link of this.#links.neighbours()) {
+      if (link.peer === except) continue;
+      framed ??=
+        link.transport === 'tcp' ? encodeFrame(json, this.limits.maxFrameLength) : undefined;
+      this.#send(link, msg, { json, framed }, originated);
+    }
+  }
+
+  readonly #jsonCache = new WeakMap<OutgoingMessage, Uint8Array>();
+
+  #json(msg: OutgoingMessage): Uint8Array {
+    let json = this.#jsonCache.get(msg);
+    if (!json) {
+      json = encodeMessage(msg, this.limits.maxFrameLength);
+      this.#jsonCache.set(msg, json);
+    }
+    return json;
+  }
+
+  #send(
+    link: Link,
+    msg: OutgoingMessage,
+    encoded: { json: Uint8Array; framed: Uint8Array | undefined } | undefined,
+    originated: boolean,
+  ): void {
+    let json: Uint8Array;
+    try {
+      json = encoded?.json ?? this.#json(msg);
+    } catch (e) {
+      this.#drop('limit', (e as Error).message);
+      return;
+    }
+    const bytes =
+      link.transport === 'tcp'
+        ? (encoded?.framed ?? encodeFrame(json, this.limits.maxFrameLength))
+        : json;
+    this.counters.sent++;
+    if (link.direct)
+      this.#emit({ type: 'datagram', address: link.remoteAddress!, message: msg, bytes });
+    else this.#emit({ type: 'send', peer: link.peer, message: msg, bytes });
+    if (RETRANSMITTED_VERBS.has(msg.msg_type)) {
+      if (
+        !this.#retransmit.track({ peer: link.peer, message: msg, bytes, originated }, this.#now)
+      ) {
+        this.#drop('limit', 'retransmission queue full');
+      }
+    }
+  }
+
+  /** A hop-local message on one link (HELLO, ACK, ROUTING, CONNECT). */
+  #sendLocal(link: Link, verb: Verb, data: unknown, target: NodeId | null = null): void {
+    const msg = { ...this.#message(verb, data, {}), target_id: target };
+    this.#send(link, msg, undefined, true);
+  }
+
+  #hello(link: Link): void {
+    const data = {
+      node_id: this.nodeId,
+      version: this.#opts.version ?? PTPCHAT_VERSION,
+      attributes: {
+        node_type: this.#opts.nodeType ?? 'client',
+        ...(this.#opts.udpPort !== undefined ? { udp_port: this.#opts.udpPort } : {}),
+      },
+    };
+    this.#sendLocal(link, 'HELLO', data);
+  }
+
+  #ack(link: Link, msgId: string): void {
+    this.#sendLocal(link, 'ACK', { msg_id: msgId });
+  }
+
+  /** NACK to the originator (§3.4): only for targeted messages, never for a NACK. */
+  #nack(
+    msg: { msg_type: Verb; sender_id: NodeId | null; msg_id: string | null; flood: boolean },
+    reason: 'ttl_expired' | 'no_route',
+  ): void {
+    if (msg.flood || msg.msg_type === 'NACK' || msg.sender_id === null || msg.msg_id === null)
+      return;
+    if (guidOf(msg.sender_id) === this.guid) {
+      this.counters.deliveryFailures++;
+      this.#emit({ type: 'delivery-failed', msgId: msg.msg_id, target: null, reason });
+      return;
+    }
+    this.counters.nacksSent++;
+    const nack = this.#message('NACK', { msg_id: msg.msg_id, reason }, { target: msg.sender_id });
+    this.#dedup.add(nack.msg_id, this.#now);
+    const hop = this.#nextHop(guidOf(msg.sender_id), nack);
+    if (hop) this.#send(hop, nack, undefined, true);
+  }
+
+  /** ROUTING in chunks that fit a frame; with `always`, an empty table is sent too (§5). */
+  #sendRouting(
+    link: Link,
+    entries: readonly { node_id: NodeId; ttl: number }[],
+    always = false,
+  ): void {
+    if (entries.length === 0 && always) this.#sendLocal(link, 'ROUTING', { nodes: [] });
+    for (let i = 0; i < entries.length; i += ROUTING_CHUNK) {
+      this.#sendLocal(link, 'ROUTING', { nodes: entries.slice(i, i + ROUTING_CHUNK) });
+    }
+  }
+
+  #routingChanged(): void {
+    if (this.#routing.dirty && this.#routingDebounce === Number.POSITIVE_INFINITY) {
+      this.#routingDebounce = this.#now + this.limits.routingDebounceMs;
+    }
+  }
+
+  // ================================================================== links and timers
+
+  #closeLink(
+    peer: PeerHandle,
+    reason: DropReason,
+    tell: boolean,
+    why: 'dead' | 'disconnected' = 'dead',
+  ): void {
+    const link = this.#links.close(peer);
+    this.#framers.delete(peer);
+    if (!link) return;
+    if (tell && !link.direct) this.#emit({ type: 'close', peer, reason });
+    for (const e of this.#retransmit.dropPeer(peer)) this.#reroute(e);
+    if (link.nodeId === null || link.guid === null) return;
+    this.#emit({ type: 'neighbour-down', peer, nodeId: link.nodeId, reason: why });
+    if (!link.direct && !this.#links.byGuid(link.guid)) {
+      this.#routing.removeNeighbour(link.guid);
+      this.#routingChanged();
+    }
+  }
+
+  /** An un-ACKed message whose link went away: another next hop, else failure. */
+  #reroute(e: Unacked): void {
+    const msg = e.message;
+    if (!msg.flood && msg.target_id !== null) {
+      const hop = this.#nextHop(guidOf(msg.target_id), msg);
+      if (hop) {
+        this.#send(hop, msg, undefined, e.originated);
+        return;
+      }
+    }
+    this.#failed(e);
+  }
+
+  #failed(e: Unacked): void {
+    const msg = e.message;
+    if (msg.flood) return; // the neighbour is gone; floods have no originator to tell (§3.4)
+    if (e.originated) {
+      this.#originated.delete(msg.msg_id);
+      this.counters.deliveryFailures++;
+      this.#emit({
+        type: 'delivery-failed',
+        msgId: msg.msg_id,
+        target: msg.target_id,
+        reason: 'no-ack',
+      });
+    } else this.#nack(msg, 'no_route');
+  }
+
+  #tick(now: number): void {
+    const l = this.limits;
+    // Liveness (§5): HELLO to every link, and dead links closed.
+    if (now >= this.#nextHello) {
+      this.#nextHello = now + l.helloIntervalMs;
+      for (const link of [...this.#links.links()]) {
+        const deadAfter = link.direct ? l.directPathIdleMs : l.deadAfterMs;
+        if (now - link.lastHeard >= deadAfter) {
+          this.#drop(
+            'dead',
+            `${link.nodeId ?? link.peer} silent for ${now - link.lastHeard} ms`,
+            link,
+          );
+          this.#closeLink(link.peer, 'dead', true);
+        } else this.#hello(link);
+      }
+      this.#dedup.sweep(now);
+      this.#chat.timer(now);
+    }
+    // Retransmission (§4).
+    const { resend, failed } = this.#retransmit.due(now);
+    for (const e of resend) {
+      const msg = e.message;
+      let link = this.#links.get(e.peer);
+      if (!msg.flood && msg.target_id !== null) {
+        const hop = this.#nextHop(guidOf(msg.target_id), msg);
+        if (hop && hop !== link) {
+          this.#retransmit.move(e, hop.peer);
+          link = hop;
+        }
+      }
+      if (!link) continue;
+      this.counters.retransmissions++;
+      this.counters.sent++;
+      if (link.direct)
+        this.#emit({
+          type: 'datagram',
+          address: link.remoteAddress!,
+          message: msg,
+          bytes: this.#json(msg),
+        });
+      else
+        this.#emit({
+          type: 'send',
+          peer: link.peer,
+          message: msg,
+          bytes:
+            link.transport === 'tcp'
+              ? encodeFrame(this.#json(msg), l.maxFrameLength)
+              : this.#json(msg),
+        });
+    }
+    for (const e of failed) this.#failed(e);
+    // Routing (§6): expiry, debounced changes, periodic full tables.
+    if (now >= this.#routingDebounce || now >= this.#nextRouting) {
+      const periodic = now >= this.#nextRouting;
+      if (periodic) {
+        this.#nextRouting = now + l.routingIntervalMs;
+        this.#routing.expire(now);
+      }
+      this.#routingDebounce = Number.POSITIVE_INFINITY;
+      const changes = this.#routing.takeChanges();
+      for (const link of this.#links.neighbours()) {
+        const entries = this.#routing.advertisement(link.guid!, changes);
+        if (periodic) {
+          const full = this.#routing.advertisement(link.guid!);
+          const listed = new Set(full.map((e) => e.node_id));
+          entries.splice(
+            0,
+            entries.length,
+            ...full,
+            ...entries.filter((e) => !listed.has(e.node_id)),
+          );
+        }
+        if (entries.length > 0) this.#sendRouting(link, entries);
+      }
+    }
+    this.#rendezvous.timer(now);
+  }
+
+  #schedule(): void {
+    if (!this.#started) return;
+    let at = Math.min(this.#nextHello, this.#nextRouting, this.#routingDebounce);
+    const r = this.#retransmit.nextDue;
+    if (r !== undefined) at = Math.min(at, r);
+    const c = this.#rendezvous.nextDue;
+    if (c !== undefined) at = Math.min(at, c);
+    if (at !== this.#timerAt && Number.isFinite(at)) {
+      this.#timerAt = at;
+      this.#emit({ type: 'timer', at });
+    }
+  }
+
+  #advance(now: number): void {
+    if (Number.isFinite(now) && now > this.#now) this.#now = now;
+    if (!this.#started && Number.isFinite(this.#now)) {
+      this.#started = true;
+      this.#nextHello = this.#now + this.limits.helloIntervalMs;
+      this.#nextRouting = this.#now + this.limits.routingIntervalMs;
+    }
+  }
+
+  /** Runs a network input: never throws (an internal error is counted as a drop). */
+  #input(now: number, fn: () => void): void {
+    this.#advance(now);
+    try {
+      fn();
+    } catch (e) {
+      this.#drop('malformed', `internal: ${(e as Error)?.message ?? String(e)}`);
+    }
+    this.#schedule();
+  }
+
+  /** Runs a user action: its PtpchatErrors reach the caller. */
+  #action<T>(now: number | undefined, fn: () => T): T {
+    if (now !== undefined) this.#advance(now);
+    try {
+      return fn();
+    } finally {
+      this.#schedule();
+    }
+  }
+
+  #emit(output: PtpchatEvent | Parameters<PtpchatNodeOptions['output']>[0]): void {
+    this.#opts.output(output);
+  }
+
+  #drop(reason: DropReason, detail: string, link?: Link): void {
+    this.counters.drops[reason]++;
+    this.#emit({ type: 'drop', reason, detail, ...(link ? { peer: link.peer } : {}) });
+  }
+
+  #spawn(work: () => Promise<void>): void {
+    const task = work()
+      .catch((e: unknown) =>
+        this.#drop('malformed', `internal: ${(e as Error)?.message ?? String(e)}`),
+      )
+      .finally(() => {
+        this.#tasks.delete(task);
+        this.#schedule();
+      });
+    this.#tasks.add(task);
+  }
+
+  #chatHost(): ChatHost {
+    const self = this;
+    return {
+      get selfId() {
+        return self.nodeId;
+      },
+      get selfGuid() {
+        return self.guid;
+      },
+      get identity(): PtpchatIdentity {
+        return self.#opts.identity;
+      },
+      get limits() {
+        return self.limits;
+      },
+      get counters() {
+        return self.counters;
+      },
+      get backend() {
+        return self.#opts.backend;
+      },
+      get random() {
+        return self.#opts.random;
+      },
+      get now() {
+        return self.#now;
+      },
+      originate: (verb, data, route) => this.#originate(verb, data, route),
+      emit: (event) => this.#emit(event),
+      drop: (reason, detail, link) => this.#drop(reason, detail, link),
+      spawn: (work) => this.#spawn(work),
+    };
+  }
+
+  #rendezvousHost(): RendezvousHost {
+    const self = this;
+    return {
+      get selfId() {
+        return self.nodeId;
+      },
+      get selfGuid() {
+        return self.guid;
+      },
+      get udpPort() {
+        return self.#opts.udpPort;
+      },
+      get limits() {
+        return self.limits;
+      },
+      neighbour: (guid) => this.#links.byGuid(guid),
+      rendezvousFor: (guid) => {
+        const route = this.#routing.route(guid);
+        return route && route.distance === 2 ? this.#links.byGuid(route.via) : undefined;
+      },
+      sendConnect: (link, data: ConnectData, target) =>
+        this.#sendLocal(link, 'CONNECT', data, target),
+      sendConnectDatagram: (address, data: ConnectData, target) => {
+        const msg = { ...this.#message('CONNECT', data, {}), target_id: target };
+        this.counters.sent++;
+        this.#emit({ type: 'datagram', address, message: msg, bytes: this.#json(msg) });
+      },
+      probe: (address) => {
+        const msg = this.#message(
+          'HELLO',
+          { node_id: this.nodeId, version: this.#opts.version ?? PTPCHAT_VERSION },
+          {},
+        );
+        this.counters.sent++;
+        this.#emit({ type: 'datagram', address, message: msg, bytes: this.#json(msg) });
+      },
+      pathUp: (nodeId, guid, address) => {
+        const old = this.#links.directByGuid(guid);
+        if (old) this.#closeLink(old.peer, 'limit', false);
+        const link = this.#links.open(directHandle(address), 'udp', address, true, this.#now);
+        this.#links.identify(link, nodeId, guid);
+        this.counters.connectSuccesses++;
+        this.#emit({ type: 'neighbour-up', peer: link.peer, nodeId });
+        this.#hello(link);
+      },
+      event: (event) => {
+        if (event.state === 'failed') this.counters.connectFailures++;
+        this.#emit(event);
+      },
+      drop: (reason, detail) => this.#drop(reason, detail),
+    };
+  }
+}
