@@ -26,7 +26,9 @@ export function formatBytes(n: number): string {
     value /= 1024;
     unit++;
   }
-  return unit === 0 ? `${value} B` : `${value.toFixed(value < 10 ? 2 : 1)} ${UNITS[unit]}`;
+  return unit === 0
+    ? `${Math.round(value)} B`
+    : `${value.toFixed(value < 10 ? 2 : 1)} ${UNITS[unit]}`;
 }
 
 /** `65_000` → `1:05`; `3_725_000` → `1:02:05`. */

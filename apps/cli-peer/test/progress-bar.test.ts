@@ -11,6 +11,8 @@ const MiB = 1024 * 1024;
 describe('progress formatting', () => {
   it('formats sizes and durations', () => {
     expect(formatBytes(512)).toBe('512 B');
+    // A speed under 1 KiB/s is a fraction of bytes: shown as a whole number.
+    expect(formatBytes(737.2127227925978)).toBe('737 B');
     expect(formatBytes(1536)).toBe('1.50 KiB');
     expect(formatBytes(450 * MiB)).toBe('450.0 MiB');
     expect(formatBytes(2 ** 30)).toBe('1.00 GiB');
