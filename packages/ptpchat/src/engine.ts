@@ -264,8 +264,9 @@ export class PtpchatNode {
    */
   connect(nodeId: NodeId, options: { via?: NodeId } = {}, now?: number): void {
     this.#action(now, () => {
-      this.#rendezvous.connect(normalizeNodeId(nodeId), this.#now, options.via);
-      this.counters.connectAttempts++;
+      if (this.#rendezvous.connect(normalizeNodeId(nodeId), this.#now, options.via)) {
+        this.counters.connectAttempts++;
+      }
     });
   }
 
