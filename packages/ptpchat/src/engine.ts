@@ -231,7 +231,7 @@ export class PtpchatNode {
     options: { attachments?: readonly OutgoingAttachment[] } = {},
     now?: number,
   ): Promise<string[]> {
-    if (now !== undefined) this.#advance(now);
+    this.#userTime(now);
     try {
       return await this.#chat.sendMessage(channelId, text, options.attachments);
     } finally {
@@ -844,6 +844,14 @@ export class PtpchatNode {
     }
   }
 
+  /** A user action's time: its `now`, else the latest input's; one of them is needed. */
+  #userTime(now: number | undefined): void {
+    if (now !== undefined) this.#advance(now);
+    if (!Number.isFinite(this.#now)) {
+      throw new PtpchatError('INVALID_ACTION', 'no time known yet: pass `now` (Unix ms)');
+    }
+  }
+
   #advance(now: number): void {
     if (Number.isFinite(now) && now > this.#now) this.#now = now;
     if (!this.#started && Number.isFinite(this.#now)) {
@@ -866,7 +874,7 @@ export class PtpchatNode {
 
   /** Runs a user action: its PtpchatErrors reach the caller. */
   #action<T>(now: number | undefined, fn: () => T): T {
-    if (now !== undefined) this.#advance(now);
+    this.#userTime(now);
     try {
       return fn();
     } finally {
