@@ -116,6 +116,7 @@ describe('MESSAGE (§7.2, §8.11)', () => {
     await net.runFor(1000);
     const [got] = net.eventsOf(b, 'message');
     expect(got!.attachments).toEqual([{ type: 'image/png', data: png }]);
+    expect(got!.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/); // RFC 3339 UTC, ms
     // Too large for bob (1000), fine for alice (64 KiB): bob drops it.
     await a.node.sendMessage(ch.channelId, 'a big one', {
       attachments: [{ type: 'application/octet-stream', data: new Uint8Array(5000) }],
