@@ -7,6 +7,7 @@ import { PtpchatError } from './errors.js';
 import { Forwarder, PTPCHAT_VERSION } from './forwarder.js';
 import type { ChatHost } from './host.js';
 import { type PtpchatLimits, resolveLimits } from './limits.js';
+import { Liveness } from './liveness.js';
 import { type Link, NeighbourTable } from './neighbours.js';
 import { guidOf, type NodeId, normalizeNodeId, parseNodeId } from './node-id.js';
 import { canonicalAddress, Rendezvous, type RendezvousHost } from './rendezvous.js';
@@ -70,9 +71,9 @@ export class PtpchatNode {
   readonly #chat: ChatRules;
   readonly #rendezvous: Rendezvous;
   readonly #fwd: Forwarder;
+  readonly #liveness: Liveness;
   readonly #tasks = new Set<Promise<void>>();
   #now = Number.NEGATIVE_INFINITY;
-  #nextHello = Number.POSITIVE_INFINITY;
   #timerAt = Number.NaN;
   #started = false;
 
@@ -125,6 +126,17 @@ export class PtpchatNode {
       emit: (o) => this.#emit(o),
       drop: (reason, detail, link) => this.#drop(reason, detail, link),
     });
+    this.#liveness = new Liveness({
+      guid,
+      limits: l,
+      links: this.#links,
+      routing: this.#routing,
+      retransmit: this.#retransmit,
+      fwd: this.#fwd,
+      emit: (o) => this.#emit(o),
+      drop: (reason, detail, link) => this.#drop(reason, detail, link),
+      closed: (peer) => this.#framers.delete(peer),
+    });
     this.#chat = new ChatRules(this.#chatHost());
     this.#rendezvous = new Rendezvous(this.#rendezvousHost());
     if (options.pins) {
@@ -138,7 +150,7 @@ export class PtpchatNode {
   /** A link opened (TCP connection, or a UDP association the I/O layer manages). Sends HELLO. */
   peerConnected(peer: PeerHandle, info: PeerInfo, now: number): void {
     this.#input(now, () => {
-      if (this.#links.get(peer)) this.#closeLink(peer, 'malformed', false);
+      if (this.#links.get(peer)) this.#liveness.close(peer, 'malformed', false);
       const link = this.#links.open(peer, info.transport, info.remoteAddress, false, now);
       if (info.transport === 'tcp')
         this.#framers.set(peer, new PtpchatFramer(this.limits.maxFrameLength));
@@ -148,7 +160,7 @@ export class PtpchatNode {
 
   /** A link closed. Its neighbour is gone: routes through it are withdrawn at once. */
   peerDisconnected(peer: PeerHandle, now: number): void {
-    this.#input(now, () => this.#closeLink(peer, 'dead', false, 'disconnected'));
+    this.#input(now, () => this.#liveness.close(peer, 'dead', false, 'disconnected'));
   }
 
   /** Bytes read from a TCP link: framed here (§1.1). An oversize frame closes the link. */
@@ -161,7 +173,7 @@ export class PtpchatNode {
         frames = framer.push(chunk);
       } catch (e) {
         this.#drop('frame-too-large', (e as Error).message, this.#links.get(peer));
-        return this.#closeLink(peer, 'frame-too-large', true);
+        return this.#liveness.close(peer, 'frame-too-large', true);
       }
       for (const f of frames) {
         if (!this.#links.get(peer)) return;
@@ -374,7 +386,7 @@ export class PtpchatNode {
 
   #handle(msg: PtpchatMessage, link: Link): void {
     if (msg.msg_type === 'HELLO') {
-      this.#onHello(msg, link);
+      this.#liveness.hello(msg, link);
       return;
     }
     if (link.nodeId === null) {
@@ -397,49 +409,6 @@ export class PtpchatNode {
         this.#fwd.receive(msg, link, (m, sender, guid) => this.#deliver(m, sender, guid));
         return;
       }
-    }
-  }
-
-  #onHello(msg: PtpchatMessage & { msg_type: 'HELLO' }, link: Link): void {
-    const claimed = msg.sender_id ?? msg.msg_data?.node_id ?? null;
-    if (claimed === null) {
-      this.#drop('malformed', 'HELLO names no node', link);
-      return;
-    }
-    const guid = guidOf(claimed);
-    const attrs = msg.msg_data?.attributes;
-    link.nodeType = attrs?.node_type ?? link.nodeType;
-    link.udpPort = attrs?.udp_port ?? link.udpPort;
-    if (link.guid !== null) {
-      if (link.guid !== guid) {
-        this.#drop('malformed', 'HELLO with another node id on the same link', link);
-        this.#closeLink(link.peer, 'malformed', true);
-      }
-      return;
-    }
-    if (guid === this.guid) {
-      this.#drop('malformed', 'a link to this node itself', link);
-      this.#closeLink(link.peer, 'malformed', true);
-      return;
-    }
-    if (!link.direct && this.#links.identified >= this.limits.maxNeighbours) {
-      this.#drop('limit', 'too many neighbours', link);
-      this.#closeLink(link.peer, 'limit', true);
-      return;
-    }
-    const old = this.#links.identify(link, claimed, guid);
-    if (old !== undefined) this.#closeLink(old, 'limit', true);
-    this.#emit({
-      type: 'neighbour-up',
-      peer: link.peer,
-      nodeId: claimed,
-      ...(link.nodeType ? { nodeType: link.nodeType } : {}),
-    });
-    this.#fwd.hello(link);
-    if (!link.direct) {
-      this.#routing.addNeighbour(guid, claimed);
-      this.#fwd.sendRouting(link, this.#routing.advertisement(guid), true);
-      this.#fwd.routingChanged();
     }
   }
 
@@ -480,41 +449,8 @@ export class PtpchatNode {
 
   // ================================================================== links and timers
 
-  #closeLink(
-    peer: PeerHandle,
-    reason: DropReason,
-    tell: boolean,
-    why: 'dead' | 'disconnected' = 'dead',
-  ): void {
-    const link = this.#links.close(peer);
-    this.#framers.delete(peer);
-    if (!link) return;
-    if (tell && !link.direct) this.#emit({ type: 'close', peer, reason });
-    for (const e of this.#retransmit.dropPeer(peer)) this.#fwd.reroute(e);
-    if (link.nodeId === null || link.guid === null) return;
-    this.#emit({ type: 'neighbour-down', peer, nodeId: link.nodeId, reason: why });
-    if (!link.direct && !this.#links.byGuid(link.guid)) {
-      this.#routing.removeNeighbour(link.guid);
-      this.#fwd.routingChanged();
-    }
-  }
-
   #tick(now: number): void {
-    const l = this.limits;
-    // Liveness (§5): HELLO to every link, and dead links closed.
-    if (now >= this.#nextHello) {
-      this.#nextHello = now + l.helloIntervalMs;
-      for (const link of [...this.#links.links()]) {
-        const deadAfter = link.direct ? l.directPathIdleMs : l.deadAfterMs;
-        if (now - link.lastHeard >= deadAfter) {
-          this.#drop(
-            'dead',
-            `${link.nodeId ?? link.peer} silent for ${now - link.lastHeard} ms`,
-            link,
-          );
-          this.#closeLink(link.peer, 'dead', true);
-        } else this.#fwd.hello(link);
-      }
+    if (this.#liveness.tick(now)) {
       this.#dedup.sweep(now);
       this.#chat.timer(now);
     }
@@ -525,7 +461,7 @@ export class PtpchatNode {
 
   #schedule(): void {
     if (!this.#started) return;
-    let at = Math.min(this.#nextHello, this.#fwd.nextRouting, this.#fwd.routingDebounce);
+    let at = Math.min(this.#liveness.nextHello, this.#fwd.nextRouting, this.#fwd.routingDebounce);
     const r = this.#retransmit.nextDue;
     if (r !== undefined) at = Math.min(at, r);
     const c = this.#rendezvous.nextDue;
@@ -548,7 +484,7 @@ export class PtpchatNode {
     if (Number.isFinite(now) && now > this.#now) this.#now = now;
     if (!this.#started && Number.isFinite(this.#now)) {
       this.#started = true;
-      this.#nextHello = this.#now + this.limits.helloIntervalMs;
+      this.#liveness.nextHello = this.#now + this.limits.helloIntervalMs;
       this.#fwd.nextRouting = this.#now + this.limits.routingIntervalMs;
     }
   }
@@ -667,7 +603,7 @@ export class PtpchatNode {
       },
       pathUp: (nodeId, guid, address) => {
         const old = this.#links.directByGuid(guid);
-        if (old) this.#closeLink(old.peer, 'limit', false);
+        if (old) this.#liveness.close(old.peer, 'limit', false);
         const link = this.#links.open(directHandle(address), 'udp', address, true, this.#now);
         this.#links.identify(link, nodeId, guid);
         this.counters.connectSuccesses++;
