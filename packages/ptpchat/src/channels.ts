@@ -35,11 +35,15 @@ export class ChannelTable {
     return this.#channels.get(id);
   }
 
-  /** The channel, created when missing; undefined when the table is full. */
+  /**
+   * The channel, created when missing. A full table makes room by forgetting the channel this
+   * node is not in that was heard of least recently (strangers' announcements cannot lock the
+   * node out of its own channels); undefined when every channel is joined.
+   */
   upsert(id: string, name: string, closed: boolean, now: number): Channel | undefined {
     let channel = this.#channels.get(id);
     if (!channel) {
-      if (this.#channels.size >= this.maxChannels) return undefined;
+      if (this.#channels.size >= this.maxChannels && !this.#evictOne()) return undefined;
       channel = {
         id,
         name,
@@ -59,6 +63,15 @@ export class ChannelTable {
     if (!channel.members.has(guid) && channel.members.size >= this.maxMembers) return false;
     channel.members.set(guid, nodeId);
     return true;
+  }
+
+  #evictOne(): boolean {
+    let victim: Channel | undefined;
+    for (const c of this.#channels.values()) {
+      if (!c.joined && (!victim || c.lastSeen < victim.lastSeen)) victim = c;
+    }
+    if (victim) this.#channels.delete(victim.id);
+    return victim !== undefined;
   }
 
   delete(id: string): void {

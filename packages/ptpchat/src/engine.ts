@@ -1,21 +1,17 @@
 import { ChatRules, type OutgoingAttachment } from './chat.js';
-import { encodeFrame, PtpchatFramer } from './codec/framing.js';
-import {
-  decodeMessage,
-  encodeMessage,
-  type OutgoingMessage,
-  type PtpchatMessage,
-  parseMessage,
-} from './codec/message.js';
-import { ACKED_VERBS, type ConnectData, RETRANSMITTED_VERBS, type Verb } from './codec/verbs.js';
+import { PtpchatFramer } from './codec/framing.js';
+import { decodeMessage, type PtpchatMessage, parseMessage } from './codec/message.js';
+import type { ConnectData } from './codec/verbs.js';
 import { DuplicateCache } from './dedup.js';
 import { PtpchatError } from './errors.js';
-import type { ChatHost, Route } from './host.js';
+import { Forwarder, PTPCHAT_VERSION } from './forwarder.js';
+import type { ChatHost } from './host.js';
 import { type PtpchatLimits, resolveLimits } from './limits.js';
+import { Liveness } from './liveness.js';
 import { type Link, NeighbourTable } from './neighbours.js';
-import { guidOf, type NodeId, normalizeNodeId, parseNodeId, randomGuid } from './node-id.js';
+import { guidOf, type NodeId, normalizeNodeId, parseNodeId } from './node-id.js';
 import { canonicalAddress, Rendezvous, type RendezvousHost } from './rendezvous.js';
-import { RetransmitQueue, type Unacked } from './retransmit.js';
+import { RetransmitQueue } from './retransmit.js';
 import { RoutingTable } from './routing.js';
 import type {
   ChannelInfo,
@@ -30,12 +26,6 @@ import type {
   RouteInfo,
 } from './types.js';
 
-/** HELLO `version` sent by default (§8.1, §14: the package and its version). */
-export const PTPCHAT_VERSION = '@peerwire/ptpchat/0.1.0';
-/** Largest UDP payload; bigger messages to a punched peer take the relayed route. */
-const MAX_DATAGRAM = 65_507;
-/** ROUTING entries per message, so that one always fits in a frame. */
-const ROUTING_CHUNK = 1_000;
 const DROP_REASONS: readonly DropReason[] = [
   'malformed',
   'frame-too-large',
@@ -80,13 +70,10 @@ export class PtpchatNode {
   readonly #retransmit: RetransmitQueue;
   readonly #chat: ChatRules;
   readonly #rendezvous: Rendezvous;
-  /** Messages this node originated that may come back as NACKs: msg_id → target. */
-  readonly #originated = new Map<string, NodeId | null>();
+  readonly #fwd: Forwarder;
+  readonly #liveness: Liveness;
   readonly #tasks = new Set<Promise<void>>();
   #now = Number.NEGATIVE_INFINITY;
-  #nextHello = Number.POSITIVE_INFINITY;
-  #nextRouting = Number.POSITIVE_INFINITY;
-  #routingDebounce = Number.POSITIVE_INFINITY;
   #timerAt = Number.NaN;
   #started = false;
 
@@ -121,6 +108,35 @@ export class PtpchatNode {
       l.maxRetransmissions,
       l.maxUnacked,
     );
+    const self = this;
+    this.#fwd = new Forwarder({
+      nodeId: this.nodeId,
+      guid,
+      limits: l,
+      counters: this.counters,
+      options,
+      random: options.random,
+      links: this.#links,
+      routing: this.#routing,
+      dedup: this.#dedup,
+      retransmit: this.#retransmit,
+      get now() {
+        return self.#now;
+      },
+      emit: (o) => this.#emit(o),
+      drop: (reason, detail, link) => this.#drop(reason, detail, link),
+    });
+    this.#liveness = new Liveness({
+      guid,
+      limits: l,
+      links: this.#links,
+      routing: this.#routing,
+      retransmit: this.#retransmit,
+      fwd: this.#fwd,
+      emit: (o) => this.#emit(o),
+      drop: (reason, detail, link) => this.#drop(reason, detail, link),
+      closed: (peer) => this.#framers.delete(peer),
+    });
     this.#chat = new ChatRules(this.#chatHost());
     this.#rendezvous = new Rendezvous(this.#rendezvousHost());
     if (options.pins) {
@@ -134,17 +150,17 @@ export class PtpchatNode {
   /** A link opened (TCP connection, or a UDP association the I/O layer manages). Sends HELLO. */
   peerConnected(peer: PeerHandle, info: PeerInfo, now: number): void {
     this.#input(now, () => {
-      if (this.#links.get(peer)) this.#closeLink(peer, 'malformed', false);
+      if (this.#links.get(peer)) this.#liveness.close(peer, 'malformed', false);
       const link = this.#links.open(peer, info.transport, info.remoteAddress, false, now);
       if (info.transport === 'tcp')
         this.#framers.set(peer, new PtpchatFramer(this.limits.maxFrameLength));
-      this.#hello(link);
+      this.#fwd.hello(link);
     });
   }
 
   /** A link closed. Its neighbour is gone: routes through it are withdrawn at once. */
   peerDisconnected(peer: PeerHandle, now: number): void {
-    this.#input(now, () => this.#closeLink(peer, 'dead', false, 'disconnected'));
+    this.#input(now, () => this.#liveness.close(peer, 'dead', false, 'disconnected'));
   }
 
   /** Bytes read from a TCP link: framed here (§1.1). An oversize frame closes the link. */
@@ -157,7 +173,7 @@ export class PtpchatNode {
         frames = framer.push(chunk);
       } catch (e) {
         this.#drop('frame-too-large', (e as Error).message, this.#links.get(peer));
-        return this.#closeLink(peer, 'frame-too-large', true);
+        return this.#liveness.close(peer, 'frame-too-large', true);
       }
       for (const f of frames) {
         if (!this.#links.get(peer)) return;
@@ -231,7 +247,7 @@ export class PtpchatNode {
     options: { attachments?: readonly OutgoingAttachment[] } = {},
     now?: number,
   ): Promise<string[]> {
-    if (now !== undefined) this.#advance(now);
+    this.#userTime(now);
     try {
       return await this.#chat.sendMessage(channelId, text, options.attachments);
     } finally {
@@ -264,8 +280,9 @@ export class PtpchatNode {
    */
   connect(nodeId: NodeId, options: { via?: NodeId } = {}, now?: number): void {
     this.#action(now, () => {
-      this.#rendezvous.connect(normalizeNodeId(nodeId), this.#now, options.via);
-      this.counters.connectAttempts++;
+      if (this.#rendezvous.connect(normalizeNodeId(nodeId), this.#now, options.via)) {
+        this.counters.connectAttempts++;
+      }
     });
   }
 
@@ -369,7 +386,7 @@ export class PtpchatNode {
 
   #handle(msg: PtpchatMessage, link: Link): void {
     if (msg.msg_type === 'HELLO') {
-      this.#onHello(msg, link);
+      this.#liveness.hello(msg, link);
       return;
     }
     if (link.nodeId === null) {
@@ -389,52 +406,9 @@ export class PtpchatNode {
         return;
       }
       default: {
-        this.#onRouted(msg, link);
+        this.#fwd.receive(msg, link, (m, sender, guid) => this.#deliver(m, sender, guid));
         return;
       }
-    }
-  }
-
-  #onHello(msg: PtpchatMessage & { msg_type: 'HELLO' }, link: Link): void {
-    const claimed = msg.sender_id ?? msg.msg_data?.node_id ?? null;
-    if (claimed === null) {
-      this.#drop('malformed', 'HELLO names no node', link);
-      return;
-    }
-    const guid = guidOf(claimed);
-    const attrs = msg.msg_data?.attributes;
-    link.nodeType = attrs?.node_type ?? link.nodeType;
-    link.udpPort = attrs?.udp_port ?? link.udpPort;
-    if (link.guid !== null) {
-      if (link.guid !== guid) {
-        this.#drop('malformed', 'HELLO with another node id on the same link', link);
-        this.#closeLink(link.peer, 'malformed', true);
-      }
-      return;
-    }
-    if (guid === this.guid) {
-      this.#drop('malformed', 'a link to this node itself', link);
-      this.#closeLink(link.peer, 'malformed', true);
-      return;
-    }
-    if (!link.direct && this.#links.identified >= this.limits.maxNeighbours) {
-      this.#drop('limit', 'too many neighbours', link);
-      this.#closeLink(link.peer, 'limit', true);
-      return;
-    }
-    const old = this.#links.identify(link, claimed, guid);
-    if (old !== undefined) this.#closeLink(old, 'limit', true);
-    this.#emit({
-      type: 'neighbour-up',
-      peer: link.peer,
-      nodeId: claimed,
-      ...(link.nodeType ? { nodeType: link.nodeType } : {}),
-    });
-    this.#hello(link);
-    if (!link.direct) {
-      this.#routing.addNeighbour(guid, claimed);
-      this.#sendRouting(link, this.#routing.advertisement(guid), true);
-      this.#routingChanged();
     }
   }
 
@@ -452,70 +426,15 @@ export class PtpchatNode {
       entries,
       this.#now + l.routingIntervalMs * l.routeExpiryPeriods,
     );
-    this.#routingChanged();
-  }
-
-  /** Spec §3.1 for everything but HELLO, ACK, ROUTING and CONNECT. */
-  #onRouted(msg: PtpchatMessage, link: Link): void {
-    const id = msg.msg_id!;
-    const acked = ACKED_VERBS.has(msg.msg_type);
-    if (msg.sender_id === null) {
-      this.#drop('malformed', `${msg.msg_type} without a sender`, link);
-      return;
-    }
-    if (!this.#dedup.add(id, this.#now)) {
-      this.counters.duplicatesDropped++;
-      this.counters.drops.duplicate++;
-      if (acked) this.#ack(link, id);
-      return;
-    }
-    if (!link.bucket.take(this.#now)) {
-      this.#drop('rate-limited', `${msg.msg_type} from ${link.nodeId}`, link);
-      return;
-    }
-    if (acked) this.#ack(link, id);
-    const senderGuid = guidOf(msg.sender_id);
-    if (senderGuid === this.guid) {
-      this.#drop('malformed', 'a message claiming to come from this node', link);
-      return;
-    }
-    const ttl = Math.min(msg.ttl, this.limits.maxTtl);
-    const targetGuid = msg.target_id === null ? null : guidOf(msg.target_id);
-    const forMe = msg.flood || targetGuid === null || targetGuid === this.guid;
-    if (forMe) this.#deliver(msg, msg.sender_id, senderGuid);
-    if (!msg.flood && (targetGuid === null || targetGuid === this.guid)) return;
-    if (ttl - 1 <= 0) {
-      this.#drop('ttl-expired', `${msg.msg_type} ${id}`, link);
-      if (!msg.flood) this.#nack(msg, 'ttl_expired');
-      return;
-    }
-    const out: OutgoingMessage = {
-      ...msg,
-      ttl: ttl - 1,
-      sender_id: msg.sender_id,
-      msg_id: id,
-      msg_data: msg.msg_data,
-    };
-    if (msg.flood) {
-      this.counters.floodsForwarded++;
-      this.#flood(out, link.peer, false);
-      return;
-    }
-    const hop = this.#nextHop(targetGuid!, out);
-    if (!hop) {
-      this.#drop('no-route', `to ${msg.target_id}`, link);
-      this.#nack(msg, 'no_route');
-      return;
-    }
-    this.#send(hop, out, undefined, false);
+    this.#fwd.routingChanged();
   }
 
   #deliver(msg: PtpchatMessage, sender: NodeId, senderGuid: string): void {
     if (msg.msg_type === 'NACK') {
       const failed = msg.msg_data.msg_id;
-      if (!this.#originated.has(failed)) return;
-      const target = this.#originated.get(failed) ?? null;
-      this.#originated.delete(failed);
+      if (!this.#fwd.originated.has(failed)) return;
+      const target = this.#fwd.originated.get(failed) ?? null;
+      this.#fwd.originated.delete(failed);
       this.counters.deliveryFailures++;
       this.#emit({
         type: 'delivery-failed',
@@ -528,311 +447,21 @@ export class PtpchatNode {
     this.#chat.deliver({ message: msg, sender, senderGuid });
   }
 
-  // ================================================================== sending
-
-  #message(verb: Verb, data: unknown, route: Route): OutgoingMessage {
-    const hopLocal = !route.flood && route.target === undefined;
-    return {
-      msg_type: verb,
-      msg_data: data,
-      ttl: hopLocal ? 1 : this.limits.defaultTtl,
-      flood: route.flood ?? false,
-      sender_id: this.nodeId,
-      target_id: route.target ?? null,
-      msg_id: randomGuid(this.#opts.random),
-    };
-  }
-
-  /** Sends a message this node originates (flooded or targeted); returns its msg_id. */
-  #originate(verb: Verb, data: unknown, route: Route): string {
-    const msg = this.#message(verb, data, route);
-    this.#dedup.add(msg.msg_id, this.#now);
-    if (route.flood) {
-      this.counters.floodsOriginated++;
-      this.#flood(msg, undefined, true);
-      return msg.msg_id;
-    }
-    const targetGuid = guidOf(route.target!);
-    this.#originated.set(msg.msg_id, route.target!);
-    while (this.#originated.size > this.limits.maxUnacked)
-      this.#originated.delete(this.#originated.keys().next().value!);
-    const hop = this.#nextHop(targetGuid, msg);
-    if (!hop) {
-      this.#drop('no-route', `to ${route.target}`);
-      this.#originated.delete(msg.msg_id);
-      this.counters.deliveryFailures++;
-      this.#emit({
-        type: 'delivery-failed',
-        msgId: msg.msg_id,
-        target: route.target!,
-        reason: 'no_route',
-      });
-      return msg.msg_id;
-    }
-    this.#send(hop, msg, undefined, true);
-    return msg.msg_id;
-  }
-
-  /** The link toward a node: a punched path, the neighbour itself, or the route's next hop. */
-  #nextHop(guid: string, msg?: OutgoingMessage): Link | undefined {
-    const direct = this.#links.directByGuid(guid);
-    if (direct && (!msg || this.#json(msg).length <= MAX_DATAGRAM)) return direct;
-    const neighbour = this.#links.byGuid(guid);
-    if (neighbour) return neighbour;
-    const route = this.#routing.route(guid);
-    return route ? this.#links.byGuid(route.via) : undefined;
-  }
-
-  /** Floods to every neighbour except the one it came from (§3.1), encoded once. */
-  #flood(msg: OutgoingMessage, except: PeerHandle | undefined, originated: boolean): void {
-    let json: Uint8Array;
-    try {
-      json = encodeMessage(msg, this.limits.maxFrameLength);
-    } catch (e) {
-      this.#drop('limit', (e as Error).message);
-      return;
-    }
-    let framed: Uint8Array | undefined;
-    for (const link of this.#links.neighbours()) {
-      if (link.peer === except) continue;
-      framed ??=
-        link.transport === 'tcp' ? encodeFrame(json, this.limits.maxFrameLength) : undefined;
-      this.#send(link, msg, { json, framed }, originated);
-    }
-  }
-
-  readonly #jsonCache = new WeakMap<OutgoingMessage, Uint8Array>();
-
-  #json(msg: OutgoingMessage): Uint8Array {
-    let json = this.#jsonCache.get(msg);
-    if (!json) {
-      json = encodeMessage(msg, this.limits.maxFrameLength);
-      this.#jsonCache.set(msg, json);
-    }
-    return json;
-  }
-
-  #send(
-    link: Link,
-    msg: OutgoingMessage,
-    encoded: { json: Uint8Array; framed: Uint8Array | undefined } | undefined,
-    originated: boolean,
-  ): void {
-    let json: Uint8Array;
-    try {
-      json = encoded?.json ?? this.#json(msg);
-    } catch (e) {
-      this.#drop('limit', (e as Error).message);
-      return;
-    }
-    const bytes =
-      link.transport === 'tcp'
-        ? (encoded?.framed ?? encodeFrame(json, this.limits.maxFrameLength))
-        : json;
-    this.counters.sent++;
-    if (link.direct)
-      this.#emit({ type: 'datagram', address: link.remoteAddress!, message: msg, bytes });
-    else this.#emit({ type: 'send', peer: link.peer, message: msg, bytes });
-    if (RETRANSMITTED_VERBS.has(msg.msg_type)) {
-      if (
-        !this.#retransmit.track({ peer: link.peer, message: msg, bytes, originated }, this.#now)
-      ) {
-        this.#drop('limit', 'retransmission queue full');
-      }
-    }
-  }
-
-  /** A hop-local message on one link (HELLO, ACK, ROUTING, CONNECT). */
-  #sendLocal(link: Link, verb: Verb, data: unknown, target: NodeId | null = null): void {
-    const msg = { ...this.#message(verb, data, {}), target_id: target };
-    this.#send(link, msg, undefined, true);
-  }
-
-  #hello(link: Link): void {
-    const data = {
-      node_id: this.nodeId,
-      version: this.#opts.version ?? PTPCHAT_VERSION,
-      attributes: {
-        node_type: this.#opts.nodeType ?? 'client',
-        ...(this.#opts.udpPort !== undefined ? { udp_port: this.#opts.udpPort } : {}),
-      },
-    };
-    this.#sendLocal(link, 'HELLO', data);
-  }
-
-  #ack(link: Link, msgId: string): void {
-    this.#sendLocal(link, 'ACK', { msg_id: msgId });
-  }
-
-  /** NACK to the originator (§3.4): only for targeted messages, never for a NACK. */
-  #nack(
-    msg: { msg_type: Verb; sender_id: NodeId | null; msg_id: string | null; flood: boolean },
-    reason: 'ttl_expired' | 'no_route',
-  ): void {
-    if (msg.flood || msg.msg_type === 'NACK' || msg.sender_id === null || msg.msg_id === null)
-      return;
-    if (guidOf(msg.sender_id) === this.guid) {
-      this.counters.deliveryFailures++;
-      this.#emit({ type: 'delivery-failed', msgId: msg.msg_id, target: null, reason });
-      return;
-    }
-    this.counters.nacksSent++;
-    const nack = this.#message('NACK', { msg_id: msg.msg_id, reason }, { target: msg.sender_id });
-    this.#dedup.add(nack.msg_id, this.#now);
-    const hop = this.#nextHop(guidOf(msg.sender_id), nack);
-    if (hop) this.#send(hop, nack, undefined, true);
-  }
-
-  /** ROUTING in chunks that fit a frame; with `always`, an empty table is sent too (§5). */
-  #sendRouting(
-    link: Link,
-    entries: readonly { node_id: NodeId; ttl: number }[],
-    always = false,
-  ): void {
-    if (entries.length === 0 && always) this.#sendLocal(link, 'ROUTING', { nodes: [] });
-    for (let i = 0; i < entries.length; i += ROUTING_CHUNK) {
-      this.#sendLocal(link, 'ROUTING', { nodes: entries.slice(i, i + ROUTING_CHUNK) });
-    }
-  }
-
-  #routingChanged(): void {
-    if (this.#routing.dirty && this.#routingDebounce === Number.POSITIVE_INFINITY) {
-      this.#routingDebounce = this.#now + this.limits.routingDebounceMs;
-    }
-  }
-
   // ================================================================== links and timers
 
-  #closeLink(
-    peer: PeerHandle,
-    reason: DropReason,
-    tell: boolean,
-    why: 'dead' | 'disconnected' = 'dead',
-  ): void {
-    const link = this.#links.close(peer);
-    this.#framers.delete(peer);
-    if (!link) return;
-    if (tell && !link.direct) this.#emit({ type: 'close', peer, reason });
-    for (const e of this.#retransmit.dropPeer(peer)) this.#reroute(e);
-    if (link.nodeId === null || link.guid === null) return;
-    this.#emit({ type: 'neighbour-down', peer, nodeId: link.nodeId, reason: why });
-    if (!link.direct && !this.#links.byGuid(link.guid)) {
-      this.#routing.removeNeighbour(link.guid);
-      this.#routingChanged();
-    }
-  }
-
-  /** An un-ACKed message whose link went away: another next hop, else failure. */
-  #reroute(e: Unacked): void {
-    const msg = e.message;
-    if (!msg.flood && msg.target_id !== null) {
-      const hop = this.#nextHop(guidOf(msg.target_id), msg);
-      if (hop) {
-        this.#send(hop, msg, undefined, e.originated);
-        return;
-      }
-    }
-    this.#failed(e);
-  }
-
-  #failed(e: Unacked): void {
-    const msg = e.message;
-    if (msg.flood) return; // the neighbour is gone; floods have no originator to tell (§3.4)
-    if (e.originated) {
-      this.#originated.delete(msg.msg_id);
-      this.counters.deliveryFailures++;
-      this.#emit({
-        type: 'delivery-failed',
-        msgId: msg.msg_id,
-        target: msg.target_id,
-        reason: 'no-ack',
-      });
-    } else this.#nack(msg, 'no_route');
-  }
-
   #tick(now: number): void {
-    const l = this.limits;
-    // Liveness (§5): HELLO to every link, and dead links closed.
-    if (now >= this.#nextHello) {
-      this.#nextHello = now + l.helloIntervalMs;
-      for (const link of [...this.#links.links()]) {
-        const deadAfter = link.direct ? l.directPathIdleMs : l.deadAfterMs;
-        if (now - link.lastHeard >= deadAfter) {
-          this.#drop(
-            'dead',
-            `${link.nodeId ?? link.peer} silent for ${now - link.lastHeard} ms`,
-            link,
-          );
-          this.#closeLink(link.peer, 'dead', true);
-        } else this.#hello(link);
-      }
+    if (this.#liveness.tick(now)) {
       this.#dedup.sweep(now);
       this.#chat.timer(now);
     }
-    // Retransmission (§4).
-    const { resend, failed } = this.#retransmit.due(now);
-    for (const e of resend) {
-      const msg = e.message;
-      let link = this.#links.get(e.peer);
-      if (!msg.flood && msg.target_id !== null) {
-        const hop = this.#nextHop(guidOf(msg.target_id), msg);
-        if (hop && hop !== link) {
-          this.#retransmit.move(e, hop.peer);
-          link = hop;
-        }
-      }
-      if (!link) continue;
-      this.counters.retransmissions++;
-      this.counters.sent++;
-      if (link.direct)
-        this.#emit({
-          type: 'datagram',
-          address: link.remoteAddress!,
-          message: msg,
-          bytes: this.#json(msg),
-        });
-      else
-        this.#emit({
-          type: 'send',
-          peer: link.peer,
-          message: msg,
-          bytes:
-            link.transport === 'tcp'
-              ? encodeFrame(this.#json(msg), l.maxFrameLength)
-              : this.#json(msg),
-        });
-    }
-    for (const e of failed) this.#failed(e);
-    // Routing (§6): expiry, debounced changes, periodic full tables.
-    if (now >= this.#routingDebounce || now >= this.#nextRouting) {
-      const periodic = now >= this.#nextRouting;
-      if (periodic) {
-        this.#nextRouting = now + l.routingIntervalMs;
-        this.#routing.expire(now);
-      }
-      this.#routingDebounce = Number.POSITIVE_INFINITY;
-      const changes = this.#routing.takeChanges();
-      for (const link of this.#links.neighbours()) {
-        const entries = this.#routing.advertisement(link.guid!, changes);
-        if (periodic) {
-          const full = this.#routing.advertisement(link.guid!);
-          const listed = new Set(full.map((e) => e.node_id));
-          entries.splice(
-            0,
-            entries.length,
-            ...full,
-            ...entries.filter((e) => !listed.has(e.node_id)),
-          );
-        }
-        if (entries.length > 0) this.#sendRouting(link, entries);
-      }
-    }
+    this.#fwd.retransmit(now);
+    this.#fwd.advertise(now);
     this.#rendezvous.timer(now);
   }
 
   #schedule(): void {
     if (!this.#started) return;
-    let at = Math.min(this.#nextHello, this.#nextRouting, this.#routingDebounce);
+    let at = Math.min(this.#liveness.nextHello, this.#fwd.nextRouting, this.#fwd.routingDebounce);
     const r = this.#retransmit.nextDue;
     if (r !== undefined) at = Math.min(at, r);
     const c = this.#rendezvous.nextDue;
@@ -843,12 +472,20 @@ export class PtpchatNode {
     }
   }
 
+  /** A user action's time: its `now`, else the latest input's; one of them is needed. */
+  #userTime(now: number | undefined): void {
+    if (now !== undefined) this.#advance(now);
+    if (!Number.isFinite(this.#now)) {
+      throw new PtpchatError('INVALID_ACTION', 'no time known yet: pass `now` (Unix ms)');
+    }
+  }
+
   #advance(now: number): void {
     if (Number.isFinite(now) && now > this.#now) this.#now = now;
     if (!this.#started && Number.isFinite(this.#now)) {
       this.#started = true;
-      this.#nextHello = this.#now + this.limits.helloIntervalMs;
-      this.#nextRouting = this.#now + this.limits.routingIntervalMs;
+      this.#liveness.nextHello = this.#now + this.limits.helloIntervalMs;
+      this.#fwd.nextRouting = this.#now + this.limits.routingIntervalMs;
     }
   }
 
@@ -865,7 +502,7 @@ export class PtpchatNode {
 
   /** Runs a user action: its PtpchatErrors reach the caller. */
   #action<T>(now: number | undefined, fn: () => T): T {
-    if (now !== undefined) this.#advance(now);
+    this.#userTime(now);
     try {
       return fn();
     } finally {
@@ -921,7 +558,7 @@ export class PtpchatNode {
       get now() {
         return self.#now;
       },
-      originate: (verb, data, route) => this.#originate(verb, data, route),
+      originate: (verb, data, route) => this.#fwd.originate(verb, data, route),
       emit: (event) => this.#emit(event),
       drop: (reason, detail, link) => this.#drop(reason, detail, link),
       spawn: (work) => this.#spawn(work),
@@ -949,29 +586,29 @@ export class PtpchatNode {
         return route && route.distance === 2 ? this.#links.byGuid(route.via) : undefined;
       },
       sendConnect: (link, data: ConnectData, target) =>
-        this.#sendLocal(link, 'CONNECT', data, target),
+        this.#fwd.sendLocal(link, 'CONNECT', data, target),
       sendConnectDatagram: (address, data: ConnectData, target) => {
-        const msg = { ...this.#message('CONNECT', data, {}), target_id: target };
+        const msg = { ...this.#fwd.message('CONNECT', data, {}), target_id: target };
         this.counters.sent++;
-        this.#emit({ type: 'datagram', address, message: msg, bytes: this.#json(msg) });
+        this.#emit({ type: 'datagram', address, message: msg, bytes: this.#fwd.json(msg) });
       },
       probe: (address) => {
-        const msg = this.#message(
+        const msg = this.#fwd.message(
           'HELLO',
           { node_id: this.nodeId, version: this.#opts.version ?? PTPCHAT_VERSION },
           {},
         );
         this.counters.sent++;
-        this.#emit({ type: 'datagram', address, message: msg, bytes: this.#json(msg) });
+        this.#emit({ type: 'datagram', address, message: msg, bytes: this.#fwd.json(msg) });
       },
       pathUp: (nodeId, guid, address) => {
         const old = this.#links.directByGuid(guid);
-        if (old) this.#closeLink(old.peer, 'limit', false);
+        if (old) this.#liveness.close(old.peer, 'limit', false);
         const link = this.#links.open(directHandle(address), 'udp', address, true, this.#now);
         this.#links.identify(link, nodeId, guid);
         this.counters.connectSuccesses++;
         this.#emit({ type: 'neighbour-up', peer: link.peer, nodeId });
-        this.#hello(link);
+        this.#fwd.hello(link);
       },
       event: (event) => {
         if (event.state === 'failed') this.counters.connectFailures++;

@@ -32,9 +32,10 @@ export {
   decryptForChannel,
   encryptForChannel,
 } from './content.js';
-export { PTPCHAT_VERSION, PtpchatNode } from './engine.js';
+export { PtpchatNode } from './engine.js';
 export type { PtpchatErrorCode } from './errors.js';
 export { PtpchatError } from './errors.js';
+export { PTPCHAT_VERSION } from './forwarder.js';
 export { createIdentity } from './identity.js';
 export type { PtpchatLimits } from './limits.js';
 export { DEFAULT_LIMITS, resolveLimits } from './limits.js';

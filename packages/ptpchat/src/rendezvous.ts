@@ -106,14 +106,17 @@ export class Rendezvous {
     return due;
   }
 
-  /** Starts a rendezvous as initiator A. Throws `INVALID_ACTION` or `LIMIT_EXCEEDED`. */
-  connect(responder: NodeId, now: number, via?: NodeId): void {
+  /**
+   * Starts a rendezvous as initiator A; false when one toward that node is already under way.
+   * Throws `INVALID_ACTION` or `LIMIT_EXCEEDED`.
+   */
+  connect(responder: NodeId, now: number, via?: NodeId): boolean {
     const h = this.host;
     const guid = guidOf(responder);
     if (h.udpPort === undefined)
       throw new PtpchatError('INVALID_ACTION', 'no UDP port (option udpPort)');
     if (guid === h.selfGuid) throw new PtpchatError('INVALID_ACTION', 'cannot CONNECT to itself');
-    if (this.#punches.has(guid)) return;
+    if (this.#punches.has(guid)) return false;
     const s = via !== undefined ? h.neighbour(guidOf(via)) : h.rendezvousFor(guid);
     if (!s || s.nodeId === null) {
       throw new PtpchatError('INVALID_ACTION', `no neighbour in common with ${responder}`);
@@ -139,6 +142,7 @@ export class Rendezvous {
     };
     this.#toRendezvous(s, data);
     h.event({ type: 'connect', role: 'initiator', peer: responder, state: 'started' });
+    return true;
   }
 
   /** A CONNECT from a neighbour link (TCP) or a datagram from `from` (UDP). */

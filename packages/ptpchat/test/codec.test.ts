@@ -2,14 +2,17 @@ import { utf8Decode, utf8Encode } from '@peerwire/wire';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  createNodeId,
   decodeMessage,
   encodeFrame,
   encodeMessage,
   fromBase64,
   KEEPALIVE_FRAME,
+  normalizeNodeId,
   PtpchatError,
   PtpchatFramer,
   parseMessage,
+  parseNodeId,
   toBase64,
 } from '../src/index.js';
 
@@ -338,5 +341,57 @@ describe('decoder properties', () => {
         expect(again.msg_data).toEqual(m.msg_data);
       }),
     );
+  });
+});
+
+describe('node ids and timestamps (§2.3, §14)', () => {
+  it('name@GUID with an alphanumeric name of at most 64 characters; GUIDs in lower case', () => {
+    expect(parseNodeId(A)).toEqual({ name: 'alice', guid: '0f8fad5b-d9cb-469f-a165-70867728950e' });
+    expect(normalizeNodeId('Alice@0F8FAD5B-D9CB-469F-A165-70867728950E')).toBe(
+      'Alice@0f8fad5b-d9cb-469f-a165-70867728950e',
+    );
+    expect(parseNodeId('0f8fad5b-d9cb-469f-a165-70867728950e').name).toBe(''); // UDP era
+    for (const bad of [
+      'al-ice@0f8fad5b-d9cb-469f-a165-70867728950e',
+      `${'a'.repeat(65)}@0f8fad5b-d9cb-469f-a165-70867728950e`,
+      'alice@nope',
+      '@0f8fad5b-d9cb-469f-a165-70867728950e',
+      '',
+    ]) {
+      expect(codeOf(() => parseNodeId(bad))).toBe('BAD_NODE_ID');
+    }
+    expect(parseNodeId(`${'a'.repeat(64)}@0f8fad5b-d9cb-469f-a165-70867728950e`).name).toHaveLength(
+      64,
+    );
+    expect(codeOf(() => createNodeId('no spaces', () => new Uint8Array(16)))).toBe('BAD_NODE_ID');
+    expect(createNodeId('bob', () => new Uint8Array(16).fill(255))).toBe(
+      'bob@ffffffff-ffff-4fff-bfff-ffffffffffff',
+    );
+  });
+
+  it('MESSAGE timestamps: any ISO 8601 date-time with an offset', () => {
+    for (const timestamp of [
+      '2016-03-12T10:15:30.250Z',
+      '2016-03-12T11:15:30+01:00',
+      '2016-03-12T11:15:30.1234567+0100',
+    ]) {
+      const m = parseMessage({
+        msg_type: 'MESSAGE',
+        msg_id: ID,
+        msg_data: { ...data.MESSAGE, timestamp },
+      });
+      expect(m.msg_type === 'MESSAGE' && m.msg_data.timestamp).toBe(timestamp);
+    }
+    for (const timestamp of ['2016-03-12', '2016-03-12T10:15:30', '2016-13-45T10:15:30Z']) {
+      expect(
+        codeOf(() =>
+          parseMessage({
+            msg_type: 'MESSAGE',
+            msg_id: ID,
+            msg_data: { ...data.MESSAGE, timestamp },
+          }),
+        ),
+      ).toBe('BAD_MSG_DATA');
+    }
   });
 });

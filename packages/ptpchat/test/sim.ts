@@ -158,20 +158,27 @@ export class SimNetwork {
     return sim;
   }
 
-  /** A TCP link between two nodes (each sees the other's simulated address). */
-  connect(a: SimNode, b: SimNode): void {
+  /**
+   * A TCP link between two nodes; each sees the other's simulated address unless `seen` says what
+   * `a` sees of `b` (`aSees`) and `b` of `a` (`bSees`).
+   */
+  connect(a: SimNode, b: SimNode, seen: { aSees?: string; bSees?: string } = {}): void {
     const ha = `${a.name}>${b.name}#${this.#seq}`;
     const hb = `${b.name}>${a.name}#${this.#seq++}`;
     this.#links.set(ha, { owner: a, other: b, otherHandle: hb });
     this.#links.set(hb, { owner: b, other: a, otherHandle: ha });
     a.node.peerConnected(
       ha,
-      { transport: 'tcp', remoteAddress: b.address.replace(':9001', ':40000'), outbound: true },
+      {
+        transport: 'tcp',
+        remoteAddress: seen.aSees ?? b.address.replace(':9001', ':40000'),
+        outbound: true,
+      },
       this.now,
     );
     b.node.peerConnected(
       hb,
-      { transport: 'tcp', remoteAddress: a.address.replace(':9001', ':40001') },
+      { transport: 'tcp', remoteAddress: seen.bSees ?? a.address.replace(':9001', ':40001') },
       this.now,
     );
   }

@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import { PtpchatError } from '../src/index.js';
+import { CH, envelope, N1, NODE, probe } from './harness.js';
+import { SimNetwork } from './sim.js';
+
+async function three() {
+  const net = new SimNetwork({ seed: 11 });
+  const a = await net.addNode('alice');
+  const b = await net.addNode('bob');
+  const c = await net.addNode('carol');
+  net.connect(a, b);
+  net.connect(b, c);
+  await net.runFor(1000);
+  return { net, a, b, c };
+}
+
+describe('channels (§8.4-8.6)', () => {
+  it('CHANNEL floods a new public channel; JOIN reaches the members; LEAVE removes', async () => {
+    const { net, a, b, c } = await three();
+    const ch = a.node.createChannel('general');
+    expect(ch).toMatchObject({
+      name: 'general',
+      closed: false,
+      joined: true,
+      members: [a.node.nodeId],
+    });
+    await net.runFor(500);
+    for (const n of [b, c])
+      expect(n.node.channel(ch.channelId)).toMatchObject({
+        name: 'general',
+        joined: false,
+        members: [a.node.nodeId],
+      });
+    c.node.join(ch.channelId);
+    await net.runFor(500);
+    expect(net.eventsOf(a, 'member-joined')).toMatchObject([
+      { channelId: ch.channelId, nodeId: c.node.nodeId },
+    ]);
+    expect(a.node.channel(ch.channelId)!.members).toContain(c.node.nodeId);
+    c.node.leave(ch.channelId);
+    await net.runFor(500);
+    expect(net.eventsOf(a, 'member-left')).toMatchObject([{ nodeId: c.node.nodeId }]);
+    expect(a.node.channel(ch.channelId)!.members).not.toContain(c.node.nodeId);
+  });
+
+  it('a subscribed node not listed in a CHANNEL sends JOIN; a listed node that is not a member sends LEAVE', async () => {
+    const p = await probe();
+    p.neighbour('l1', N1);
+    const own = p.node.createChannel('mine');
+    p.clear();
+    p.from(
+      'l1',
+      envelope(
+        'CHANNEL',
+        {
+          node_id: N1,
+          channel: 'mine',
+          channel_id: own.channelId,
+          members: [{ node_id: N1 }],
+          closed: false,
+        },
+        { flood: true },
+      ),
+    );
+    expect(p.sent('l1').find((m) => m.msg_type === 'JOIN')).toMatchObject({
+      target_id: N1,
+      msg_data: { channel_id: own.channelId, node_id: NODE },
+    });
+    p.clear();
+    p.from(
+      'l1',
+      envelope(
+        'CHANNEL',
+        {
+          node_id: N1,
+          channel: 'theirs',
+          channel_id: CH,
+          members: [{ node_id: N1 }, { node_id: NODE }],
+          closed: false,
+        },
+        { flood: true },
+      ),
+    );
+    expect(p.sent('l1').find((m) => m.msg_type === 'LEAVE')).toMatchObject({
+      target_id: N1,
+      msg_data: { channel_id: CH },
+    });
+  });
+
+  it('re-announces a quiet subscribed channel every 60 s and forgets stale unsubscribed ones after 180 s', async () => {
+    const p = await probe();
+    p.neighbour('l1', N1);
+    const ch = p.node.createChannel('mine');
+    p.from(
+      'l1',
+      envelope(
+        'CHANNEL',
+        { node_id: N1, channel: 'other', channel_id: CH, members: [{ node_id: N1 }] },
+        { flood: true },
+      ),
+    );
+    p.clear();
+    for (let i = 0; i < 100; i++) {
+      await p.advance(2000);
+      p.from('l1', envelope('HELLO', { node_id: N1 }, { sender: N1, ttl: 1 }));
+    }
+    const announced = p.sent('l1').filter((m) => m.msg_type === 'CHANNEL');
+    expect(announced.length).toBe(3); // at 60, 120 and 180 s
+    expect(announced[0]).toMatchObject({ flood: true, msg_data: { channel_id: ch.channelId } });
+    expect(p.node.channel(CH)).toBeUndefined();
+    expect(p.node.channel(ch.channelId)).toBeDefined();
+  });
+
+  it('refuses bad names and unknown channels; a public channel cannot be turned closed by others', async () => {
+    const p = await probe({ maxChannels: 2 });
+    p.neighbour('l1', N1);
+    expect(() => p.node.createChannel('')).toThrow(PtpchatError);
+    expect(() => p.node.createChannel('a\nb')).toThrow(PtpchatError);
+    expect(() => p.node.join(CH)).toThrowError(
+      expect.objectContaining({ code: 'UNKNOWN_CHANNEL' }),
+    );
+    const ch = p.node.createChannel('pub');
+    p.from(
+      'l1',
+      envelope(
+        'CHANNEL',
+        { node_id: N1, channel: 'pub', channel_id: ch.channelId, members: [], closed: true },
+        { flood: true },
+      ),
+    );
+    expect(p.node.channel(ch.channelId)!.closed).toBe(false);
+    p.node.createChannel('second');
+    expect(() => p.node.createChannel('third')).toThrowError(
+      expect.objectContaining({ code: 'LIMIT_EXCEEDED' }),
+    );
+  });
+});

@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { decryptForChannel, encryptForChannel, PtpchatError, toBase64 } from '../src/index.js';
+import { CH, envelope, identityOf, N1, N2, NODE, probe } from './harness.js';
+import { SimNetwork } from './sim.js';
+
+describe('closed channels: GETKEY/KEY (§7.3, §8.9-8.10)', () => {
+  it('only key holders read closed-channel messages; relays see ciphertext only', async () => {
+    const net = new SimNetwork({ seed: 21 });
+    const a = await net.addNode('alice');
+    const relay = await net.addNode('relay');
+    const b = await net.addNode('bob');
+    const eve = await net.addNode('eve');
+    net.connect(a, relay);
+    net.connect(relay, b);
+    net.connect(relay, eve);
+    await net.runFor(1000);
+    const ch = a.node.createChannel('secret', { closed: true });
+    expect(ch).toMatchObject({ closed: true, hasKey: true });
+    a.node.invite(ch.channelId, b.node.nodeId); // fetches bob's certificate first
+    await net.runFor(2000);
+    expect(net.eventsOf(b, 'key')).toMatchObject([
+      { channelId: ch.channelId, from: a.node.nodeId },
+    ]);
+    expect(b.node.channel(ch.channelId)).toMatchObject({ closed: true, hasKey: true });
+    b.node.join(ch.channelId);
+    await net.runFor(1000);
+    await a.node.sendMessage(ch.channelId, 'for bob only');
+    await net.runFor(1000);
+    expect(net.eventsOf(b, 'message')).toMatchObject([
+      { text: 'for bob only', closed: true, from: a.node.nodeId },
+    ]);
+    for (const n of [relay, eve]) expect(net.eventsOf(n, 'message')).toEqual([]);
+    expect(relay.node.counters.sent).toBeGreaterThan(0);
+    // Closed channels are never flooded: eve never even sees the channel.
+    expect(eve.node.channel(ch.channelId)).toBeUndefined();
+    expect(() => relay.node.join(ch.channelId)).toThrowError(
+      expect.objectContaining({ code: 'UNKNOWN_CHANNEL' }),
+    );
+  });
+
+  it('KEY once the invitee certificate is in; GETKEY from a member is answered, from a stranger left to the application', async () => {
+    const p = await probe();
+    p.neighbour('l1', N1);
+    p.neighbour('l2', N2);
+    const ch = p.node.createChannel('club', { closed: true });
+    p.node.invite(ch.channelId, N1);
+    expect(p.sent('l1').map((m) => m.msg_type)).toContain('GETCERTIFICATE');
+    p.from(
+      'l1',
+      envelope(
+        'CERTIFICATE',
+        { node_id: N1, certificate: toBase64((await identityOf(N1)).certificate) },
+        { target: NODE },
+      ),
+    );
+    await p.node.idle();
+    const keys = () => p.sent('l1').filter((m) => m.msg_type === 'KEY');
+    expect(keys()).toHaveLength(1);
+    expect(keys()[0]).toMatchObject({
+      target_id: N1,
+      msg_data: { channel_id: ch.channelId, recipient_id: N1, cipher: 'AES-256-GCM' },
+    });
+    // The CHANNEL with the new member list goes to the member, not flooded.
+    expect(p.sent('l1').find((m) => m.msg_type === 'CHANNEL')).toMatchObject({
+      flood: false,
+      target_id: N1,
+    });
+    const getkey = (sender: string) =>
+      envelope(
+        'GETKEY',
+        { node_id: sender, channel: 'club', channel_id: ch.channelId },
+        { sender, target: NODE },
+      );
+    p.from('l1', getkey(N1));
+    await p.node.idle();
+    expect(keys()).toHaveLength(2);
+    p.from('l2', getkey(N2));
+    await p.node.idle();
+    expect(p.events('key-request')).toMatchObject([{ channelId: ch.channelId, from: N2 }]);
+    expect(p.sent('l2').filter((m) => m.msg_type === 'KEY')).toEqual([]);
+  });
+
+  it('a KEY that does not open for this node is dropped', async () => {
+    const p = await probe();
+    p.neighbour('l1', N1);
+    p.from(
+      'l1',
+      envelope(
+        'CERTIFICATE',
+        { node_id: N1, certificate: toBase64((await identityOf(N1)).certificate) },
+        { target: NODE },
+      ),
+    );
+    await p.node.idle();
+    p.from(
+      'l1',
+      envelope(
+        'KEY',
+        {
+          node_id: N1,
+          recipient_id: NODE,
+          channel: 'c',
+          channel_id: CH,
+          cipher: 'AES-256-GCM',
+          key: 'AAAA',
+        },
+        { target: NODE },
+      ),
+    );
+    await p.node.idle();
+    expect(p.node.counters.drops['decrypt-failed']).toBe(1);
+    expect(p.node.channel(CH)).toBeUndefined();
+  });
+
+  it('the channel ciphertext authenticates key and channel id', () => {
+    const key = new Uint8Array(32).fill(7);
+    const id = '3f2504e0-4f89-41d3-9a0c-0305e82c3301';
+    const inner = encryptForChannel(
+      key,
+      id,
+      new TextEncoder().encode('x'),
+      (n) => new Uint8Array(n),
+    );
+    expect(inner.length).toBe(12 + 1 + 16);
+    expect(new TextDecoder().decode(decryptForChannel(key, id, inner))).toBe('x');
+    expect(() => decryptForChannel(new Uint8Array(32), id, inner)).toThrow(PtpchatError);
+    expect(() => decryptForChannel(key, id.replace('3f', '4f'), inner)).toThrowError(
+      expect.objectContaining({ code: 'DECRYPT_FAILED' }),
+    );
+  });
+});
