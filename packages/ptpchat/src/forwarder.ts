@@ -354,7 +354,7 @@ export class Forwarder {
       if (acked) this.ack(link, id);
       return;
     }
-    if (!link.bucket.take(this.#c.now)) {
+    if (!link.bucket.take(1, this.#c.now)) {
       this.#c.drop('rate-limited', `${msg.msg_type} from ${link.nodeId}`, link);
       return;
     }

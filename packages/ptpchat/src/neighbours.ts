@@ -1,5 +1,5 @@
+import { TokenBucket } from '@peerwire/wire';
 import type { NodeId } from './node-id.js';
-import { TokenBucket } from './rate-limit.js';
 import type { NeighbourInfo, PeerHandle } from './types.js';
 
 /** One link the I/O layer opened (or a punched UDP path), and the neighbour on it once known. */

@@ -1,29 +1,3 @@
-/** A token bucket: `rate` tokens per second, up to `burst`. */
-export class TokenBucket {
-  #tokens: number;
-  #at: number;
-
-  constructor(
-    readonly rate: number,
-    readonly burst: number,
-    now: number,
-  ) {
-    this.#tokens = burst;
-    this.#at = now;
-  }
-
-  /** Takes one token; false when none is left (the caller drops the message). */
-  take(now: number): boolean {
-    if (now > this.#at) {
-      this.#tokens = Math.min(this.burst, this.#tokens + ((now - this.#at) * this.rate) / 1000);
-      this.#at = now;
-    }
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
-    return true;
-  }
-}
-
 /**
  * At most `limit` events per key in any `windowMs`, for at most `maxKeys` keys (the least
  * recently used key is forgotten first, which can only make the limiter more lenient for it).

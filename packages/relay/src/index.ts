@@ -1,10 +1,11 @@
+/** The rate limiter the relay uses; it lives in `@peerwire/wire` and is re-exported here. */
+export { TokenBucket } from '@peerwire/wire';
 export type { BusAnnouncement, RelayBus } from './bus.js';
 export { localOnlyBus } from './bus.js';
 export type { RelayErrorCode } from './errors.js';
 export { RelayError } from './errors.js';
 export type { RelayLimits } from './limits.js';
 export { DEFAULT_RELAY_LIMITS, resolveLimits } from './limits.js';
-export { TokenBucket } from './rate-limiter.js';
 export type {
   DropReason,
   RejectReason,

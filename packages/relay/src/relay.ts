@@ -26,11 +26,11 @@ import {
   PacketType,
   PeerwireError,
   readPacketType,
+  TokenBucket,
   toBase64Url,
 } from '@peerwire/wire';
 import { localOnlyBus, type RelayBus } from './bus.js';
 import { type RelayLimits, resolveLimits } from './limits.js';
-import { TokenBucket } from './rate-limiter.js';
 import { MemoryRelayStore, type RelayStore, type StoredMembership } from './store.js';
 
 /** What the host gives the relay for one connection (a transport `Link` satisfies it). */

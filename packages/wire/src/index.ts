@@ -76,6 +76,7 @@ export { ByteReader } from './reader.js';
 export type { SpotPacket } from './spot-packet.js';
 export { decodePacket } from './spot-packet.js';
 export { StreamReader } from './stream-reader.js';
+export { TokenBucket } from './token-bucket.js';
 export type { Uvarint } from './varint.js';
 export {
   encodeUvarint,

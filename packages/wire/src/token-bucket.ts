@@ -1,6 +1,7 @@
 /**
  * A token bucket: `rate` tokens per second, at most `burst` saved up. `take(n, now)` spends `n`
- * tokens if it can; time is passed in (ms), so the bucket reads no clock of its own.
+ * tokens if it can; time is passed in (ms), so the bucket reads no clock of its own. Shared by
+ * the protocol cores' rate limits (Spot relay, ptpchat).
  */
 export class TokenBucket {
   #tokens: number;
