@@ -203,63 +203,56 @@ export class Lab {
     await this.#ip(ns, 'link', 'set', 'lo', 'up');
   }
 
-  async #buildPublic(node: NodeState): Promise<void> {
-    const port = `p${node.plan.index}`;
+  /**
+   * A veth pair: `ifname` (with `mac` and the address `cidr`) in `ns`, its peer `port` plugged
+   * into `bridge` in `bridgeNs`; both ends up.
+   */
+  async #plug(
+    ns: string,
+    ifname: string,
+    mac: string,
+    cidr: string,
+    bridgeNs: string,
+    port: string,
+    bridge: string,
+  ): Promise<void> {
     await this.#ip(
-      node.ns,
+      ns,
       'link',
       'add',
-      NODE_IF,
+      ifname,
       'address',
-      node.mac,
+      mac,
       'type',
       'veth',
       'peer',
       'name',
       port,
       'netns',
-      this.#wanNs,
+      bridgeNs,
     );
-    await this.#ip(this.#wanNs, 'link', 'set', port, 'master', WAN_BRIDGE, 'up');
-    await this.#ip(
+    await this.#ip(bridgeNs, 'link', 'set', port, 'master', bridge, 'up');
+    await this.#ip(ns, 'addr', 'add', cidr, 'dev', ifname);
+    await this.#ip(ns, 'link', 'set', ifname, 'up');
+  }
+
+  async #buildPublic(node: NodeState): Promise<void> {
+    const cidr = `${node.address}/${PUBLIC_PREFIX_LENGTH}`;
+    await this.#plug(
       node.ns,
-      'addr',
-      'add',
-      `${node.address}/${PUBLIC_PREFIX_LENGTH}`,
-      'dev',
       NODE_IF,
+      node.mac,
+      cidr,
+      this.#wanNs,
+      `p${node.plan.index}`,
+      WAN_BRIDGE,
     );
-    await this.#ip(node.ns, 'link', 'set', NODE_IF, 'up');
   }
 
   async #buildNat(nat: NodeState): Promise<void> {
     const n = nat.plan.index;
-    const port = `n${n}`;
-    await this.#ip(
-      nat.ns,
-      'link',
-      'add',
-      ROUTER_WAN_IF,
-      'address',
-      nat.mac,
-      'type',
-      'veth',
-      'peer',
-      'name',
-      port,
-      'netns',
-      this.#wanNs,
-    );
-    await this.#ip(this.#wanNs, 'link', 'set', port, 'master', WAN_BRIDGE, 'up');
-    await this.#ip(
-      nat.ns,
-      'addr',
-      'add',
-      `${nat.address}/${PUBLIC_PREFIX_LENGTH}`,
-      'dev',
-      ROUTER_WAN_IF,
-    );
-    await this.#ip(nat.ns, 'link', 'set', ROUTER_WAN_IF, 'up');
+    const wanCidr = `${nat.address}/${PUBLIC_PREFIX_LENGTH}`;
+    await this.#plug(nat.ns, ROUTER_WAN_IF, nat.mac, wanCidr, this.#wanNs, `n${n}`, WAN_BRIDGE);
     await this.#ip(nat.ns, 'link', 'add', ROUTER_LAN_IF, 'type', 'bridge', 'mcast_snooping', '0');
     await this.#ip(
       nat.ns,
@@ -274,32 +267,9 @@ export class Lab {
     await Promise.all(
       (nat.plan.hosts ?? []).map(async (hostName) => {
         const host = this.#nodes.get(hostName)!;
-        const hostPort = `h${host.plan.index}`;
-        await this.#ip(
-          host.ns,
-          'link',
-          'add',
-          NODE_IF,
-          'address',
-          host.mac,
-          'type',
-          'veth',
-          'peer',
-          'name',
-          hostPort,
-          'netns',
-          nat.ns,
-        );
-        await this.#ip(nat.ns, 'link', 'set', hostPort, 'master', ROUTER_LAN_IF, 'up');
-        await this.#ip(
-          host.ns,
-          'addr',
-          'add',
-          `${host.address}/${PRIVATE_PREFIX_LENGTH}`,
-          'dev',
-          NODE_IF,
-        );
-        await this.#ip(host.ns, 'link', 'set', NODE_IF, 'up');
+        const cidr = `${host.address}/${PRIVATE_PREFIX_LENGTH}`;
+        const port = `h${host.plan.index}`;
+        await this.#plug(host.ns, NODE_IF, host.mac, cidr, nat.ns, port, ROUTER_LAN_IF);
         await this.#ip(
           host.ns,
           'route',
