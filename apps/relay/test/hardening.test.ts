@@ -10,10 +10,9 @@ import { resolveConfig } from '../src/config.js';
 import {
   REFUSAL_LOG_INTERVAL_MS,
   REFUSAL_LOG_MAX_ADDRESSES,
-  type RunningRelay,
   refusalLog,
-  startRelayServer,
-} from '../src/server.js';
+} from '../src/refusal-log.js';
+import { type RunningRelay, startRelayServer } from '../src/server.js';
 import { rawPeer, waitFor } from './helpers.js';
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
