@@ -16,12 +16,15 @@ import {
   signMessageBody,
 } from '@peerwire/crypto';
 import {
+  cryptoRandom,
   EncodeError,
   encodeHandshakeResponse,
   encodeInstantMessage,
   MsgFlag,
   messageIdFromRandom,
   messageIdToUuid,
+  type RandomSource,
+  randomSourceFromBytes,
   toBase64Url,
 } from '@peerwire/wire';
 import { CardCache } from './card-cache.js';
@@ -85,7 +88,11 @@ export interface ClientOptions {
   readonly dial: Dialer;
   readonly fetch?: typeof fetch;
   readonly clock?: ClientClock;
-  readonly random?: (n: number) => Uint8Array;
+  /**
+   * Randomness for message ids, ping payloads and reconnect jitter: a `RandomSource` from
+   * `@peerwire/wire`, or a function returning `n` random bytes (default: `cryptoRandom`).
+   */
+  readonly random?: RandomSource | ((n: number) => Uint8Array);
   /** Text answered on the `version` endpoint. */
   readonly version?: string;
   readonly limits?: Partial<ClientLimits>;
@@ -106,7 +113,7 @@ export class SpotClient extends Emitter<ClientEvents> {
   readonly dial: Dialer;
   readonly reconnect: ReconnectOptions;
   readonly #options: ClientOptions;
-  readonly #random: (n: number) => Uint8Array;
+  readonly #random: RandomSource;
   readonly #self: PrivateKey;
   #card: IDCard;
   #blob: Uint8Array | undefined;
@@ -129,7 +136,8 @@ export class SpotClient extends Emitter<ClientEvents> {
     this.clock = options.clock ?? systemClock;
     this.dial = options.dial;
     this.reconnect = { ...DEFAULT_RECONNECT, ...options.reconnect };
-    this.#random = options.random ?? ((n) => globalThis.crypto.getRandomValues(new Uint8Array(n)));
+    const random = options.random ?? cryptoRandom;
+    this.#random = typeof random === 'function' ? randomSourceFromBytes(random) : random;
     const self = options.card
       ? options.keychain.get(options.card.self)
       : (options.keychain.firstSigner ?? undefined);
@@ -281,7 +289,7 @@ export class SpotClient extends Emitter<ClientEvents> {
    * the recipient's IDCard and signed; to `@/`, `c.` and `g.` targets it is signed only.
    */
   async send(to: string, payload: Uint8Array | string, options: SendOptions = {}): Promise<void> {
-    const id = messageIdFromRandom(this.#random(16));
+    const id = messageIdFromRandom(this.#random.bytes(16));
     await this.#send(id, to, 0n, this.#bytes(payload), options.raw ?? false, '/noreply');
   }
 
@@ -298,7 +306,7 @@ export class SpotClient extends Emitter<ClientEvents> {
     options: SendOptions = {},
   ): Promise<void> {
     const target = this.#target(to);
-    const id = messageIdFromRandom(this.#random(16));
+    const id = messageIdFromRandom(this.#random.bytes(16));
     const uuid = messageIdToUuid(id);
     let failure: Error | undefined;
     // An answer on the return endpoint is an error from the relay (or a reply we do not need).
@@ -331,7 +339,7 @@ export class SpotClient extends Emitter<ClientEvents> {
     options: SendOptions = {},
   ): Promise<Uint8Array> {
     const target = this.#target(to);
-    const id = messageIdFromRandom(this.#random(16));
+    const id = messageIdFromRandom(this.#random.bytes(16));
     const uuid = messageIdToUuid(id);
     const timeoutMs = options.timeoutMs ?? this.limits.queryTimeoutMs;
     const response = new Promise<Uint8Array>((resolve, reject) => {
@@ -351,7 +359,7 @@ export class SpotClient extends Emitter<ClientEvents> {
   /** Round trip to a peer's `ping` endpoint; resolves with the time it took (ms). */
   async ping(to: string, options: SendOptions = {}): Promise<number> {
     const started = this.clock.now();
-    const payload = this.#random(16);
+    const payload = this.#random.bytes(16);
     const echo = await this.query(`${to.split('/')[0]}/ping`, payload, options);
     if (toBase64Url(echo) !== toBase64Url(payload))
       throw new ClientError('BAD_RESPONSE', 'ping echo does not match');

@@ -1,4 +1,4 @@
-import { CloseCode, type Link, type LinkOptions, type TransportError } from '@peerwire/transport';
+import type { Link, LinkOptions, TransportError } from '@peerwire/transport';
 import {
   attachWebSocketServer,
   connectTcp,
@@ -7,7 +7,7 @@ import {
   listenTcp,
   listenWebServer,
 } from '@peerwire/transport/node';
-import { toHex } from '@peerwire/wire';
+import { CloseCode, toHex } from '@peerwire/wire';
 import {
   type ContentAuthInit,
   type ContentBody,
