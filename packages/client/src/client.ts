@@ -67,6 +67,11 @@ export interface ClientLimits {
   readonly cardCacheTtlMs: number;
   /** Largest instant-message body (bytes). */
   readonly maxBodyBytes: number;
+  /**
+   * Bytes of a request's payload the built-in `ping` endpoint echoes back (the rest is cut, as
+   * spotlib does), so that a ping cannot make this client send large answers.
+   */
+  readonly maxPingEchoBytes: number;
 }
 
 export const DEFAULT_CLIENT_LIMITS: ClientLimits = {
@@ -75,6 +80,7 @@ export const DEFAULT_CLIENT_LIMITS: ClientLimits = {
   cardCacheSize: 1000,
   cardCacheTtlMs: 10 * 60_000,
   maxBodyBytes: 65535,
+  maxPingEchoBytes: 128,
 };
 
 export interface ClientOptions {
@@ -179,7 +185,7 @@ export class SpotClient extends Emitter<ClientEvents> {
       onPacket: (conn, packet) => this.#dispatcher.packet(conn.url, packet),
       onProblem: (conn, message) => this.emit('problem', { url: conn.url, message }),
     };
-    this.handle('ping', (req) => req.payload.subarray(0, 128));
+    this.handle('ping', (req) => req.payload.subarray(0, this.limits.maxPingEchoBytes));
     this.handle('version', () => this.#options.version ?? 'peerwire-client');
     this.handle('finger', async () => this.signedCard());
     this.handle('idcard_update', async (req) => {

@@ -90,6 +90,17 @@ describe('messaging', () => {
     await expectRejectsCode(() => a.query(ghost), ClientError, 'UNKNOWN_IDENTITY');
   });
 
+  it('the ping endpoint echoes at most maxPingEchoBytes of the payload', async () => {
+    const net = await memoryRelay();
+    const a = await peer(net);
+    const b = await peer(net);
+    const c = await peer(net, 'P-256', { limits: { maxPingEchoBytes: 16 } });
+    const payload = Uint8Array.from({ length: 200 }, (_, i) => i);
+    expect(await a.query(`${b.address}/ping`, payload)).toEqual(payload.subarray(0, 128));
+    expect(await a.query(`${c.address}/ping`, payload)).toEqual(payload.subarray(0, 16));
+    expect(await a.ping(b.address)).toBeGreaterThanOrEqual(0);
+  });
+
   it('caches ID cards and refreshes them on idcard_update', async () => {
     const net = await memoryRelay();
     const [a, b] = [await peer(net), await peer(net)];

@@ -20,13 +20,18 @@ import {
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadVectors } from '../../../tooling/vectors.js';
+import { emptyStats } from '../src/events.js';
+import { GroupRegistry } from '../src/group-registry.js';
 import {
   CLOSE_POLICY,
   CLOSE_TOO_BIG,
   CLOSE_TRY_LATER,
+  localOnlyBus,
   MemoryRelayStore,
   Relay,
+  resolveLimits,
 } from '../src/index.js';
+import { Router } from '../src/router.js';
 import { makeIdentity, makeNet, type TestPeer } from './harness.js';
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -485,6 +490,72 @@ describe('relay endpoints', () => {
     const bad = await pa.sendSigned('@/group_update', forged.encode());
     await pa.settle();
     expect(pa.reply(bad)!.flags).toBe(7n);
+  });
+
+  it('honours at most maxGroupsPerCard memberships of a presented card', async () => {
+    const routed = async (limit: number | undefined) => {
+      const net = await makeNet(limit === undefined ? {} : { limits: { maxGroupsPerCard: limit } });
+      const member = await makeIdentity();
+      const groupKeys = [];
+      for (let i = 0; i < 3; i++) {
+        const key = await generatePrivateKey('P-256');
+        const m = Membership.create(member.card.self, key.publicKey, { now: 1_700_000_000 });
+        await m.sign(key);
+        await member.card.updateGroups([m.encode()]);
+        groupKeys.push(key);
+      }
+      expect(member.card.groups?.length).toBe(3);
+      member.blob = await member.card.sign(member.self);
+      const pm = await net.connect(member);
+      const po = await net.connect(await makeIdentity());
+      let count = 0;
+      for (const key of groupKeys) {
+        const hash = toBase64Url(
+          new Uint8Array(await crypto.subtle.digest('SHA-256', key.publicKey.pkix)),
+        );
+        const id = po.sendMessage(`g.${hash}/hello`, 'hi');
+        if (pm.reply(id) !== undefined) count++;
+      }
+      return count;
+    };
+    expect(await routed(undefined)).toBe(3); // default 32
+    expect(await routed(2)).toBe(2);
+    expect(await routed(1)).toBe(1);
+  });
+
+  it('keeps at most targetCacheSize parsed targets and routes correctly across evictions', async () => {
+    const net = await makeNet({ limits: { targetCacheSize: 2 } });
+    const ids = [await makeIdentity(), await makeIdentity(), await makeIdentity()];
+    const peers = [];
+    for (const id of ids) peers.push(await net.connect(id));
+    const from = await net.connect(await makeIdentity());
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < ids.length; i++) {
+        const id = from.sendMessage(`${ids[i]!.address}/x`, 'hi');
+        expect(peers[i]!.reply(id)?.recipient).toBe(`${ids[i]!.address}/x`);
+      }
+    }
+    const router = new Router(
+      {
+        serverCode: 'tst1',
+        version: 'v',
+        limits: resolveLimits({ targetCacheSize: 3 }),
+        store: new MemoryRelayStore(),
+        clock: { now: () => 0 },
+        random: { bytes: (n) => new Uint8Array(n), int: () => 0 },
+        stats: emptyStats(),
+        verifyOptions: {},
+        event: () => {},
+      },
+      localOnlyBus,
+      new GroupRegistry(),
+      new Map(),
+    );
+    for (const id of ids) {
+      expect(router.parseTarget(id.address)).toMatchObject({ type: 'k', hash: id.hash });
+      expect(router.parseTarget('not a target')).toBeNull();
+      expect(router.cachedTargets).toBeLessThanOrEqual(3);
+    }
   });
 
   it('answers unknown endpoints and p_api with an error', async () => {
