@@ -33,6 +33,7 @@ export {
   cborTime,
   cborUint,
 } from './cbor-shape.js';
+export { DeadlineQueue } from './deadline-queue.js';
 export type { DecodeErrorCode, EncodeErrorCode } from './errors.js';
 export { DecodeError, EncodeError, PeerwireError } from './errors.js';
 export type { Framer } from './framers.js';
