@@ -16,9 +16,9 @@ import {
 } from '../content-auth.js';
 import type { ContentStore } from '../content-store.js';
 import { DMSG_HEADER_LENGTH } from '../dmsg.js';
+import { DattEngine } from '../engine.js';
 import {
   type Clock,
-  DattEngine,
   type DattEvent,
   type DattLimits,
   type DattOutput,
@@ -26,7 +26,7 @@ import {
   type DattStats,
   DEFAULT_DATT_LIMITS,
   type DisconnectReason,
-} from '../engine.js';
+} from '../engine-types.js';
 import { DattError, DattRequestError } from '../errors.js';
 import { platformRandom, publicKeyOf, type RandomSource } from '../keys.js';
 import type { PaymentRequest } from '../payment.js';
