@@ -264,6 +264,8 @@ export async function startRelayServer(
           session.receive(data);
         }
       });
+      // Text messages are ignored (spec §2.1) but count against the same budgets.
+      link.on('ignored', (bytes) => session.ignored(bytes));
       link.on('close', (info) => session.closed(info));
     },
   );
