@@ -121,6 +121,8 @@ export interface RelayStats {
   bytesRouted: number;
   endpointRequests: number;
   pings: number;
+  /** Text WebSocket messages admitted by the budgets and ignored (spec §2.1). */
+  ignored: number;
   drops: Record<DropReason, number>;
   rejects: Record<RejectReason, number>;
 }
@@ -207,6 +209,12 @@ export interface Session {
   /** Feeds one received packet (one binary WebSocket message). */
   receive(packet: Uint8Array): void;
   /**
+   * Counts a message the transport received but ignores (a text WebSocket message, spec §2.1)
+   * against the same budgets as packets: over `maxPacketBytes` closes with 1009, past the
+   * message or byte rate closes with 1008 (`rate_limited`), like a binary flood.
+   */
+  ignored(bytes: number): void;
+  /**
    * Tells the relay the connection is gone. Pass the close info when the transport has it: a
    * close the transport itself made (oversized frame, peer not reading) is counted as a reject.
    */
@@ -258,6 +266,7 @@ export class Relay {
     bytesRouted: 0,
     endpointRequests: 0,
     pings: 0,
+    ignored: 0,
     drops: {
       no_route: 0,
       no_route_response: 0,
@@ -350,6 +359,7 @@ export class Relay {
     return {
       cid,
       receive: (packet) => this.#receive(conn, packet),
+      ignored: (bytes) => this.#ignored(conn, bytes),
       closed: (info) => {
         if (conn.state === 'closed') return;
         if (info?.local) {
@@ -491,6 +501,20 @@ export class Relay {
     if (type === PacketType.InstantMessage) this.#onMessage(conn, packet);
     else if (type === PacketType.Handshake) this.#onHandshake(conn, packet);
     else this.#onPing(conn, packet);
+  }
+
+  #ignored(conn: Connection, bytes: number): void {
+    if (conn.state === 'closed') return;
+    if (bytes > this.limits.maxPacketBytes) {
+      this.#kick(
+        conn,
+        'too_large',
+        CLOSE_TOO_BIG,
+        `message of ${bytes} bytes exceeds ${this.limits.maxPacketBytes}`,
+      );
+      return;
+    }
+    if (this.#admit(conn, bytes)) this.stats.ignored++;
   }
 
   #onPing(conn: Connection, packet: Uint8Array): void {
