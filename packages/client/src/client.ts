@@ -3,70 +3,43 @@
  * encrypted instant messages. Works in Node and in browsers: the WebSocket dialer, `fetch` and
  * the clock are injected.
  */
-import { endpointOf, hashToBytes, parseTarget, type Target } from '@peerwire/address';
+import { hashToBytes, parseTarget, type Target } from '@peerwire/address';
 import {
-  Bottle,
   canSign,
   generatePrivateKey,
   IDCard,
   type Keychain,
   type Membership,
-  openBottle,
   type PrivateKey,
   sealMessageBody,
-  signedBy,
   signHandshake,
   signMessageBody,
 } from '@peerwire/crypto';
 import {
-  concatBytes,
-  decodeInstantMessage,
   EncodeError,
   encodeHandshakeResponse,
   encodeInstantMessage,
-  hasFlag,
-  type InstantMessage,
   MsgFlag,
   messageIdFromRandom,
   messageIdToUuid,
-  PeerwireError,
   toBase64Url,
 } from '@peerwire/wire';
+import { CardCache } from './card-cache.js';
 import { discoverRelays } from './discovery.js';
+import { Dispatcher, type Handler } from './dispatch.js';
 import { Emitter } from './emitter.js';
 import { ClientError } from './errors.js';
 import { type ClientClock, type Dialer, systemClock } from './link.js';
-import { DEFAULT_RECONNECT, type ReconnectOptions, RelayConnection } from './relay-connection.js';
+import { Queries } from './queries.js';
+import {
+  type ConnectionOwner,
+  DEFAULT_RECONNECT,
+  type ReconnectOptions,
+  RelayConnection,
+} from './relay-connection.js';
+import { RelayEndpoints } from './relay-endpoints.js';
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
-/** A request delivered to a handler. */
-export interface IncomingRequest {
-  /** Sender address as the relay rewrote it (`k.<hash>/<endpoint>`, or `@/` for the relay). */
-  readonly from: string;
-  /** Identity hash of the sender (empty for the relay). */
-  readonly fromHash: string;
-  /** The endpoint addressed (first path segment after the target). */
-  readonly endpoint: string;
-  /** The full recipient address. */
-  readonly to: string;
-  readonly payload: Uint8Array;
-  /** Whether the payload was encrypted to us (false: sign-only bottle or raw). */
-  readonly encrypted: boolean;
-  /** Whether the body was raw (NotBottle): then nothing is signed, only the relay vouches for `from`. */
-  readonly raw: boolean;
-  /** The sender's IDCard, when the body was a bottle. */
-  readonly card: IDCard | undefined;
-  readonly messageId: Uint8Array;
-}
-
-/** What a handler returns: the response payload, or nothing for no response. */
-// biome-ignore lint/suspicious/noConfusingVoidType: a handler that answers nothing simply returns
-export type HandlerResult = Uint8Array | string | undefined | void;
-
-/** Answers requests to one endpoint. Throwing (or rejecting) answers an error text. */
-export type Handler = (request: IncomingRequest) => HandlerResult | Promise<HandlerResult>;
 
 export type ClientEvents = {
   online: () => void;
@@ -119,13 +92,6 @@ export interface ClientOptions {
   readonly reconnect?: Partial<ReconnectOptions>;
 }
 
-interface PendingQuery {
-  readonly target: Target;
-  readonly resolve: (payload: Uint8Array) => void;
-  readonly reject: (error: Error) => void;
-  readonly timer: unknown;
-}
-
 export interface SendOptions {
   /** Send the payload raw (NotBottle) instead of sealed or signed. */
   readonly raw?: boolean;
@@ -145,10 +111,12 @@ export class SpotClient extends Emitter<ClientEvents> {
   #card: IDCard;
   #blob: Uint8Array | undefined;
   #connections: RelayConnection[] = [];
-  readonly #queries = new Map<string, PendingQuery>();
-  readonly #handlers = new Map<string, Handler>();
-  readonly #cards = new Map<string, { card: IDCard; blob: Uint8Array; at: number }>();
-  readonly #cardFetches = new Map<string, Promise<IDCard>>();
+  readonly #queries: Queries;
+  readonly #cards: CardCache;
+  readonly #dispatcher: Dispatcher;
+  readonly #relayEndpoints: RelayEndpoints;
+  /** What the relay connections call back (kept off the public API). */
+  readonly #owner: ConnectionOwner;
   #onlineWaiters: (() => void)[] = [];
   #started = false;
   #stopped = false;
@@ -172,11 +140,42 @@ export class SpotClient extends Emitter<ClientEvents> {
     this.#card =
       options.card ??
       IDCard.create(self.publicKey, { now: this.#nowSeconds() }).addKeychain(options.keychain);
+    const nowSeconds = () => this.#nowSeconds();
+    const card = (hash: string) => this.getIdCard(hash);
+    this.#cards = new CardCache(this.clock, this.limits, (hash) => this.#fetchCard(hash));
+    this.#queries = new Queries(this.clock, { keychain: this.keychain, card, nowSeconds });
+    this.#dispatcher = new Dispatcher({
+      keychain: this.keychain,
+      self,
+      queries: this.#queries,
+      card,
+      nowSeconds,
+      transmit: (packet) => this.#transmit(packet),
+      problem: (message, url) =>
+        this.emit('problem', url === undefined ? { message } : { url, message }),
+    });
+    this.#relayEndpoints = new RelayEndpoints({
+      keychain: this.keychain,
+      card: () => this.#card,
+      nowSeconds,
+      query: (to, payload) => this.query(to, payload),
+    });
+    this.#owner = {
+      clock: this.clock,
+      dial: this.dial,
+      reconnect: this.reconnect,
+      random: this.#random,
+      answerHandshake: (raw, groups) => this.#answerHandshake(raw, groups),
+      onOnline: (conn) => this.#onOnline(conn),
+      onOffline: (conn, reason) => this.#onOffline(conn, reason),
+      onPacket: (conn, packet) => this.#dispatcher.packet(conn.url, packet),
+      onProblem: (conn, message) => this.emit('problem', { url: conn.url, message }),
+    };
     this.handle('ping', (req) => req.payload.subarray(0, 128));
     this.handle('version', () => this.#options.version ?? 'peerwire-client');
     this.handle('finger', async () => this.signedCard());
     this.handle('idcard_update', async (req) => {
-      await this.#acceptCardUpdate(req.payload);
+      await this.#cards.acceptUpdate(req.payload);
       return undefined;
     });
     this.handle('check_update', (req) => {
@@ -215,10 +214,7 @@ export class SpotClient extends Emitter<ClientEvents> {
    * requests to endpoints that have no handler of their own.
    */
   handle(endpoint: string, handler: Handler): () => void {
-    this.#handlers.set(endpoint, handler);
-    return () => {
-      if (this.#handlers.get(endpoint) === handler) this.#handlers.delete(endpoint);
-    };
+    return this.#dispatcher.handle(endpoint, handler);
   }
 
   /** Connects to the relays (resolving discovery first when configured). Returns at once. */
@@ -233,7 +229,7 @@ export class SpotClient extends Emitter<ClientEvents> {
       : (await discoverRelays((relays as { discovery: string }).discovery, this.#options.fetch))
           .urls;
     if (urls.length === 0) throw new ClientError('DISCOVERY_FAILED', 'no relay to connect to');
-    this.#connections = urls.map((url) => new RelayConnection(url, this));
+    this.#connections = urls.map((url) => new RelayConnection(url, this.#owner));
     for (const c of this.#connections) c.start();
   }
 
@@ -274,11 +270,7 @@ export class SpotClient extends Emitter<ClientEvents> {
     if (this.#stopped) return;
     this.#stopped = true;
     for (const c of this.#connections) c.stop();
-    for (const [id, q] of this.#queries) {
-      this.clock.clearTimeout(q.timer);
-      q.reject(new ClientError('STOPPED', 'the client was stopped'));
-      this.#queries.delete(id);
-    }
+    this.#queries.failAll(new ClientError('STOPPED', 'the client was stopped'));
   }
 
   // -------------------------------------------------------------------------------------------
@@ -309,26 +301,25 @@ export class SpotClient extends Emitter<ClientEvents> {
     const id = messageIdFromRandom(this.#random(16));
     const uuid = messageIdToUuid(id);
     let failure: Error | undefined;
-    const timer = this.clock.setTimeout(
-      () => this.#queries.delete(uuid),
-      options.timeoutMs ?? this.limits.queryTimeoutMs,
-    );
     // An answer on the return endpoint is an error from the relay (or a reply we do not need).
-    this.#queries.set(uuid, {
-      target,
-      resolve: () => {},
-      reject: (error) => {
-        failure = error;
+    this.#queries.add(
+      uuid,
+      {
+        target,
+        resolve: () => {},
+        reject: (error) => {
+          failure = error;
+        },
       },
-      timer,
-    });
+      options.timeoutMs ?? this.limits.queryTimeoutMs,
+      () => {},
+    );
     try {
       await this.#send(id, to, 0n, this.#bytes(payload), options.raw ?? false, `/${uuid}`);
       // The relay's error reply, if any, arrives (and is handled) before this answer.
       await this.query('@/version', new Uint8Array(0), options);
     } finally {
-      this.clock.clearTimeout(timer);
-      this.#queries.delete(uuid);
+      this.#queries.cancel(uuid);
     }
     if (failure) throw failure;
   }
@@ -344,20 +335,14 @@ export class SpotClient extends Emitter<ClientEvents> {
     const uuid = messageIdToUuid(id);
     const timeoutMs = options.timeoutMs ?? this.limits.queryTimeoutMs;
     const response = new Promise<Uint8Array>((resolve, reject) => {
-      const timer = this.clock.setTimeout(() => {
-        this.#queries.delete(uuid);
-        reject(new ClientError('TIMEOUT', `no response from ${to} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.#queries.set(uuid, { target, resolve, reject, timer });
+      this.#queries.add(uuid, { target, resolve, reject }, timeoutMs, () =>
+        reject(new ClientError('TIMEOUT', `no response from ${to} within ${timeoutMs} ms`)),
+      );
     });
     try {
       await this.#send(id, to, 0n, this.#bytes(payload), options.raw ?? false, `/${uuid}`);
     } catch (error) {
-      const q = this.#queries.get(uuid);
-      if (q) {
-        this.clock.clearTimeout(q.timer);
-        this.#queries.delete(uuid);
-      }
+      this.#queries.cancel(uuid);
       throw error;
     }
     return response;
@@ -384,15 +369,15 @@ export class SpotClient extends Emitter<ClientEvents> {
         'BAD_ADDRESS',
         `${JSON.stringify(to)} has no endpoint (expected <target>/<endpoint>)`,
       );
+    let target: Target;
     try {
-      const target = parseTarget(to.slice(0, slash), to);
-      if (target.type === '')
-        throw new ClientError('BAD_ADDRESS', `${JSON.stringify(to)} has no target`);
-      return target;
+      target = parseTarget(to.slice(0, slash), to);
     } catch (error) {
-      if (error instanceof ClientError) throw error;
       throw new ClientError('BAD_ADDRESS', (error as Error).message, { cause: error });
     }
+    if (target.type === '')
+      throw new ClientError('BAD_ADDRESS', `${JSON.stringify(to)} has no target`);
+    return target;
   }
 
   async #body(target: Target, payload: Uint8Array): Promise<Uint8Array> {
@@ -455,112 +440,68 @@ export class SpotClient extends Emitter<ClientEvents> {
       ? hashOrAddress.slice(2).split('/')[0]!.split('.').pop()!
       : hashOrAddress;
     if (hash === this.#card.hash) return this.#card;
-    const cached = this.#cards.get(hash);
-    if (cached && this.clock.now() - cached.at < this.limits.cardCacheTtlMs) return cached.card;
-    let pending = this.#cardFetches.get(hash);
-    if (!pending) {
-      pending = this.#fetchCard(hash).finally(() => this.#cardFetches.delete(hash));
-      this.#cardFetches.set(hash, pending);
-    }
-    return pending;
+    return this.#cards.get(hash);
   }
 
-  async #fetchCard(hash: string): Promise<IDCard> {
+  /**
+   * Asks `@/idcard_find`. The relay answers an unknown identity with an error (its text is not
+   * part of the protocol), so any error answer becomes `UNKNOWN_IDENTITY`, the relay's answer
+   * kept as `cause`; timeouts and the like keep their own code.
+   */
+  async #fetchCard(hash: string): Promise<{ card: IDCard; blob: Uint8Array }> {
     let blob: Uint8Array;
     try {
       blob = await this.query('@/idcard_find', hashToBytes(hash));
     } catch (error) {
-      if (
-        error instanceof ClientError &&
-        error.code === 'REMOTE_ERROR' &&
-        /not found/.test(error.message)
-      ) {
-        throw new ClientError('UNKNOWN_IDENTITY', `the relay knows no identity k.${hash}`);
+      if (error instanceof ClientError && error.code === 'REMOTE_ERROR') {
+        throw new ClientError(
+          'UNKNOWN_IDENTITY',
+          `the relay knows no identity k.${hash} (it answered: ${error.message})`,
+          { cause: error },
+        );
       }
       throw error;
     }
     const card = await IDCard.parseSigned(blob);
     if (card.hash !== hash)
       throw new ClientError('BAD_RESPONSE', `@/idcard_find returned the card of another identity`);
-    this.#cacheCard(hash, card, blob);
-    return card;
-  }
-
-  #cacheCard(hash: string, card: IDCard, blob: Uint8Array): void {
-    this.#cards.delete(hash);
-    this.#cards.set(hash, { card, blob, at: this.clock.now() });
-    while (this.#cards.size > this.limits.cardCacheSize)
-      this.#cards.delete(this.#cards.keys().next().value!);
-  }
-
-  async #acceptCardUpdate(blob: Uint8Array): Promise<void> {
-    const card = await IDCard.parseSigned(blob);
-    const cached = this.#cards.get(card.hash);
-    if (!cached || cached.card.issued <= card.issued) this.#cacheCard(card.hash, card, blob);
+    return { card, blob };
   }
 
   // -------------------------------------------------------------------------------------------
   // Blobs and groups (relay endpoints)
 
   /** Stores `value` on the relay under `key`, encrypted to and signed by this identity. */
-  async storeBlob(key: Uint8Array | string, value: Uint8Array | string): Promise<void> {
-    const k = this.#blobKey(key);
-    const bottle = Bottle.fromPayload(this.#bytes(value));
-    await bottle.encrypt([this.#card], { now: this.#nowSeconds() });
-    bottle.bottleUp();
-    for (const signer of this.keychain.keys().filter((x) => canSign(x.type)))
-      await bottle.sign(signer);
-    await this.query('@/store_blob', concatBytes(k, Uint8Array.of(0), bottle.encode()));
+  storeBlob(key: Uint8Array | string, value: Uint8Array | string): Promise<void> {
+    return this.#relayEndpoints.storeBlob(key, value);
   }
 
   /** Fetches a blob stored by `storeBlob`; checks it was sealed to and signed by this identity. */
-  async fetchBlob(key: Uint8Array | string): Promise<Uint8Array> {
-    const stored = await this.query('@/fetch_blob', this.#blobKey(key));
-    const opened = await openBottle(stored, this.keychain);
-    if (opened.decryptions === 0 || !opened.signers.some((s) => this.keychain.has(s.pkix))) {
-      throw new ClientError(
-        'BAD_RESPONSE',
-        'the stored blob is not sealed to and signed by this identity',
-      );
-    }
-    return opened.payload;
+  fetchBlob(key: Uint8Array | string): Promise<Uint8Array> {
+    return this.#relayEndpoints.fetchBlob(key);
   }
 
-  async deleteBlob(key: Uint8Array | string): Promise<void> {
-    await this.query('@/store_blob', concatBytes(this.#blobKey(key), Uint8Array.of(0)));
-  }
-
-  #blobKey(key: Uint8Array | string): Uint8Array {
-    const k = this.#bytes(key);
-    if (k.length === 0 || k.includes(0))
-      throw new ClientError('BAD_ADDRESS', 'a blob key is non-empty and contains no 0x00 byte');
-    return k;
+  deleteBlob(key: Uint8Array | string): Promise<void> {
+    return this.#relayEndpoints.deleteBlob(key);
   }
 
   /** Registers a membership (signed by its group key) on the relay. */
-  async groupUpdate(membership: Membership): Promise<void> {
-    await this.query('@/group_update', membership.encode());
+  groupUpdate(membership: Membership): Promise<void> {
+    return this.#relayEndpoints.groupUpdate(membership);
   }
 
   /** The `k.` addresses of a group's members, as the relay knows them. */
-  async groupList(groupKeyPkix: Uint8Array): Promise<string[]> {
-    const out = await this.query('@/group_list', groupKeyPkix);
-    const list: string[] = [];
-    for (let i = 0; i + 32 <= out.length; i += 32)
-      list.push(`k.${toBase64Url(out.subarray(i, i + 32))}`);
-    return list;
+  groupList(groupKeyPkix: Uint8Array): Promise<string[]> {
+    return this.#relayEndpoints.groupList(groupKeyPkix);
   }
 
   /** The relay's clock, as Unix milliseconds. */
-  async relayTime(): Promise<number> {
-    const out = await this.query('@/time');
-    if (out.length !== 12) throw new ClientError('BAD_RESPONSE', '@/time must answer 12 bytes');
-    const view = new DataView(out.buffer, out.byteOffset, 12);
-    return Number(view.getBigUint64(0, false)) * 1000 + Math.floor(view.getUint32(8, false) / 1e6);
+  relayTime(): Promise<number> {
+    return this.#relayEndpoints.relayTime();
   }
 
-  async relayVersion(): Promise<string> {
-    return decoder.decode(await this.query('@/version'));
+  relayVersion(): Promise<string> {
+    return this.#relayEndpoints.relayVersion();
   }
 
   #nowSeconds(): number {
@@ -568,9 +509,9 @@ export class SpotClient extends Emitter<ClientEvents> {
   }
 
   // -------------------------------------------------------------------------------------------
-  // ConnectionOwner (called by RelayConnection)
+  // Relay connections (through #owner)
 
-  async answerHandshake(
+  async #answerHandshake(
     raw: Uint8Array,
     groups: readonly Uint8Array[] | null,
   ): Promise<Uint8Array> {
@@ -600,7 +541,7 @@ export class SpotClient extends Emitter<ClientEvents> {
     return this.#self;
   }
 
-  onOnline(conn: RelayConnection): void {
+  #onOnline(conn: RelayConnection): void {
     const first = this.#connections.filter((c) => c.isOnline).length === 1;
     this.emit('connected', { url: conn.url, cid: conn.cid });
     if (first) {
@@ -611,148 +552,8 @@ export class SpotClient extends Emitter<ClientEvents> {
     }
   }
 
-  onOffline(conn: RelayConnection, reason: string): void {
+  #onOffline(conn: RelayConnection, reason: string): void {
     this.emit('disconnected', { url: conn.url, reason });
     if (!this.online) this.emit('offline');
-  }
-
-  onProblem(conn: RelayConnection, message: string): void {
-    this.emit('problem', { url: conn.url, message });
-  }
-
-  onPacket(conn: RelayConnection, packet: Uint8Array): void {
-    let msg: InstantMessage;
-    try {
-      msg = decodeInstantMessage(packet, { maxBodyLength: Number.MAX_SAFE_INTEGER });
-    } catch (error) {
-      this.emit('problem', {
-        url: conn.url,
-        message: `bad instant message: ${(error as Error).message}`,
-      });
-      return;
-    }
-    const endpoint = endpointOf(msg.recipient);
-    if (hasFlag(msg.flags, MsgFlag.Response)) {
-      const q = this.#queries.get(endpoint);
-      if (!q) return; // late or unsolicited response
-      this.#queries.delete(endpoint);
-      this.clock.clearTimeout(q.timer);
-      this.#openResponse(q, msg).then(q.resolve, q.reject);
-      return;
-    }
-    void this.#dispatch(msg, endpoint);
-  }
-
-  async #openResponse(q: PendingQuery, msg: InstantMessage): Promise<Uint8Array> {
-    const isError = hasFlag(msg.flags, MsgFlag.Error);
-    let payload: Uint8Array;
-    if (hasFlag(msg.flags, MsgFlag.NotBottle)) {
-      payload = msg.body;
-    } else {
-      const opened = await openBottle(msg.body, this.keychain).catch((error: unknown) => {
-        throw new ClientError(
-          'BAD_RESPONSE',
-          `cannot open the response: ${(error as Error).message}`,
-          { cause: error },
-        );
-      });
-      if (q.target.type === 'k') {
-        const card = await this.getIdCard(q.target.hash);
-        if (opened.decryptions === 0 || !signedBy(opened, card, this.#nowSeconds())) {
-          throw new ClientError(
-            'BAD_RESPONSE',
-            `the response is not encrypted to us and signed by k.${q.target.hash}`,
-          );
-        }
-      }
-      payload = opened.payload;
-    }
-    if (isError) throw new ClientError('REMOTE_ERROR', decoder.decode(payload) || 'remote error');
-    return payload.slice();
-  }
-
-  async #dispatch(msg: InstantMessage, endpoint: string): Promise<void> {
-    const handler = this.#handlers.get(endpoint) ?? this.#handlers.get('*');
-    const bottled = !hasFlag(msg.flags, MsgFlag.NotBottle);
-    const fromHash = msg.sender.startsWith('k.') ? msg.sender.slice(2).split('/')[0]! : '';
-    let request: IncomingRequest;
-    try {
-      let payload = msg.body;
-      let encrypted = false;
-      let card: IDCard | undefined;
-      if (bottled) {
-        if (!fromHash)
-          throw new Error(`bottled message from ${msg.sender}, which is not an identity`);
-        card = await this.getIdCard(fromHash);
-        const opened = await openBottle(msg.body, this.keychain);
-        if (!signedBy(opened, card, this.#nowSeconds()))
-          throw new Error('not signed by the sender');
-        encrypted = opened.decryptions > 0;
-        payload = opened.payload;
-      }
-      request = {
-        from: msg.sender,
-        fromHash,
-        endpoint,
-        to: msg.recipient,
-        payload,
-        encrypted,
-        raw: !bottled,
-        card,
-        messageId: msg.id,
-      };
-    } catch (error) {
-      this.emit('problem', {
-        message: `dropped a message from ${msg.sender}: ${(error as Error).message}`,
-      });
-      return;
-    }
-    let result: HandlerResult;
-    let failed = false;
-    if (!handler) {
-      result = `unknown endpoint ${endpoint}`;
-      failed = true;
-    } else {
-      try {
-        result = await handler(request);
-      } catch (error) {
-        failed = true;
-        result =
-          error instanceof PeerwireError || error instanceof Error ? error.message : String(error);
-      }
-    }
-    if (result === undefined) return;
-    const body = this.#bytes(result);
-    const flags = failed ? MsgFlag.Response | MsgFlag.Error : MsgFlag.Response;
-    try {
-      if (bottled && request.card) {
-        const sealed = await sealMessageBody(body, {
-          signer: this.#self,
-          recipient: request.card,
-          now: this.#nowSeconds(),
-        });
-        await this.#transmit(
-          encodeInstantMessage({
-            id: msg.id,
-            flags,
-            recipient: msg.sender,
-            sender: '/noreply',
-            body: sealed,
-          }),
-        );
-      } else {
-        await this.#transmit(
-          encodeInstantMessage({
-            id: msg.id,
-            flags: flags | MsgFlag.NotBottle,
-            recipient: msg.sender,
-            sender: '/noreply',
-            body,
-          }),
-        );
-      }
-    } catch (error) {
-      this.emit('problem', { message: `cannot answer ${msg.sender}: ${(error as Error).message}` });
-    }
   }
 }

@@ -26,17 +26,20 @@ export async function discoverRelays(
   fetchImpl: typeof fetch = globalThis.fetch,
 ): Promise<DiscoveredRelays> {
   const url = `${base.replace(/\/+$/, '')}/_special/rest/Spot:connect?_=null`;
+  const failed = (why: string, cause?: unknown) =>
+    new ClientError('DISCOVERY_FAILED', `relay discovery at ${url} failed: ${why}`, { cause });
+  let res: Response;
+  try {
+    res = await fetchImpl(url, { headers: { 'Sec-Rest-Http': 'false' } });
+  } catch (cause) {
+    throw failed((cause as Error).message, cause);
+  }
+  if (!res.ok) throw failed(`HTTP ${res.status}`);
   let body: unknown;
   try {
-    const res = await fetchImpl(url, { headers: { 'Sec-Rest-Http': 'false' } });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
     body = await res.json();
   } catch (cause) {
-    throw new ClientError(
-      'DISCOVERY_FAILED',
-      `relay discovery at ${url} failed: ${(cause as Error).message}`,
-      { cause },
-    );
+    throw failed((cause as Error).message, cause);
   }
   const parsed = DiscoveryResponse.safeParse(body);
   if (!parsed.success) {

@@ -9,8 +9,13 @@ export type ClientErrorCode =
   | 'REMOTE_ERROR'
   /** A response that is not encrypted and signed as the exchange requires. */
   | 'BAD_RESPONSE'
-  /** `@/idcard_find` knows no such identity. */
+  /**
+   * `@/idcard_find` answered an error for the identity (normally: the relay knows no such
+   * identity); `cause` holds the relay's `REMOTE_ERROR`.
+   */
   | 'UNKNOWN_IDENTITY'
+  /** A received request that cannot be accepted (a bottle not signed by its sender, ...). */
+  | 'BAD_MESSAGE'
   /** The payload does not fit in one instant message. */
   | 'TOO_LARGE'
   /** An address that cannot be used as a destination. */

@@ -28,6 +28,8 @@ export interface ConnectionOwner {
   readonly clock: ClientClock;
   readonly dial: Dialer;
   readonly reconnect: ReconnectOptions;
+  /** Injected randomness (`n` random bytes): spreads the reconnect delays. */
+  readonly random: (n: number) => Uint8Array;
   /** Signs a handshake request (raw payload, `grp` list) and returns the response packet. */
   answerHandshake(raw: Uint8Array, groups: readonly Uint8Array[] | null): Promise<Uint8Array>;
   onOnline(conn: RelayConnection): void;
@@ -188,10 +190,16 @@ export class RelayConnection {
     const { minDelayMs, maxDelayMs, factor, jitter } = this.owner.reconnect;
     const base = Math.min(maxDelayMs, minDelayMs * factor ** this.#failures);
     this.#failures++;
-    const delay = base * (1 + jitter * (2 * Math.random() - 1));
+    const delay = base * (1 + jitter * (2 * randomFraction(this.owner.random) - 1));
     this.#timer = this.owner.clock.setTimeout(() => {
       this.state = 'idle';
       void this.#dial();
     }, delay);
   }
+}
+
+/** A uniform number in [0, 1) from 32 random bits. */
+function randomFraction(random: (n: number) => Uint8Array): number {
+  const b = random(4);
+  return (((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0) / 0x1_0000_0000;
 }

@@ -139,6 +139,57 @@ describe('connections', () => {
   });
 });
 
+describe('structure', () => {
+  it('keeps the relay-connection callbacks off the public API', async () => {
+    const client = new SpotClient({
+      keychain: new Keychain().add(await generatePrivateKey('P-256')),
+      relays: ['mem://nowhere'],
+      dial: () => Promise.reject(new Error('unused')),
+    });
+    for (const name of ['answerHandshake', 'onOnline', 'onOffline', 'onPacket', 'onProblem'])
+      expect(name in client).toBe(false);
+  });
+
+  it('spreads reconnect delays with the injected random source, not Math.random', async () => {
+    const delays: number[] = [];
+    const clock = {
+      now: () => 1_700_000_000_000,
+      setTimeout: (_fn: () => void, ms: number) => {
+        delays.push(ms);
+        return delays.length;
+      },
+      clearTimeout: () => {},
+    };
+    const run = async (first: number, rest: number) => {
+      delays.length = 0;
+      const client = new SpotClient({
+        keychain: new Keychain().add(await generatePrivateKey('P-256')),
+        relays: ['mem://nowhere'],
+        dial: () => Promise.reject(new Error('connection refused')),
+        clock,
+        random: (n) => new Uint8Array(n).fill(rest).fill(first, 0, 1),
+        reconnect: { minDelayMs: 100, maxDelayMs: 1000, factor: 2, jitter: 0.2 },
+      });
+      clients.push(client);
+      await client.start();
+      await new Promise((r) => setTimeout(r, 20));
+      return delays[0];
+    };
+    expect(await run(0, 0)).toBe(80); // fraction 0: base × (1 − jitter)
+    expect(await run(0x80, 0)).toBe(100); // fraction ½: the base delay itself
+    expect(await run(0xff, 0xff)).toBeCloseTo(120, 4); // fraction ≈ 1: base × (1 + jitter)
+  });
+
+  it('an unknown identity is UNKNOWN_IDENTITY, with the relay answer as its cause', async () => {
+    const net = await memoryRelay();
+    const a = await peer(net);
+    const error = await a.query(`k.${'A'.repeat(43)}/x`).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ClientError);
+    expect((error as ClientError).code).toBe('UNKNOWN_IDENTITY');
+    expect(((error as ClientError).cause as ClientError).code).toBe('REMOTE_ERROR');
+  });
+});
+
 describe('discovery', () => {
   const fakeFetch = (status: number, body: unknown) =>
     (async () => new Response(JSON.stringify(body), { status })) as unknown as typeof fetch;

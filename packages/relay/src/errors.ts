@@ -4,7 +4,12 @@ export type RelayErrorCode =
   /** A relay option is out of range. */
   | 'BAD_CONFIG'
   /** A store operation failed (the relay keeps serving; the request gets an error reply). */
-  | 'STORE_FAILED';
+  | 'STORE_FAILED'
+  /**
+   * An `@/` request the relay refuses (bad payload, quota, unknown endpoint, ...). It never
+   * leaves the core as an exception: the message is the error text answered to the client.
+   */
+  | 'ENDPOINT_FAILED';
 
 export class RelayError extends PeerwireError {
   declare readonly code: RelayErrorCode;

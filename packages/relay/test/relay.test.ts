@@ -400,6 +400,31 @@ describe('relay endpoints', () => {
     expect(await store.blobUsage(a.hash)).toEqual({ count: 1, bytes: 3 });
   });
 
+  it('a store failure is answered "internal error" and reported; only refusals reach the client', async () => {
+    // The failing store's message reads like a refusal: the reply must not depend on the text.
+    class BrokenStore extends MemoryRelayStore {
+      override async getBlob(): Promise<Uint8Array | undefined> {
+        throw new Error('blob not found (disk on fire)');
+      }
+    }
+    const events: { operation: string; error: unknown }[] = [];
+    const net = await makeNet({
+      store: new BrokenStore(),
+      onEvent: (e) => {
+        if (e.type === 'store_error') events.push(e);
+      },
+    });
+    const pa = await net.connect(await makeIdentity());
+    const bad = await pa.sendSigned('@/fetch_blob', new TextEncoder().encode('k'));
+    const refused = await pa.sendSigned('@/fetch_blob', new Uint8Array(0));
+    await pa.settle();
+    expect(pa.reply(bad)!.flags).toBe(7n);
+    expect(text(pa.reply(bad)!.body)).toBe('internal error');
+    expect(text(pa.reply(refused)!.body)).toBe('fetch_blob takes a key');
+    expect(events.map((e) => e.operation)).toEqual(['fetch_blob']);
+    expect((events[0]!.error as Error).message).toMatch(/disk on fire/);
+  });
+
   it('verifies signed request bottles with the injected backend, as the handshake does', async () => {
     let verifies = 0;
     const counting: CryptoBackend = {

@@ -1,0 +1,72 @@
+import { bytesEqual, encodeInstantMessage, MsgFlag, toBase64Url } from '@peerwire/wire';
+import type { Connection } from '../connection.js';
+import type { RelayContext } from '../context.js';
+import { getOrCreate } from '../maps.js';
+import type { Router } from '../router.js';
+import { type Endpoint, endpointFailed } from './endpoint.js';
+
+/**
+ * IDCards: the newest card each identity presented is kept in the store; `@/idcard_find`
+ * answers it and subscribes the asker (up to `maxSubscriptionsPerIdentity` identities), who is
+ * then pushed `idcard_update` messages when that identity presents a newer card.
+ */
+export class IdCards {
+  /** watched identity hash → subscriber identity hashes */
+  readonly #subscribers = new Map<string, Set<string>>();
+  readonly #subscriptionCount = new Map<string, number>();
+
+  constructor(
+    readonly ctx: RelayContext,
+    readonly router: Router,
+  ) {}
+
+  get endpoint(): Endpoint {
+    return { name: 'idcard_find', serve: (conn, payload) => this.#find(conn, payload) };
+  }
+
+  async #find(conn: Connection, payload: Uint8Array): Promise<Uint8Array> {
+    if (payload.length !== 32) throw endpointFailed('idcard_find takes a 32-byte identity hash');
+    const hash = toBase64Url(payload);
+    const card = await this.ctx.store.getCard(hash);
+    if (!card) throw endpointFailed('idcard not found');
+    this.#subscribe(conn.hash, hash);
+    return card.blob;
+  }
+
+  #subscribe(subscriber: string, watched: string): void {
+    if (subscriber === watched) return;
+    if (this.#subscribers.get(watched)?.has(subscriber)) return;
+    const count = this.#subscriptionCount.get(subscriber) ?? 0;
+    if (count >= this.ctx.limits.maxSubscriptionsPerIdentity) return;
+    getOrCreate(this.#subscribers, watched, () => new Set<string>()).add(subscriber);
+    this.#subscriptionCount.set(subscriber, count + 1);
+  }
+
+  /** Keeps the newest card of each identity for `@/idcard_find`, and tells its watchers. */
+  async remember(hash: string, issued: number, blob: Uint8Array): Promise<void> {
+    try {
+      const stored = await this.ctx.store.getCard(hash);
+      if (stored && (stored.issued > issued || bytesEqual(stored.blob, blob))) return;
+      await this.ctx.store.putCard(hash, { blob, issued });
+      if (stored) this.#pushUpdate(hash, blob);
+    } catch (error) {
+      this.ctx.event({ type: 'store_error', operation: 'putCard', error });
+    }
+  }
+
+  #pushUpdate(hash: string, blob: Uint8Array): void {
+    const random = this.ctx.random;
+    for (const subscriber of this.#subscribers.get(hash) ?? []) {
+      const conns = this.router.connectionsOf(subscriber);
+      if (!conns?.length) continue;
+      const packet = encodeInstantMessage({
+        id: random.bytes(16),
+        flags: MsgFlag.NotBottle,
+        recipient: `k.${subscriber}/idcard_update`,
+        sender: '@/',
+        body: blob,
+      });
+      this.router.deliverTo(conns[random.int(conns.length)]!, packet);
+    }
+  }
+}
