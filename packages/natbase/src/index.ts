@@ -1,0 +1,2 @@
+export type { NatbaseErrorCode } from './errors.js';
+export { NatbaseError } from './errors.js';
