@@ -4,6 +4,7 @@
  * and flags (flags win); `--help-config` documents every option.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { pino } from 'pino';
 import { parseBobLimitFlags } from './bob.js';
@@ -14,7 +15,12 @@ import {
   describeConfig,
   resolveConfig,
 } from './config.js';
+import { repairStore } from './repair-store.js';
 import { startRelayServer } from './server.js';
+import { StoreCorruptRecordError, StoreDamagedError, StoreLockedError } from './store-errors.js';
+
+// Files the relay creates (the LevelDB store among them) are private to its user: 0600/0700.
+process.umask(0o077);
 
 const { version } = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
@@ -71,6 +77,10 @@ const program = new Command()
     'let any address join a bob secure-room pairing (default: only the handshake addresses)',
   )
   .option('--bob-limit <name=value...>', 'a bob relay limit (see --help-config)')
+  .option(
+    '--repair-store',
+    'repair a damaged store in the data directory (LevelDB repair, corrupt records removed) and exit',
+  )
   .option('--help-config', 'describe every configuration option and exit')
   .showHelpAfterError()
   // Usage errors (bad value, unknown flag) exit 2 as the README documents; --help/--version exit 0.
@@ -89,6 +99,7 @@ const flags = program.opts<{
   tlsKey?: string;
   logLevel?: string;
   helpConfig?: boolean;
+  repairStore?: boolean;
   datt?: boolean;
   dattPort?: number;
   dattWsPort?: number;
@@ -148,6 +159,21 @@ try {
   throw error;
 }
 
+if (flags.repairStore) {
+  const dir = join(config.dataDir, 'spot');
+  try {
+    const report = await repairStore(dir);
+    console.log(
+      `peerwire-relay: repaired the store in ${dir}: ${report.kept} records kept, ${report.removed.length} corrupt records removed, blob usage recounted for ${report.owners} identities`,
+    );
+    for (const key of report.removed) console.log(`  removed ${key}`);
+    process.exit(0);
+  } catch (error) {
+    console.error(`peerwire-relay: cannot repair the store in ${dir}: ${(error as Error).message}`);
+    process.exit(1);
+  }
+}
+
 const logger = pino({ level: config.logLevel, base: { service: 'peerwire-relay' } });
 
 try {
@@ -184,11 +210,12 @@ try {
     logger.fatal(`${e.message}; choose other ports (--datt-port, --datt-ws-port)`);
   } else if (e.code === 'BOB_LISTEN_FAILED') {
     logger.fatal(e.message);
-  } else if (e.code === 'LEVEL_DATABASE_NOT_OPEN' || e.code === 'LEVEL_LOCKED') {
-    logger.fatal(
-      { err: e },
-      `cannot open the data directory ${config.dataDir}: is another relay using it?`,
-    );
+  } else if (
+    error instanceof StoreDamagedError ||
+    error instanceof StoreLockedError ||
+    error instanceof StoreCorruptRecordError
+  ) {
+    logger.fatal({ err: e }, error.message);
   } else {
     logger.fatal({ err: e }, 'relay failed to start');
   }

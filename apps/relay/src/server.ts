@@ -50,10 +50,16 @@ function randomCode(): string {
   return Array.from(r, (b) => BASE32[b & 31]).join('');
 }
 
-async function openStore(config: RelayConfig): Promise<{ store: RelayStore; serverCode: string }> {
+async function openStore(
+  config: RelayConfig,
+  logger: Logger,
+): Promise<{ store: RelayStore; serverCode: string }> {
   if (config.memory)
     return { store: new MemoryRelayStore(), serverCode: config.serverCode ?? randomCode() };
-  const store = await LevelRelayStore.open(join(config.dataDir, 'spot'));
+  const store = await LevelRelayStore.open(join(config.dataDir, 'spot'), {
+    onCorruption: (key, error) =>
+      logger.error({ key, err: error }, 'store record corrupt: not served'),
+  });
   let serverCode = config.serverCode ?? (await store.getMeta('serverCode'));
   if (!serverCode) {
     serverCode = randomCode();
@@ -109,7 +115,7 @@ export async function startRelayServer(
   options: StartOptions,
 ): Promise<RunningRelay> {
   const { logger } = options;
-  const { store, serverCode } = await openStore(config);
+  const { store, serverCode } = await openStore(config, logger);
   let metrics: RelayMetrics | undefined;
   const onEvent = (event: RelayEvent) => {
     metrics?.onEvent(event);
@@ -258,6 +264,8 @@ export async function startRelayServer(
           session.receive(data);
         }
       });
+      // Text messages are ignored (spec §2.1) but count against the same budgets.
+      link.on('ignored', (bytes) => session.ignored(bytes));
       link.on('close', (info) => session.closed(info));
     },
   );

@@ -246,3 +246,26 @@ describe('graceful stop (issue 15 item 5)', () => {
     await closed;
   });
 });
+
+describe('text WebSocket frames (issue 15 item 3)', () => {
+  it('a text flood before any handshake is cut by the message budget like a binary one', async () => {
+    const { relay } = await loggedRelay({ limits: { messagesPerSecond: 100, messageBurst: 200 } });
+    const ws = new WebSocket(`${relay.url.replace(/^http/, 'ws')}/_websocket`);
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+      ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
+    const text = 'x'.repeat(1024);
+    for (let i = 0; i < 1000 && ws.readyState === WebSocket.OPEN; i++) ws.send(text);
+    expect(await closed).toEqual({
+      code: 1008,
+      reason: 'rate limit exceeded: more than 100 messages/s',
+    });
+    expect(await metric(relay.url, /^peerwire_spot_rejects_total\{reason="rate_limited"\}/)).toBe(
+      1,
+    );
+  });
+});

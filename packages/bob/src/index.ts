@@ -1,4 +1,12 @@
 export { BobClient, type ClientOptions } from './client.js';
+export {
+  type CompressionProbeOptions,
+  compressionPays,
+  DEFAULT_MIN_COMPRESSION_SAVING,
+  DEFAULT_PROBE_SAMPLE_BYTES,
+  PROBE_PLACES,
+  probeRanges,
+} from './compression-decision.js';
 export { applyDelta, deltaSizes } from './delta.js';
 export { BobError, type BobErrorCode, SpokeError, SpokeFailure } from './errors.js';
 export {

@@ -1,21 +1,37 @@
-import { toHex } from '@peerwire/wire';
-import type { CompactBackend, VerifyOptions } from './bsm.js';
-import {
-  type ContentAuth,
-  decodeContentAuth,
-  HASH_LENGTH,
-  verifyContentAuth,
-} from './content-auth.js';
+import { DeadlineQueue, toHex } from '@peerwire/wire';
+import type { VerifyOptions } from './bsm.js';
+import { HASH_LENGTH, verifyContentAuth } from './content-auth.js';
 import type { ContentStore } from './content-store.js';
+import { type Dmsg, DmsgDecoder, type DmsgOptions, decodeDmsg } from './dmsg.js';
+import { ContentExchange } from './engine-content.js';
+import { Payments } from './engine-payments.js';
 import {
-  DEFAULT_MAX_DMSG_DATA_LENGTH,
-  type Dmsg,
-  DmsgDecoder,
-  type DmsgOptions,
-  decodeDmsg,
-} from './dmsg.js';
-import { DattError, type DattRequestErrorCode } from './errors.js';
-import type { HashFunction } from './hash.js';
+  type ClientPending,
+  type Deadline,
+  type EngineHost,
+  handshakeKey,
+  isClosed,
+  type Peer,
+  paymentKey,
+  requestKey,
+  type ServerPending,
+} from './engine-peer.js';
+import {
+  type Clock,
+  type DattEngineOptions,
+  type DattEvent,
+  type DattOutput,
+  type DattPolicy,
+  type DattStats,
+  DEFAULT_DATT_LIMITS,
+  type DisconnectReason,
+  type Framing,
+  MISBEHAVIOUR,
+  type Price,
+  type RequestFailure,
+  type ResolvedLimits,
+} from './engine-types.js';
+import { DattError } from './errors.js';
 import type { RandomSource } from './keys.js';
 import {
   DATT_PROTOCOL_VERSION,
@@ -26,276 +42,7 @@ import {
   PING_NONCE_LENGTH,
   Services,
 } from './messages.js';
-import { type PaymentRequest, verifyPayment } from './payment.js';
 import { ADDRESS_LENGTH, scriptPubKeyFor } from './payment-address.js';
-
-/** The engine's view of time: milliseconds (any epoch; `Date.now` in production). */
-export interface Clock {
-  now(): number;
-}
-
-/**
- * How a connection delivers bytes: a byte stream (raw TCP bytes), or one whole DMsg per
- * `receive` (a WebSocket message, or a frame from `DmsgFramer` / the `./node` TCP framing).
- */
-export type Framing = 'stream' | 'message';
-
-/** Why a connection was closed. The first seven are counted as misbehaviour. */
-export type DisconnectReason =
-  /** A DMsg that does not decode: wrong magic, bad checksum, oversize, bad command name. */
-  | 'BAD_FRAME'
-  /** A known command whose data has the wrong layout. */
-  | 'BAD_MESSAGE'
-  /** Signed content whose signature, key or content hash does not verify. */
-  | 'BAD_SIGNATURE'
-  /** A command this node does not know (the reference disconnects too). */
-  | 'UNKNOWN_COMMAND'
-  /** A message out of order: anything before the init exchange, a second init, ... */
-  | 'PROTOCOL'
-  /** More unprocessed messages queued than `maxQueuedMessages`. */
-  | 'FLOODING'
-  /** No init / initack within `handshakeTimeoutMs`. */
-  | 'HANDSHAKE_TIMEOUT'
-  /** The local application closed it. */
-  | 'LOCAL'
-  /** The remote side or the transport closed it. */
-  | 'REMOTE';
-
-const MISBEHAVIOUR: ReadonlySet<DisconnectReason> = new Set([
-  'BAD_FRAME',
-  'BAD_MESSAGE',
-  'BAD_SIGNATURE',
-  'UNKNOWN_COMMAND',
-  'PROTOCOL',
-  'FLOODING',
-  'HANDSHAKE_TIMEOUT',
-]);
-
-/** A price: fixed satoshis, or a function of the content (0n = free). */
-export type Price = bigint | ((hash: Uint8Array, contentAuth: ContentAuth) => bigint);
-
-/** What this node serves, accepts and charges. */
-export interface DattPolicy {
-  /** Answer `getdata` (service bit 1). Default true. */
-  readonly serveContent?: boolean;
-  /** Accept `postdata` (service bit 2). Default true. */
-  readonly acceptPosts?: boolean;
-  /** Satoshis asked before serving content. Default 0n (free). */
-  readonly getPrice?: Price;
-  /** Satoshis asked before storing posted content. Default 0n (free). */
-  readonly postPrice?: Price;
-  /** 21-byte address payments go to; required when a price can be non-zero. */
-  readonly payTo?: Uint8Array;
-  /** Keep content this node fetched with `requestContent` in its own store. Default true. */
-  readonly storeFetched?: boolean;
-  /** URIs sent in `init`/`initack` (where this node listens). Default none. */
-  readonly advertise?: readonly string[];
-}
-
-/** Every limit of the engine. All have safe defaults. */
-export interface DattLimits {
-  /** Largest DMsg data accepted and sent (default 30000 bytes). */
-  readonly maxDataLength?: number;
-  /** Time a new connection has to complete init/initack (default 10 s). */
-  readonly handshakeTimeoutMs?: number;
-  /** Time a `requestContent`/`postContent` waits for its answer (default 30 s). */
-  readonly requestTimeoutMs?: number;
-  /** Time a payment request stays open for the payer (default 60 s). */
-  readonly paymentTimeoutMs?: number;
-  /** Open payment requests per peer; more `getdata`/`postdata` needing payment are ignored (default 16). */
-  readonly maxPendingPaymentsPerPeer?: number;
-  /** Bytes of posted content held while waiting for payment, per peer (default 256 KiB). */
-  readonly maxPendingPostBytesPerPeer?: number;
-  /** Transaction ids remembered to refuse a second use (default 100000; oldest forgotten first). */
-  readonly maxSeenTxids?: number;
-  /** Received messages queued for processing per peer before it is cut off as `FLOODING` (default 1024). */
-  readonly maxQueuedMessages?: number;
-  /** Connections the engine accepts at once; `addPeer` beyond it throws (default 10000). */
-  readonly maxPeers?: number;
-}
-
-type ResolvedLimits = Required<DattLimits>;
-
-export const DEFAULT_DATT_LIMITS: ResolvedLimits = {
-  maxDataLength: DEFAULT_MAX_DMSG_DATA_LENGTH,
-  handshakeTimeoutMs: 10_000,
-  requestTimeoutMs: 30_000,
-  paymentTimeoutMs: 60_000,
-  maxPendingPaymentsPerPeer: 16,
-  maxPendingPostBytesPerPeer: 256 * 1024,
-  maxSeenTxids: 100_000,
-  maxQueuedMessages: 1024,
-  maxPeers: 10_000,
-};
-
-/** What the engine hands out: bytes to send, connections to close, a wake-up time, events. */
-export type DattOutput =
-  | { readonly type: 'send'; readonly peer: string; readonly bytes: Uint8Array }
-  | {
-      readonly type: 'close';
-      readonly peer: string;
-      readonly reason: DisconnectReason;
-      readonly message: string;
-    }
-  /** Call `tick()` at (or after) this clock time. Replaces any earlier timer request. */
-  | { readonly type: 'timer'; readonly at: number }
-  | { readonly type: 'event'; readonly event: DattEvent };
-
-/** Why a client request (`requestContent`, `postContent`) failed. */
-export type RequestFailure = Extract<
-  DattRequestErrorCode,
-  /** NOT_FOUND: the peer answered the barrier ping without the content (it does not have it). */
-  /** PAYMENT_REJECTED: the peer answered the barrier ping after `sendpayment` without a `paymentack`. */
-  'TIMEOUT' | 'CLOSED' | 'PAYMENT_DECLINED' | 'NOT_FOUND' | 'PAYMENT_REJECTED'
->;
-
-/** Events, for applications and logs. */
-export type DattEvent =
-  | { readonly type: 'peer-ready'; readonly peer: string; readonly remote: InitInfo }
-  | { readonly type: 'peer-closed'; readonly peer: string; readonly reason: DisconnectReason }
-  | {
-      readonly type: 'misbehaved';
-      readonly peer: string;
-      readonly reason: DisconnectReason;
-      readonly message: string;
-    }
-  | { readonly type: 'content-stored'; readonly hash: Uint8Array; readonly peer?: string }
-  | { readonly type: 'content-served'; readonly hash: Uint8Array; readonly peer: string }
-  | {
-      readonly type: 'content-received';
-      readonly peer: string;
-      readonly hash: Uint8Array;
-      readonly contentAuth: Uint8Array;
-      /** True when it answers our `requestContent`. */
-      readonly requested: boolean;
-    }
-  | {
-      readonly type: 'payment-requested';
-      readonly peer: string;
-      readonly request: PaymentRequest;
-      readonly purpose: 'get' | 'post';
-    }
-  | {
-      readonly type: 'payment-accepted';
-      readonly peer: string;
-      readonly ref: Uint8Array;
-      readonly txid: Uint8Array;
-      readonly value: bigint;
-    }
-  | {
-      readonly type: 'payment-rejected';
-      readonly peer: string;
-      readonly ref: Uint8Array;
-      readonly code: string;
-      readonly message: string;
-    }
-  | {
-      readonly type: 'post-result';
-      readonly peer: string;
-      readonly hash: Uint8Array;
-      /** `txid` when the post was paid for and acknowledged. */
-      readonly txid?: Uint8Array;
-    }
-  | {
-      readonly type: 'request-failed';
-      readonly peer: string;
-      readonly hash: Uint8Array;
-      readonly purpose: 'get' | 'post';
-      readonly reason: RequestFailure;
-    }
-  | { readonly type: 'pong'; readonly peer: string; readonly rttMs: number }
-  | { readonly type: 'store-failed'; readonly hash: Uint8Array; readonly message: string }
-  | {
-      readonly type: 'ignored';
-      readonly peer: string;
-      readonly command: string;
-      readonly why: string;
-    };
-
-/** Counters, for metrics. */
-export interface DattStats {
-  peers: number;
-  messagesIn: number;
-  messagesOut: number;
-  bytesIn: number;
-  bytesOut: number;
-  /** Connections closed for misbehaviour (sum of the misbehaviour reasons). */
-  misbehaving: number;
-  disconnects: Record<DisconnectReason, number>;
-  contentStored: number;
-  contentServed: number;
-  paymentsRequested: number;
-  paymentsAccepted: number;
-  paymentsRejected: number;
-  ignored: number;
-}
-
-/** Options of a `DattEngine`. */
-export interface DattEngineOptions {
-  readonly store: ContentStore;
-  readonly clock: Clock;
-  readonly random: RandomSource;
-  /** Receives every output, in order. */
-  readonly output: (output: DattOutput) => void;
-  readonly policy?: DattPolicy;
-  readonly limits?: DattLimits;
-  /**
-   * SHA-256d for DMsg checksums, the engine's hot path (default: the portable pure-JS one). In
-   * Node, `startDattNode` passes `nodeSha256d` (`node:crypto`).
-   */
-  readonly sha256d?: HashFunction;
-  /**
-   * secp256k1 for ContentAuth signatures (default: the portable `nobleCompact`). In Node,
-   * `startDattNode` passes `nodeCompact` (libsecp256k1 in WebAssembly).
-   */
-  readonly compact?: CompactBackend;
-}
-
-interface ServerPending {
-  readonly purpose: 'get' | 'post';
-  readonly ref: Uint8Array;
-  readonly amount: bigint;
-  readonly address: Uint8Array;
-  readonly expiresAt: number;
-  /** The posted ContentAuth, held until paid. */
-  readonly contentAuth?: Uint8Array;
-}
-
-interface ClientPending {
-  readonly purpose: 'get' | 'post';
-  readonly hash: Uint8Array;
-  expiresAt: number;
-  /** Nonce of the barrier ping that follows our last request to this peer. */
-  barrier: string;
-  state: 'waiting' | 'paying' | 'paid';
-  txid?: Uint8Array;
-}
-
-interface Peer {
-  readonly id: string;
-  readonly outbound: boolean;
-  readonly framing: Framing;
-  readonly decoder: DmsgDecoder | undefined;
-  state: 'handshake' | 'ready' | 'closed';
-  handshakeDeadline: number;
-  remote: InitInfo | undefined;
-  queue: Promise<void>;
-  queued: number;
-  pendingPostBytes: number;
-  readonly server: Map<string, ServerPending>;
-  readonly client: Map<string, ClientPending>;
-  readonly pings: Map<string, number>;
-}
-
-/** Reads the state through a call, so that narrowing does not survive calls that close the peer. */
-function isClosed(peer: Peer): boolean {
-  return peer.state === 'closed';
-}
-
-function priceOf(price: Price | undefined, hash: Uint8Array, ca: ContentAuth): bigint {
-  if (price === undefined) return 0n;
-  return typeof price === 'bigint' ? price : price(hash, ca);
-}
 
 /**
  * The Datt node as a sans-I/O state machine. Feed it connections (`addPeer`, `receive`,
@@ -340,7 +87,9 @@ export class DattEngine {
   readonly #dmsg: DmsgOptions;
   readonly #verify: VerifyOptions;
   readonly #peers = new Map<string, Peer>();
-  readonly #seenTxids = new Set<string>();
+  readonly #deadlines = new DeadlineQueue<Deadline>();
+  readonly #payments: Payments;
+  readonly #content: ContentExchange;
   #timerAt: number | undefined;
 
   constructor(options: DattEngineOptions) {
@@ -361,6 +110,9 @@ export class DattEngine {
       }
       scriptPubKeyFor(payTo); // BAD_ADDRESS for versions no payment can be checked against
     }
+    const host = this.#host();
+    this.#payments = new Payments(host);
+    this.#content = new ContentExchange(host, this.#payments, this.#verify);
     const priced = (p: Price | undefined) => p !== undefined && p !== 0n;
     if ((priced(this.#policy.getPrice) || priced(this.#policy.postPrice)) && !payTo) {
       throw new DattError(
@@ -409,7 +161,6 @@ export class DattEngine {
       framing: options.framing,
       decoder: options.framing === 'stream' ? new DmsgDecoder(this.#dmsg) : undefined,
       state: 'handshake',
-      handshakeDeadline: this.#clock.now() + this.limits.handshakeTimeoutMs,
       remote: undefined,
       queue: Promise.resolve(),
       queued: 0,
@@ -420,6 +171,10 @@ export class DattEngine {
     };
     this.#peers.set(id, peer);
     this.stats.peers = this.#peers.size;
+    this.#deadlines.set(handshakeKey(peer), this.#clock.now() + this.limits.handshakeTimeoutMs, {
+      kind: 'handshake',
+      peer,
+    });
     if (peer.outbound) this.#send(peer, { type: 'init', ...this.#initInfo() });
     this.#schedule();
   }
@@ -511,21 +266,23 @@ export class DattEngine {
   tick(): void {
     const now = this.#clock.now();
     this.#timerAt = undefined;
-    for (const peer of [...this.#peers.values()]) {
+    for (const { value: d } of this.#deadlines.popDue(now)) {
+      const peer = d.peer;
       if (peer.state === 'closed') continue;
-      if (peer.state === 'handshake' && now >= peer.handshakeDeadline) {
-        this.#close(
-          peer,
-          'HANDSHAKE_TIMEOUT',
-          `no init exchange within ${this.limits.handshakeTimeoutMs} ms`,
-        );
-        continue;
-      }
-      for (const [key, p] of peer.server) {
-        if (now >= p.expiresAt) this.#dropServerPending(peer, key, p);
-      }
-      for (const [key, c] of peer.client) {
-        if (now >= c.expiresAt) this.#failClient(peer, key, c, 'TIMEOUT');
+      if (d.kind === 'handshake') {
+        if (peer.state === 'handshake') {
+          this.#close(
+            peer,
+            'HANDSHAKE_TIMEOUT',
+            `no init exchange within ${this.limits.handshakeTimeoutMs} ms`,
+          );
+        }
+      } else if (d.kind === 'payment') {
+        const p = peer.server.get(d.key);
+        if (p) this.#dropServerPending(peer, d.key, p);
+      } else {
+        const c = peer.client.get(d.key);
+        if (c) this.#failClient(peer, d.key, c, 'TIMEOUT');
       }
     }
     this.#schedule();
@@ -553,15 +310,8 @@ export class DattEngine {
 
   /** Answers a `payment-requested` event with a raw Bitcoin transaction (`sendpayment`). */
   pay(peerId: string, ref: Uint8Array, transaction: Uint8Array): void {
-    const peer = this.#readyPeer(peerId);
-    const pending = peer.client.get(toHex(ref));
-    this.#send(peer, { type: 'sendpayment', ref, transaction });
-    if (pending) {
-      pending.state = 'paid';
-      pending.barrier = this.#sendPing(peer);
-      pending.expiresAt = this.#clock.now() + this.limits.requestTimeoutMs;
-      this.#schedule();
-    }
+    this.#payments.pay(this.#readyPeer(peerId), ref, transaction);
+    this.#schedule();
   }
 
   /** Gives up a request whose payment the application will not make (`request-failed`). */
@@ -590,6 +340,27 @@ export class DattEngine {
 
   // ---- internals --------------------------------------------------------------------------
 
+  /** The internals the concept modules (payments) use. */
+  #host(): EngineHost {
+    return {
+      limits: this.limits,
+      policy: this.#policy,
+      stats: this.stats,
+      store: this.#store,
+      deadlines: this.#deadlines,
+      now: () => this.#clock.now(),
+      send: (peer, msg) => this.#send(peer, msg),
+      emit: (event) => this.#emit(event),
+      ignore: (peer, command, why) => this.#ignore(peer, command, why),
+      sendPing: (peer) => this.#sendPing(peer),
+      storeContent: (hash, bytes, from) => this.#content.store(hash, bytes, from),
+      serve: (peer, hash, bytes) => this.#content.serve(peer, hash, bytes),
+      misbehaved: (peer, reason, error) => this.#misbehaved(peer, reason, error),
+      failClient: (peer, key, c, reason) => this.#failClient(peer, key, c, reason),
+      dropServerPending: (peer, key, p) => this.#dropServerPending(peer, key, p),
+    };
+  }
+
   #initInfo(): InitInfo {
     return {
       version: DATT_PROTOCOL_VERSION,
@@ -614,7 +385,8 @@ export class DattEngine {
     const nonce = this.#random(PING_NONCE_LENGTH);
     const key = toHex(nonce);
     peer.pings.set(key, this.#clock.now());
-    if (peer.pings.size > 64) peer.pings.delete(peer.pings.keys().next().value!);
+    if (peer.pings.size > this.limits.maxPingsPerPeer)
+      peer.pings.delete(peer.pings.keys().next().value!);
     this.#send(peer, { type: 'ping', nonce });
     return key;
   }
@@ -636,23 +408,27 @@ export class DattEngine {
       throw new DattError('BAD_LENGTH', 'a content hash is 32 bytes');
     const key = toHex(hash);
     this.#send(peer, msg);
-    peer.client.set(key, {
+    const pending: ClientPending = {
       purpose,
       hash: hash.slice(),
       expiresAt: this.#clock.now() + this.limits.requestTimeoutMs,
       barrier: this.#sendPing(peer),
       state: 'waiting',
-    });
+    };
+    peer.client.set(key, pending);
+    this.#deadlines.set(requestKey(peer, key), pending.expiresAt, { kind: 'request', peer, key });
     this.#schedule();
   }
 
   #failClient(peer: Peer, key: string, c: ClientPending, reason: RequestFailure): void {
     peer.client.delete(key);
+    this.#deadlines.delete(requestKey(peer, key));
     this.#emit({ type: 'request-failed', peer: peer.id, hash: c.hash, purpose: c.purpose, reason });
   }
 
   #dropServerPending(peer: Peer, key: string, p: ServerPending): void {
     peer.server.delete(key);
+    this.#deadlines.delete(paymentKey(peer, key));
     if (p.contentAuth) peer.pendingPostBytes -= p.contentAuth.length;
   }
 
@@ -671,22 +447,17 @@ export class DattEngine {
     peer.state = 'closed';
     this.stats.disconnects[reason]++;
     if (MISBEHAVIOUR.has(reason)) this.stats.misbehaving++;
+    this.#deadlines.delete(handshakeKey(peer));
     for (const [key, c] of peer.client) this.#failClient(peer, key, c, 'CLOSED');
-    peer.server.clear();
+    for (const [key, p] of peer.server) this.#dropServerPending(peer, key, p);
     peer.pendingPostBytes = 0;
     this.#emit({ type: 'peer-closed', peer: peer.id, reason });
     this.#schedule();
   }
 
   #schedule(): void {
-    let at = Number.POSITIVE_INFINITY;
-    for (const peer of this.#peers.values()) {
-      if (peer.state === 'closed') continue;
-      if (peer.state === 'handshake') at = Math.min(at, peer.handshakeDeadline);
-      for (const p of peer.server.values()) at = Math.min(at, p.expiresAt);
-      for (const c of peer.client.values()) at = Math.min(at, c.expiresAt);
-    }
-    if (at === Number.POSITIVE_INFINITY) {
+    const at = this.#deadlines.nextAt();
+    if (at === undefined) {
       this.#timerAt = undefined;
       return;
     }
@@ -718,22 +489,22 @@ export class DattEngine {
         this.#pong(peer, msg.nonce);
         return;
       case 'getdata':
-        await this.#getdata(peer, msg.hash);
+        await this.#content.onGetData(peer, msg.hash);
         return;
       case 'postdata':
-        await this.#postdata(peer, msg.hash, msg.contentAuth);
+        await this.#content.onPostData(peer, msg.hash, msg.contentAuth);
         return;
       case 'contentauth':
-        await this.#contentauth(peer, msg.hash, msg.contentAuth);
+        await this.#content.onContentAuth(peer, msg.hash, msg.contentAuth);
         return;
       case 'reqpayment':
-        this.#reqpayment(peer, msg);
+        this.#payments.onRequest(peer, msg);
         return;
       case 'sendpayment':
-        await this.#sendpayment(peer, msg.ref, msg.transaction);
+        await this.#payments.onPayment(peer, msg.ref, msg.transaction);
         return;
       case 'paymentack':
-        this.#paymentack(peer, msg.ref, msg.txid);
+        this.#payments.onAck(peer, msg.ref, msg.txid);
         return;
       case 'auth':
         this.#ignore(peer, 'auth', 'auth messages are not handled (as in the reference)');
@@ -754,6 +525,7 @@ export class DattEngine {
     peer.remote = { version: msg.version, services: msg.services, addresses: msg.addresses };
     if (!peer.outbound) this.#send(peer, { type: 'initack', ...this.#initInfo() });
     peer.state = 'ready';
+    this.#deadlines.delete(handshakeKey(peer));
     this.#emit({ type: 'peer-ready', peer: peer.id, remote: peer.remote });
   }
 
@@ -770,230 +542,12 @@ export class DattEngine {
         if (c.purpose === 'get') this.#failClient(peer, k, c, 'NOT_FOUND');
         else {
           peer.client.delete(k);
+          this.#deadlines.delete(requestKey(peer, k));
           this.#emit({ type: 'post-result', peer: peer.id, hash: c.hash });
         }
       } else if (c.state === 'paid') {
         this.#failClient(peer, k, c, 'PAYMENT_REJECTED');
       }
     }
-  }
-
-  /** Verifies `hash ‖ ContentAuth`; closes the peer (`BAD_SIGNATURE`) and returns undefined if bad. */
-  #verified(peer: Peer, hash: Uint8Array, bytes: Uint8Array): ContentAuth | undefined {
-    try {
-      return verifyContentAuth(bytes, hash, this.#verify);
-    } catch (error) {
-      this.#misbehaved(peer, 'BAD_SIGNATURE', error);
-      return undefined;
-    }
-  }
-
-  async #store_(hash: Uint8Array, bytes: Uint8Array, from?: Peer): Promise<boolean> {
-    try {
-      await this.#store.put(hash, bytes);
-    } catch (error) {
-      this.#emit({
-        type: 'store-failed',
-        hash,
-        message: error instanceof Error ? error.message : String(error),
-      });
-      return false;
-    }
-    this.stats.contentStored++;
-    this.#emit(
-      from ? { type: 'content-stored', hash, peer: from.id } : { type: 'content-stored', hash },
-    );
-    return true;
-  }
-
-  #requestPayment(
-    peer: Peer,
-    purpose: 'get' | 'post',
-    hash: Uint8Array,
-    amount: bigint,
-    contentAuth?: Uint8Array,
-  ): void {
-    const key = toHex(hash);
-    if (!peer.server.has(key) && peer.server.size >= this.limits.maxPendingPaymentsPerPeer) {
-      this.#ignore(
-        peer,
-        purpose === 'get' ? 'getdata' : 'postdata',
-        'too many open payment requests',
-      );
-      return;
-    }
-    const old = peer.server.get(key);
-    if (old) this.#dropServerPending(peer, key, old);
-    if (contentAuth) {
-      if (peer.pendingPostBytes + contentAuth.length > this.limits.maxPendingPostBytesPerPeer) {
-        this.#ignore(peer, 'postdata', 'too many posted bytes waiting for payment');
-        return;
-      }
-      peer.pendingPostBytes += contentAuth.length;
-    }
-    const address = this.#policy.payTo!;
-    const pending: ServerPending = {
-      purpose,
-      ref: hash.slice(),
-      amount,
-      address,
-      expiresAt: this.#clock.now() + this.limits.paymentTimeoutMs,
-      ...(contentAuth ? { contentAuth: contentAuth.slice() } : {}),
-    };
-    peer.server.set(key, pending);
-    this.stats.paymentsRequested++;
-    this.#send(peer, { type: 'reqpayment', ref: hash, amount, address });
-  }
-
-  async #getdata(peer: Peer, hash: Uint8Array): Promise<void> {
-    if (this.#policy.serveContent === false) {
-      this.#ignore(peer, 'getdata', 'this node does not serve content');
-      return;
-    }
-    const bytes = await this.#store.get(hash);
-    if (!bytes) {
-      this.#ignore(peer, 'getdata', `no content ${toHex(hash)}`);
-      return;
-    }
-    const rule = this.#policy.getPrice;
-    // Stored content was verified on the way in; only a price function needs it parsed.
-    const price =
-      rule === undefined
-        ? 0n
-        : typeof rule === 'bigint'
-          ? rule
-          : rule(hash, decodeContentAuth(bytes));
-    if (price > 0n) {
-      this.#requestPayment(peer, 'get', hash, price);
-      return;
-    }
-    this.#serve(peer, hash, bytes);
-  }
-
-  #serve(peer: Peer, hash: Uint8Array, bytes: Uint8Array): void {
-    this.#send(peer, { type: 'contentauth', hash, contentAuth: bytes });
-    this.stats.contentServed++;
-    this.#emit({ type: 'content-served', peer: peer.id, hash });
-  }
-
-  async #postdata(peer: Peer, hash: Uint8Array, bytes: Uint8Array): Promise<void> {
-    const ca = this.#verified(peer, hash, bytes);
-    if (!ca) return;
-    if (this.#policy.acceptPosts === false) {
-      this.#ignore(peer, 'postdata', 'this node does not accept posts');
-      return;
-    }
-    const price = priceOf(this.#policy.postPrice, hash, ca);
-    if (price > 0n) {
-      if (await this.#store.has(hash)) {
-        this.#ignore(peer, 'postdata', 'content already stored');
-        return;
-      }
-      this.#requestPayment(peer, 'post', hash, price, bytes);
-      return;
-    }
-    await this.#store_(hash, bytes, peer);
-  }
-
-  async #contentauth(peer: Peer, hash: Uint8Array, bytes: Uint8Array): Promise<void> {
-    const key = toHex(hash);
-    if (!this.#verified(peer, hash, bytes)) return;
-    const pending = peer.client.get(key);
-    const requested = pending?.purpose === 'get';
-    if (requested) {
-      peer.client.delete(key);
-      if (this.#policy.storeFetched !== false) await this.#store_(hash, bytes.slice(), peer);
-    } else {
-      this.stats.ignored++;
-    }
-    this.#emit({
-      type: 'content-received',
-      peer: peer.id,
-      hash,
-      contentAuth: bytes.slice(),
-      requested,
-    });
-  }
-
-  #reqpayment(peer: Peer, msg: Extract<DattMessage, { type: 'reqpayment' }>): void {
-    const key = toHex(msg.ref);
-    const pending = peer.client.get(key);
-    if (pending?.state !== 'waiting') {
-      this.#ignore(peer, 'reqpayment', 'no open request of ours for this ref');
-      return;
-    }
-    pending.state = 'paying';
-    pending.expiresAt = this.#clock.now() + this.limits.requestTimeoutMs;
-    this.#emit({
-      type: 'payment-requested',
-      peer: peer.id,
-      purpose: pending.purpose,
-      request: { ref: msg.ref.slice(), amount: msg.amount, address: msg.address.slice() },
-    });
-  }
-
-  async #sendpayment(peer: Peer, ref: Uint8Array, transaction: Uint8Array): Promise<void> {
-    const key = toHex(ref);
-    const pending = peer.server.get(key);
-    if (!pending) {
-      this.#ignore(peer, 'sendpayment', 'no open payment request for this ref');
-      return;
-    }
-    const reject = (code: string, message: string) => {
-      this.stats.paymentsRejected++;
-      this.#emit({ type: 'payment-rejected', peer: peer.id, ref: pending.ref, code, message });
-    };
-    let verified: ReturnType<typeof verifyPayment>;
-    try {
-      verified = verifyPayment(transaction, pending, { maxLength: this.limits.maxDataLength });
-    } catch (error) {
-      if (!(error instanceof DattError)) throw error;
-      reject(error.code, error.message);
-      return;
-    }
-    const txKey = toHex(verified.txid);
-    if (this.#seenTxids.has(txKey)) {
-      reject('PAYMENT_REUSED', 'this transaction already paid for an earlier request');
-      return;
-    }
-    this.#seenTxids.add(txKey);
-    if (this.#seenTxids.size > this.limits.maxSeenTxids) {
-      this.#seenTxids.delete(this.#seenTxids.values().next().value!);
-    }
-    this.#dropServerPending(peer, key, pending);
-    this.stats.paymentsAccepted++;
-    this.#emit({
-      type: 'payment-accepted',
-      peer: peer.id,
-      ref: pending.ref,
-      txid: verified.txid,
-      value: verified.value,
-    });
-    if (pending.purpose === 'post') {
-      await this.#store_(pending.ref, pending.contentAuth!, peer);
-      this.#send(peer, { type: 'paymentack', ref: pending.ref, txid: verified.txid });
-      return;
-    }
-    this.#send(peer, { type: 'paymentack', ref: pending.ref, txid: verified.txid });
-    const bytes = await this.#store.get(pending.ref);
-    if (bytes) this.#serve(peer, pending.ref, bytes);
-  }
-
-  #paymentack(peer: Peer, ref: Uint8Array, txid: Uint8Array): void {
-    const key = toHex(ref);
-    const pending = peer.client.get(key);
-    if (pending?.state !== 'paid') {
-      this.#ignore(peer, 'paymentack', 'no payment of ours for this ref');
-      return;
-    }
-    pending.txid = txid.slice();
-    if (pending.purpose === 'post') {
-      peer.client.delete(key);
-      this.#emit({ type: 'post-result', peer: peer.id, hash: pending.hash, txid: pending.txid });
-      return;
-    }
-    // A get: the content follows; the paid barrier no longer means rejection.
-    pending.state = 'waiting';
-    pending.barrier = '';
   }
 }

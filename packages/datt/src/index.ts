@@ -51,6 +51,7 @@ export {
   electrumDecrypt,
   electrumEncrypt,
 } from './ecies-electrum.js';
+export { DattEngine } from './engine.js';
 export type {
   Clock,
   DattEngineOptions,
@@ -63,8 +64,8 @@ export type {
   Framing,
   Price,
   RequestFailure,
-} from './engine.js';
-export { DattEngine, DEFAULT_DATT_LIMITS } from './engine.js';
+} from './engine-types.js';
+export { DEFAULT_DATT_LIMITS } from './engine-types.js';
 export type {
   EciesForm,
   Envelope,

@@ -224,6 +224,52 @@ describe('DattEngine', () => {
     expect(server.engine.stats.misbehaving).toBe(1);
   });
 
+  it('asks for a timer at the earliest live deadline only', async () => {
+    const net = new Net();
+    const server = net.add('server', undefined, { handshakeTimeoutMs: 1000 });
+    const client = net.add('client');
+    const t0 = net.clock.time;
+    const lastTimer = () => server.outputs.filter((o) => o.type === 'timer').at(-1);
+    server.engine.addPeer('a', { outbound: false, framing: 'stream' });
+    net.clock.time += 500;
+    server.engine.addPeer('b', { outbound: false, framing: 'stream' });
+    expect(lastTimer()).toEqual({ type: 'timer', at: t0 + 1000 });
+    // A peer that completes the init exchange releases its deadline: it never times out.
+    net.connect(client, server);
+    await net.settle();
+    net.clock.time = t0 + 1000;
+    server.engine.tick();
+    expect(server.engine.stats.disconnects.HANDSHAKE_TIMEOUT).toBe(1);
+    expect(lastTimer()).toEqual({ type: 'timer', at: t0 + 1500 });
+    net.clock.time = t0 + 1500;
+    server.engine.tick();
+    await net.settle();
+    expect(server.engine.stats.disconnects.HANDSHAKE_TIMEOUT).toBe(2);
+    expect(server.engine.readyPeers()).toEqual(['client']);
+    // Nothing left to wait for: no further timer is requested.
+    const timers = server.outputs.filter((o) => o.type === 'timer').length;
+    net.clock.time += 60_000;
+    server.engine.tick();
+    expect(server.outputs.filter((o) => o.type === 'timer').length).toBe(timers);
+    expect(server.engine.readyPeers()).toEqual(['client']);
+  });
+
+  it('remembers at most maxPingsPerPeer unanswered pings per peer (oldest forgotten)', async () => {
+    for (const [limits, pongs] of [
+      [{ maxPingsPerPeer: 2 }, 2],
+      [undefined, 3],
+    ] as const) {
+      const net = new Net();
+      const server = net.add('server');
+      const client = net.add('client', undefined, limits);
+      net.connect(client, server);
+      await net.settle();
+      for (let i = 0; i < 3; i++) client.engine.ping('server');
+      await net.settle();
+      expect(eventsOf(client, 'pong').length).toBe(pongs);
+    }
+  });
+
   describe('misbehaving peers are disconnected and counted', () => {
     async function raw(bytes: Uint8Array, handshake = true) {
       const net = new Net();

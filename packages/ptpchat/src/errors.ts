@@ -44,7 +44,16 @@ export type PtpchatErrorCode =
   /** The action is not allowed in the current state (e.g. a CONNECT without a neighbour in common). */
   | 'INVALID_ACTION'
   /** A configured limit was exceeded. */
-  | 'LIMIT_EXCEEDED';
+  | 'LIMIT_EXCEEDED'
+  // Node adapter (`@peerwire/ptpchat/node`)
+  /** An adapter option is out of range. */
+  | 'BAD_OPTION'
+  /** The TCP listener or the UDP socket could not be bound. */
+  | 'LISTEN_FAILED'
+  /** A TCP dial failed or timed out. */
+  | 'DIAL_FAILED'
+  /** The running node is closed. */
+  | 'CLOSED';
 
 /** The error of `@peerwire/ptpchat`. Every failure the package reports on purpose is one of these. */
 export class PtpchatError extends PeerwireError {

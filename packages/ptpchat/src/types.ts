@@ -55,7 +55,7 @@ export interface PtpchatNodeOptions {
 
 // ---------------------------------------------------------------- actions (for the I/O layer)
 
-/** Send one message on a link. `bytes` is the JSON; frame it for TCP, send it as is over UDP. */
+/** Send one message on a link. `bytes` is already framed (§1.1) for a TCP link, one datagram's JSON for a UDP one. */
 export interface SendAction {
   readonly type: 'send';
   readonly peer: PeerHandle;

@@ -17,6 +17,12 @@ export interface Session {
   /** Feeds one received packet (one binary WebSocket message). */
   receive(packet: Uint8Array): void;
   /**
+   * Counts a message the transport received but ignores (a text WebSocket message, spec §2.1)
+   * against the same budgets as packets: over `maxPacketBytes` closes with 1009, past the
+   * message or byte rate closes with 1008 (`rate_limited`), like a binary flood.
+   */
+  ignored(bytes: number): void;
+  /**
    * Tells the relay the connection is gone. Pass the close info when the transport has it: a
    * close the transport itself made (oversized frame, peer not reading) is counted as a reject.
    */

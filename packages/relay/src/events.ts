@@ -65,6 +65,8 @@ export interface RelayStats {
   bytesRouted: number;
   endpointRequests: number;
   pings: number;
+  /** Text WebSocket messages admitted by the budgets and ignored (spec §2.1). */
+  ignored: number;
   drops: Record<DropReason, number>;
   rejects: Record<RejectReason, number>;
 }
@@ -82,6 +84,7 @@ export function emptyStats(): RelayStats {
     bytesRouted: 0,
     endpointRequests: 0,
     pings: 0,
+    ignored: 0,
     drops: {
       no_route: 0,
       no_route_response: 0,

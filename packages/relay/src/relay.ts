@@ -180,6 +180,7 @@ export class Relay {
     return {
       cid,
       receive: (packet) => this.#receive(conn, packet),
+      ignored: (bytes) => this.#ignored(conn, bytes),
       closed: (info) => {
         if (conn.state === 'closed') return;
         if (info?.local) {
@@ -313,6 +314,20 @@ export class Relay {
     if (type === PacketType.InstantMessage) this.#onMessage(conn, packet);
     else if (type === PacketType.Handshake) this.#handshake.receive(conn, packet);
     else this.#onPing(conn, packet);
+  }
+
+  #ignored(conn: Connection, bytes: number): void {
+    if (conn.state === 'closed') return;
+    if (bytes > this.limits.maxPacketBytes) {
+      this.#kick(
+        conn,
+        'too_large',
+        CLOSE_TOO_BIG,
+        `message of ${bytes} bytes exceeds ${this.limits.maxPacketBytes}`,
+      );
+      return;
+    }
+    if (this.#admit(conn, bytes)) this.stats.ignored++;
   }
 
   #onPing(conn: Connection, packet: Uint8Array): void {

@@ -609,6 +609,28 @@ describe('limits and hostile input', () => {
     expect(pb.messages.some((m) => text(m.body) === 'still here')).toBe(true);
   });
 
+  it('counts ignored (text) messages against the same budgets, before any handshake too', async () => {
+    const net = await makeNet({ limits: { messagesPerSecond: 10, messageBurst: 20 } });
+    const early = await net.connect(await makeIdentity(), { auto: false });
+    for (let i = 0; i < 20; i++) early.session!.ignored(1024);
+    expect(early.closedWith).toBeUndefined();
+    expect(net.relay.stats.ignored).toBe(20);
+    early.session!.ignored(1024);
+    expect(early.closedWith).toMatchObject({
+      code: CLOSE_POLICY,
+      reason: expect.stringMatching(/rate limit exceeded: more than 10 messages/),
+    });
+    expect(net.relay.stats.rejects.rate_limited).toBe(1);
+
+    const big = await net.connect(await makeIdentity());
+    big.session!.ignored(net.relay.limits.maxPacketBytes + 1);
+    expect(big.closedWith).toMatchObject({ code: CLOSE_TOO_BIG });
+    const bytes = await makeNet({ limits: { bytesPerSecond: 1000, byteBurst: 4000 } });
+    const heavy = await bytes.connect(await makeIdentity(), { auto: false });
+    for (let i = 0; i < 5 && !heavy.closedWith; i++) heavy.session!.ignored(1000);
+    expect(heavy.closedWith!.reason).toMatch(/more than 1000 bytes\/s/);
+  });
+
   it('closes a flooding connection and keeps serving the others', async () => {
     const net = await makeNet({ limits: { messagesPerSecond: 10, messageBurst: 20 } });
     const [a, b, c] = [await makeIdentity(), await makeIdentity(), await makeIdentity()];

@@ -225,6 +225,8 @@ class BrowserWebSocketLink extends BaseLink {
           'text messages are not accepted',
           new TransportError('PROTOCOL', 'the peer sent a text message; only binary is accepted'),
         );
+      } else {
+        this.ignore(new TextEncoder().encode(data).length);
       }
       return;
     }

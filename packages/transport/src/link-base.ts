@@ -29,7 +29,7 @@ export abstract class BaseLink implements Link {
   protected congested = false;
   #state = OPEN;
   #info: LinkCloseInfo | undefined;
-  #handlers: HandlerLists = { message: [], close: [], drain: [], error: [] };
+  #handlers: HandlerLists = { message: [], close: [], drain: [], error: [], ignored: [] };
   #held: Uint8Array[] | undefined;
   #flushScheduled = false;
 
@@ -144,6 +144,15 @@ export abstract class BaseLink implements Link {
     }
   }
 
+  /** Reports a received message that is not delivered (its size) to the `ignored` handlers. */
+  protected ignore(bytes: number): void {
+    if (this.#state !== OPEN) return;
+    const handlers = this.#handlers.ignored;
+    for (let i = 0; i < handlers.length; i++) {
+      if (!this.#call('ignored', handlers[i]!, bytes)) return;
+    }
+  }
+
   /** A local failure: records the close as local, reports `error`, and closes gracefully. */
   protected fail(code: number, reason: string, error?: TransportError): void {
     if (error) this.report(error);
@@ -190,7 +199,7 @@ export abstract class BaseLink implements Link {
     this.congested = false;
     const handlers = this.#handlers.close;
     for (let i = 0; i < handlers.length; i++) this.#call('close', handlers[i]!, info);
-    this.#handlers = { message: [], close: [], drain: [], error: [] };
+    this.#handlers = { message: [], close: [], drain: [], error: [], ignored: [] };
   }
 
   // ---- private --------------------------------------------------------------------------------
@@ -241,7 +250,7 @@ export abstract class BaseLink implements Link {
   };
 
   /** Calls a handler, isolating what it throws. Returns false if it threw. */
-  #call<E extends 'close' | 'drain'>(
+  #call<E extends 'close' | 'drain' | 'ignored'>(
     event: E,
     handler: LinkEvents[E],
     ...args: Parameters<LinkEvents[E]>

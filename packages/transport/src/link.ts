@@ -26,6 +26,12 @@ export interface LinkEvents {
   drain: () => void;
   /** What went wrong, for logs. Informational: the link closes by itself when it must. */
   error: (error: TransportError) => void;
+  /**
+   * A message the link received but does not deliver (a WebSocket text message under
+   * `onTextMessage: 'ignore'`), with its size in bytes: the host counts it against the same
+   * budgets as delivered messages, so ignored messages cannot flood past them.
+   */
+  ignored: (bytes: number) => void;
 }
 
 export type LinkKind = 'websocket' | 'tcp' | 'udp';

@@ -87,9 +87,12 @@ describe('connectBrowserWebSocket', () => {
     const link = await connectBrowserWebSocket(server.url, { WebSocket });
     const peer = await server.connections;
     const got = collect(link, 1);
+    const ignored: number[] = [];
+    link.on('ignored', (bytes) => ignored.push(bytes));
     peer.send('text');
     peer.send(enc('binary'));
     expect(dec((await got)[0]!)).toBe('binary');
+    expect(ignored).toEqual([4]);
     link.close();
 
     const strict = await raw();

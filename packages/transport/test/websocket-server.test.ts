@@ -263,9 +263,14 @@ describe('attachWebSocketServer: messages', () => {
     await once(raw, 'open');
     await waitFor(() => links.length === 1, 'the server link');
     const got = collect(links[0]!, 1);
+    const ignored: number[] = [];
+    links[0]!.on('ignored', (bytes) => ignored.push(bytes));
     raw.send('text is ignored');
+    raw.send('é'); // sizes are bytes, not characters
     raw.send(enc('binary counts'));
     expect(dec((await got)[0]!)).toBe('binary counts');
+    // Ignored, but reported with their size so the host counts them against its budgets.
+    expect(ignored).toEqual([15, 2]);
     raw.close();
 
     const strict = await serve({ onTextMessage: 'close' });

@@ -36,6 +36,7 @@ export {
 export type { Clock } from './clock.js';
 export { wallClock } from './clock.js';
 export { CloseCode, MAX_CLOSE_REASON_BYTES, truncateReason } from './close-codes.js';
+export { DeadlineQueue } from './deadline-queue.js';
 export type { DecodeErrorCode, EncodeErrorCode } from './errors.js';
 export { DecodeError, EncodeError, PeerwireError } from './errors.js';
 export type { Framer } from './framers.js';

@@ -4,6 +4,7 @@ import { basename, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createDeflate, deflateSync, type ZlibOptions } from 'node:zlib';
 import { bytesEqual, utf8Encode } from '@peerwire/wire';
+import type { CompressionProbeOptions } from '../compression-decision.js';
 import { BobError } from '../errors.js';
 import { ObjectType, objectHeader } from '../git-object.js';
 import { PackWriter, planFolderPack } from '../pack-writer.js';
@@ -13,6 +14,7 @@ import { RecordOpener, RecordSealer, recordKeys } from '../record.js';
 import { BobServer } from '../server.js';
 import { generateSecret, type RandomSource } from '../spoke.js';
 import { bobZlibLevel } from '../zlib.js';
+import { probeFileLevel } from './compression-probe.js';
 import {
   type Address,
   aborted,
@@ -58,8 +60,14 @@ export interface TransferOptions {
 export interface SendOptions extends TransferOptions {
   /** The shared password; generated (CSPRNG, bob style) when absent and reported by `onEvent`. */
   readonly password?: string;
-  /** zlib level 4 when true (default), 0 when false (`--no-compression`). */
+  /**
+   * When true (default), zlib level 4 for each file whose samples compress (see
+   * `compressionProbe`), stored blocks (level 0) for the others; when false
+   * (`--no-compression`), level 0 for everything.
+   */
   readonly compression?: boolean;
+  /** How each file's samples decide whether compression pays (`DEFAULT_PROBE_SAMPLE_BYTES`, ...). */
+  readonly compressionProbe?: CompressionProbeOptions;
   /** The payload's MIME type (`--mime-type`): `video/*`, `audio/*` and `image/*` are not compressed. */
   readonly mimeType?: string;
   readonly onEvent?: (event: SendEvent) => void;
@@ -87,6 +95,8 @@ export interface SendResult {
   readonly bytes: number;
   /** PACK bytes sent, trailer included. */
   readonly packBytes: number;
+  /** Files sent zlib-compressed and files sent in stored blocks (the per-file decision). */
+  readonly files: { readonly compressed: number; readonly stored: number };
   /**
    * Whether the receiver closed the stream properly after the last byte. bob has no
    * acknowledgement (spec §8.4): this only says the receiver did not vanish.
@@ -114,6 +124,13 @@ export async function sendPath(path: string, options: SendOptions): Promise<Send
     throw new BobError('NOT_FOUND', `${path} is neither a file nor a folder`);
   const name = basename(full);
   const progress = new ProgressReporter(options.onProgress);
+  const files = { compressed: 0, stored: 0 };
+  const fileLevel = async (source: string, size: number) => {
+    const chosen = await probeFileLevel(source, size, level, options.compressionProbe);
+    if (chosen === 0) files.stored++;
+    else files.compressed++;
+    return chosen;
+  };
 
   // Like bob, prepare the payload before looking for the receiver.
   let pieces: () => AsyncGenerator<PackPiece>;
@@ -126,6 +143,7 @@ export async function sendPath(path: string, options: SendOptions): Promise<Send
     progress.total = info.size;
     writer = new PackWriter(2, { sha1: primitives.sha1 });
     const w = writer;
+    const blobLevel = await fileLevel(full, info.size);
     pieces = async function* () {
       const nameBytes = utf8Encode(name);
       yield w.header();
@@ -135,7 +153,7 @@ export async function sendPath(path: string, options: SendOptions): Promise<Send
       for await (const c of deflateFile(
         full,
         info.size,
-        level,
+        blobLevel,
         (n) => progress.add(n),
         undefined,
         signal,
@@ -159,10 +177,11 @@ export async function sendPath(path: string, options: SendOptions): Promise<Send
         if (o.type === 3) {
           const h = primitives.sha1();
           h.update(objectHeader(ObjectType.Blob, o.size));
+          const blobLevel = await fileLevel(o.file.source, o.size);
           for await (const c of deflateFile(
             o.file.source,
             o.size,
-            level,
+            blobLevel,
             (n) => progress.add(n),
             h,
             signal,
@@ -222,6 +241,7 @@ export async function sendPath(path: string, options: SendOptions): Promise<Send
       name,
       bytes: progress.bytes,
       packBytes: writer.offset,
+      files,
       confirmed,
     };
   } catch (error) {

@@ -145,6 +145,8 @@ export class NodeWebSocketLink extends BaseLink {
           'text messages are not accepted',
           new TransportError('PROTOCOL', 'the peer sent a text message; only binary is accepted'),
         );
+      } else {
+        this.ignore(Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength);
       }
       return;
     }
