@@ -131,6 +131,8 @@ export type { SecureLayerOptions, SecureOutput, SecurePeerState } from './secure
 export { SecureLayer } from './secure/layer.js';
 export type { SecureLimits } from './secure/limits.js';
 export { DEFAULT_SECURE_LIMITS, resolveSecureLimits } from './secure/limits.js';
+export type { SecretboxBackend } from './secure/secretbox-backend.js';
+export { nobleSecretbox } from './secure/secretbox-backend.js';
 export type { Heartbeat, SecureData, SecureHello, SecurePacket } from './secure/secure-packet.js';
 export {
   decodeSecurePacket,

@@ -3,10 +3,10 @@ import type { DeviceId } from '../codec/device-id.js';
 import type { Identity, RandomSource } from '../codec/identity.js';
 import { NatbaseError, type NatbaseErrorCode } from '../errors.js';
 import { SecureChannel } from './channel.js';
-import { openData, sealData } from './data.js';
 import { applyFlags, DEFAULT_SECURE_FLAGS } from './flags.js';
 import { deriveSessionKeys, kxKeyPair } from './kx.js';
 import { resolveSecureLimits, type SecureLimits } from './limits.js';
+import { nobleSecretbox, type SecretboxBackend } from './secretbox-backend.js';
 import {
   decodeSecurePacket,
   encodeSecurePacket,
@@ -44,6 +44,8 @@ export interface SecureLayerOptions {
   /** The flags this device advertises (default `SUPPORTS_FLAGS`). */
   readonly flags?: bigint;
   readonly limits?: Partial<SecureLimits>;
+  /** Who seals and opens DATA (default `@noble/ciphers`; `sodiumSecretbox` from `./node`). */
+  readonly secretbox?: SecretboxBackend;
 }
 
 /** What `peer()` tells about one peer. */
@@ -68,6 +70,8 @@ export class SecureLayer {
   readonly #random: RandomSource;
   readonly #now: () => number;
   readonly #peers = new Map<string, SecureChannel>();
+  readonly #box: SecretboxBackend;
+  #last: SecureChannel | undefined;
 
   constructor(options: SecureLayerOptions) {
     this.#identity = options.identity;
@@ -75,6 +79,7 @@ export class SecureLayer {
     this.#now = options.now;
     this.flags = options.flags ?? DEFAULT_SECURE_FLAGS;
     this.limits = resolveSecureLimits(options.limits);
+    this.#box = options.secretbox ?? nobleSecretbox;
   }
 
   /** Seals `payload` for `peer`, or queues it and opens a handshake. */
@@ -114,7 +119,7 @@ export class SecureLayer {
             this.#hello(ch, 1, 0n),
           ];
         try {
-          return [{ type: 'deliver', peer, payload: openData(ch.keys.rx, packet) }];
+          return [{ type: 'deliver', peer, payload: this.#box.openData(ch.keys.rx, packet) }];
         } catch (e) {
           return [this.#dropError(peer, e)];
         }
@@ -185,6 +190,7 @@ export class SecureLayer {
   /** Forgets `peer` (its keys and queue). */
   forget(peer: DeviceId): void {
     this.#peers.delete(toHex(peer));
+    if (this.#last && bytesEqual(this.#last.peerId, peer)) this.#last = undefined;
   }
 
   /** Peers tracked. */
@@ -237,13 +243,15 @@ export class SecureLayer {
   }
 
   #seal(ch: SecureChannel, payload: Uint8Array): SecureOutput {
-    const packet = sealData(ch.keys!.tx, this.#random(NONCE_LENGTH), payload);
+    const packet = this.#box.sealData(ch.keys!.tx, this.#random(NONCE_LENGTH), payload);
     return { type: 'send', peer: ch.peerId, packet };
   }
 
   #channel(peer: DeviceId): SecureChannel | undefined {
     if (peer.length !== 16 || bytesEqual(peer, this.#identity.deviceId))
       throw new NatbaseError('BAD_VALUE', 'a peer is another 16-byte device id');
+    const last = this.#last;
+    if (last && bytesEqual(last.peerId, peer)) return last; // upstream caches the last peer too
     const key = toHex(peer);
     let ch = this.#peers.get(key);
     if (!ch) {
@@ -251,6 +259,7 @@ export class SecureLayer {
       ch = new SecureChannel(peer.slice(), this.#random);
       this.#peers.set(key, ch);
     }
+    this.#last = ch;
     return ch;
   }
 
