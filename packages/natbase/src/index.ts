@@ -115,3 +115,6 @@ export type { SignedHeader } from './codec/signed-header.js';
 export { COOKIE_LENGTH, SIGNED_HEADER_LENGTH } from './codec/signed-header.js';
 export type { NatbaseErrorCode } from './errors.js';
 export { NatbaseError } from './errors.js';
+// The base server (§7) and the host agent (§8): sans-I/O state machines, with their limits.
+export * from './host/index.js';
+export * from './server/index.js';
