@@ -603,6 +603,23 @@ export class HostAgent {
     }
     const reply = signPeerHello('HELLO_REPLY', this.identity, msg.senderId, msg.helloCookie);
     actions.push({ type: 'send', transport: 'udp', to: source, bytes: encodePeerToPeer(reply) });
+    // peerwire: a HELLO from a peer we are trying to reach proves that its side of the path is
+    // open; HELLO it back at that source at once (one datagram, like the reply) instead of
+    // waiting for the next refresh, so both NATs open in one round trip.
+    if (this.#isActive(peer, now) && (!peer.connected || peer.reestablishing)) {
+      if (peer.reestablishing && peer.helloCookie) {
+        const hello = signPeerHello('HELLO', this.identity, peer.id, peer.helloCookie);
+        actions.push({
+          type: 'send',
+          transport: 'udp',
+          to: source,
+          bytes: encodePeerToPeer(hello),
+        });
+        this.#counts.hellosSent++;
+      } else {
+        this.#reestablish(peer, now, actions);
+      }
+    }
   }
 
   #helloReply(source: Endpoint, msg: PeerHelloMessage, now: number): void {
