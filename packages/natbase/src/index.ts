@@ -147,3 +147,6 @@ export {
   signSecureHello,
   verifySecureHello,
 } from './secure/secure-packet.js';
+// The base server (§7) and the host agent (§8): sans-I/O state machines, with their limits.
+export * from './host/index.js';
+export * from './server/index.js';
