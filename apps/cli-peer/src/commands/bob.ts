@@ -154,6 +154,10 @@ export function explainBob(error: unknown, side: 'send' | 'recv'): unknown {
       return new CliError(`${m}; nothing was saved as complete`, EXIT.failure);
     case 'ABORTED':
       return new CliError('cancelled', EXIT.failure);
+    case 'PEER_STOPPED':
+    case 'INTERRUPTED':
+      // The relay did its part (the pairing worked): no --relay advice here.
+      return new CliError(side === 'recv' ? `${m}; nothing was saved` : m, EXIT.failure);
     default:
       return new CliError(`${m} (${error.code})`, EXIT.failure);
   }

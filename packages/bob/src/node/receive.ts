@@ -36,6 +36,7 @@ import { nodePrimitives, nodeRandom } from './primitives.js';
 import { ProgressReporter } from './progress.js';
 import { StreamingRecordOpener } from './record-stream.js';
 import { DEFAULT_HANDSHAKE_PORT, DEFAULT_SECURE_PORT, type TransferOptions } from './send.js';
+import { type StopNotice, sendStopNotice, writeStopNotice } from './stop-notice.js';
 import { ZlibFileWriter } from './zlib-file-writer.js';
 
 /** Default cap on the trees and roots of a received folder, held in memory (64 MiB). */
@@ -139,9 +140,16 @@ export async function receive(password: string, options: ReceiveOptions): Promis
   });
   const sink = new Sink(outDir, options, primitives, progress);
   let checksum = '';
+  let closed = false;
+  // From here a Ctrl-C first tells the sender (stop-notice.ts); the relay then closes both sides.
+  release();
+  const onAbort = () => {
+    writeStopNotice(socket, { kind: 'stopped', text: 'the receiver stopped the transfer' });
+    setTimeout(() => socket.destroy(aborted()), STOP_GRACE_MS).unref();
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
   try {
     progress.phase('transfer');
-    let closed = false;
     while (!closed) {
       const chunk = await reader.read();
       if (chunk === null) {
@@ -188,13 +196,45 @@ export async function receive(password: string, options: ReceiveOptions): Promis
     await drainToEnd(reader);
     progress.phase('done');
     return { ...saved, peerIdentity: result.peerIdentity, checksum };
-  } catch (error) {
+  } catch (caught) {
     await sink.abort();
     if (signal?.aborted) throw aborted();
+    let error = caught;
+    if (closed && !payload.trailerReached && error instanceof BobError) {
+      // A close marker before the PACK trailer: the sender stopped (its Ctrl-C, or the relay's
+      // marker when the sender went away). Whatever failed after it (the trailer check, a cut
+      // zlib stream) is that, not tampering: every record that arrived authenticated.
+      error = new BobError(
+        'PEER_STOPPED',
+        'the sender stopped the transfer before everything arrived',
+        { cause: error },
+      );
+    }
+    // Tell the sender why we stop, unless it stopped or the connection is gone.
+    const notice = stopNoticeFor(error);
+    if (notice) await sendStopNotice(socket, reader, notice);
     throw error;
   } finally {
-    release();
+    signal?.removeEventListener('abort', onAbort);
     socket.destroy();
+  }
+}
+
+/** How long a receiver stopped by Ctrl-C waits for the relay to close before cutting (1 s). */
+const STOP_GRACE_MS = 1000;
+
+/** What to tell the sender when this receiver stops early (nothing when the sender stopped). */
+function stopNoticeFor(error: unknown): StopNotice | undefined {
+  if (!(error instanceof BobError)) return { kind: 'refused', text: 'the receiver failed' };
+  switch (error.code) {
+    case 'PEER_STOPPED':
+    case 'TRUNCATED':
+    case 'CONNECTION_FAILED':
+      return undefined;
+    case 'FILE_EXISTS':
+      return { kind: 'refused', text: 'the file already exists there' };
+    default:
+      return { kind: 'refused', text: `the data was rejected (${error.code})` };
   }
 }
 
