@@ -24,15 +24,10 @@ export { EXIT } from './exit-codes.js';
 import { EXIT } from './exit-codes.js';
 import { relayUrlProblem } from './options.js';
 
-/** A failure the user can fix; the message says how. */
-export class CliError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: number = EXIT.failure,
-  ) {
-    super(message);
-  }
-}
+/** A failure the user can fix (its own module: send/recv load it without the Spot client). */
+export { CliError } from './cli-error.js';
+
+import { CliError } from './cli-error.js';
 
 export function defaultKeychainPath(): string {
   const base = process.env.XDG_CONFIG_HOME || join(homedir(), '.config');

@@ -13,7 +13,9 @@ import {
   sendPath,
 } from '@peerwire/bob/node';
 import { type Command, InvalidArgumentError } from 'commander';
-import { CliError, EXIT, type GlobalOptions } from '../context.js';
+import { CliError } from '../cli-error.js';
+import type { GlobalOptions } from '../context.js';
+import { EXIT } from '../exit-codes.js';
 import { formatBytes, ProgressDisplay, type ProgressMode } from '../progress-bar.js';
 
 /** bob's public relay, used by `bob` itself when no relay is given (spec §9). */

@@ -14,6 +14,7 @@ import { RecordOpener, RecordSealer, recordKeys } from '../record.js';
 import { BobServer } from '../server.js';
 import { generateSecret, type RandomSource } from '../spoke.js';
 import { bobZlibLevel } from '../zlib.js';
+import { loadAdler32 } from './adler32.js';
 import { probeFileLevel } from './compression-probe.js';
 import {
   type Address,
@@ -28,6 +29,7 @@ import { type HandshakeNotice, pairThroughRelay } from './handshake.js';
 import { nodePrimitives, nodeRandom } from './primitives.js';
 import { type Progress, ProgressReporter } from './progress.js';
 import { RecordBatcher } from './record-batcher.js';
+import { type Adler32, storedFile } from './stored-file.js';
 
 /** bob's ports (spec §12). */
 export const DEFAULT_HANDSHAKE_PORT = 9000;
@@ -132,6 +134,21 @@ export async function sendPath(path: string, options: SendOptions): Promise<Send
     return chosen;
   };
 
+  // Level 0: stored blocks written here, straight from disk (no zlib pass, no copy); else zlib.
+  let adler32: (() => Adler32) | undefined;
+  const fileStream = (
+    source: string,
+    size: number,
+    fileLevel: number,
+    hash: { update(data: Uint8Array): void } | undefined,
+  ): AsyncGenerator<Uint8Array> => {
+    const onRaw = (n: number) => progress.add(n);
+    if (fileLevel === 0 && adler32)
+      return storedFile(source, size, { onRaw, hash, signal, adler32 });
+    return deflateFile(source, size, fileLevel, onRaw, hash, signal);
+  };
+  adler32 = await loadAdler32();
+
   // Like bob, prepare the payload before looking for the receiver.
   let pieces: () => AsyncGenerator<PackPiece>;
   let kind: 'file' | 'folder';
@@ -150,16 +167,7 @@ export async function sendPath(path: string, options: SendOptions): Promise<Send
       yield w.object(ObjectType.Tag, nameBytes.length);
       yield w.data(deflateSync(nameBytes, { level }));
       yield w.object(ObjectType.Blob, info.size);
-      for await (const c of deflateFile(
-        full,
-        info.size,
-        blobLevel,
-        (n) => progress.add(n),
-        undefined,
-        signal,
-      )) {
-        yield w.data(c);
-      }
+      for await (const c of fileStream(full, info.size, blobLevel, undefined)) yield w.data(c);
       yield w.trailer();
     };
   } else {
@@ -178,16 +186,7 @@ export async function sendPath(path: string, options: SendOptions): Promise<Send
           const h = primitives.sha1();
           h.update(objectHeader(ObjectType.Blob, o.size));
           const blobLevel = await fileLevel(o.file.source, o.size);
-          for await (const c of deflateFile(
-            o.file.source,
-            o.size,
-            blobLevel,
-            (n) => progress.add(n),
-            h,
-            signal,
-          )) {
-            yield w.data(c);
-          }
+          for await (const c of fileStream(o.file.source, o.size, blobLevel, h)) yield w.data(c);
           if (!bytesEqual(h.digest(), o.id)) {
             throw new BobError(
               'FILE_CHANGED',
@@ -221,12 +220,16 @@ export async function sendPath(path: string, options: SendOptions): Promise<Send
         : new RecordSealer(keys.send, primitives.aead);
     options.onEvent?.({ type: 'sending', kind, name, bytes: progress.total ?? 0, objects });
     progress.phase('transfer');
+    // A batch goes back to the batcher once the socket has handed it to the kernel.
+    const written =
+      sealer instanceof RecordBatcher ? (bytes: Uint8Array) => sealer.recycle(bytes) : undefined;
+    const send = (bytes: Uint8Array) => writeAll(socket, bytes, SEND_WINDOW, written);
     for await (const piece of pieces()) {
-      for (const bytes of sealer.write(piece)) await writeAll(socket, bytes, SEND_WINDOW);
+      for (const bytes of sealer.write(piece)) await send(bytes);
       // Record boundaries where bob puts them: OCaml bob's receiver depends on them.
-      for (const bytes of sealer.endRecord()) await writeAll(socket, bytes, SEND_WINDOW);
+      for (const bytes of sealer.endRecord()) await send(bytes);
     }
-    for (const bytes of sealer.close()) await writeAll(socket, bytes, SEND_WINDOW);
+    for (const bytes of sealer.close()) await send(bytes);
     const confirmed = await waitForClose(
       reader,
       keys.receive,
