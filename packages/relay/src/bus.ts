@@ -15,7 +15,8 @@ export interface BusAnnouncement {
  * The seam for clustering. A single relay routes locally; when it has no local route for a
  * target it asks the bus, which a cluster adapter (Redis/Valkey pub/sub or streams) implements
  * by forwarding the packet to the relay that holds the target. Packets arriving from other
- * relays enter through `Relay.deliverFromBus`.
+ * relays enter through `Relay.deliverFromBus`. Inside the core, `Router` (router.ts) is the only
+ * caller of the bus: it announces presence changes and hands over what it cannot route.
  */
 export interface RelayBus {
   /** Optional: keeps other relays informed of this relay's connections. */
