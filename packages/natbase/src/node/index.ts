@@ -1,2 +1,3 @@
-// Node I/O for natbase (the base server's and the host agent's sockets) is not written yet.
-export {};
+// Node-only parts of natbase. The base server's and host agent's sockets are not written yet.
+export { DEFAULT_RANDOM_POOL_SIZE, pooledRandom } from './pooled-random.js';
+export { sodiumSecretbox } from './sodium-secretbox.js';
