@@ -403,3 +403,14 @@ describe('options', () => {
     expect(err?.code).toBe('BAD_VALUE');
   });
 });
+
+describe('undecoded base messages', () => {
+  it('drops a REDIRECT (kind 5, never decoded upstream) and keeps the base', () => {
+    const h = new AgentHarness();
+    h.connected();
+    const redirect = Uint8Array.of(0x17, 0x03, 0x03, 19, 0, 5, ...new Array(18).fill(0));
+    h.take(h.agent.tcpData(1, redirect, h.now));
+    expect(h.drops('malformed')).toHaveLength(1);
+    expect(formatEndpoint(h.agent.base!)).toBe(formatEndpoint(BASE1));
+  });
+});
