@@ -1,5 +1,5 @@
 import { TokenBucket, toHex } from '@peerwire/wire';
-import { type Endpoint, formatEndpoint, formatIp } from '../codec/address.js';
+import { type Endpoint, formatIp } from '../codec/address.js';
 import { NatbaseFramer } from '../codec/framing.js';
 import type { RandomSource } from '../codec/identity.js';
 import {
@@ -28,6 +28,7 @@ import {
   frame,
   type SignatureCheck,
   signatureCheck,
+  viewPeerData,
 } from './wire.js';
 
 export interface BaseServerOptions {
@@ -170,10 +171,13 @@ export class BaseServer {
     const ipKey = formatIp(remote.ip);
     const fromIp = this.#perIp.get(ipKey) ?? 0;
     const l = this.limits;
+    if (this.#conns.has(conn)) {
+      // an I/O-layer bug: never close the connection that really has this id
+      this.#drop('connection-limit', 'tcp', `connection id ${conn} is already open`, { conn });
+      return actions;
+    }
     let refuse: string | undefined;
-    if (this.#conns.has(conn)) refuse = `connection id ${conn} is already open`;
-    else if (this.#conns.size >= l.maxConnections)
-      refuse = `already ${l.maxConnections} connections`;
+    if (this.#conns.size >= l.maxConnections) refuse = `already ${l.maxConnections} connections`;
     else if (fromIp >= l.maxConnectionsPerIp)
       refuse = `already ${l.maxConnectionsPerIp} connections from ${ipKey}`;
     else if (this.#pending >= l.maxPendingConnections)
@@ -269,6 +273,11 @@ export class BaseServer {
       this.#drop('oversize', 'udp', `datagram of ${bytes.length} bytes`, { source: remote });
       return actions;
     }
+    const data = viewPeerData(bytes);
+    if (data) {
+      this.#udpDataMessage(data, remote, now, actions);
+      return actions;
+    }
     let msg: PeerToBaseMessage;
     try {
       msg = decodePeerToBase(bytes);
@@ -333,9 +342,9 @@ export class BaseServer {
   // ---- internals: TCP messages ----------------------------------------------------------------
 
   #tcpMessage(c: Connection, payload: Uint8Array, now: number, actions: BaseServerAction[]): void {
-    let msg: PeerToBaseMessage;
+    let msg: PeerToBaseMessage | undefined = viewPeerData(payload);
     try {
-      msg = decodePeerToBase(payload);
+      msg ??= decodePeerToBase(payload);
     } catch (error) {
       this.#drop('malformed', 'tcp', errorText(error), { conn: c.id });
       return;
@@ -500,7 +509,7 @@ export class BaseServer {
   }
 
   #udpDataMessage(
-    msg: Extract<PeerToBaseMessage, { kind: 'DATA' }>,
+    msg: { readonly source: Uint8Array; readonly target: Uint8Array; readonly data: Uint8Array },
     remote: Endpoint,
     now: number,
     actions: BaseServerAction[],
@@ -513,7 +522,7 @@ export class BaseServer {
       });
       return;
     }
-    if (formatEndpoint(device.observed) !== formatEndpoint(remote)) {
+    if (!sameEndpoint(device.observed, remote)) {
       this.#drop('spoofed-source', 'udp', "DATA not from the source device's address", {
         source: remote,
       });
@@ -640,6 +649,10 @@ export class BaseServer {
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
+  return a.port === b.port && sameBytes(a.ip, b.ip);
 }
 
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

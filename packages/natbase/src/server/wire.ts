@@ -66,8 +66,40 @@ export const encodeDeviceAddresses = (
   addresses: readonly Endpoint[],
 ): Uint8Array => encodeBaseToPeer({ kind: 'DEVICE_ADDRESSES', deviceId, addresses });
 
-export const encodeBaseData = (source: Uint8Array, data: Uint8Array): Uint8Array =>
-  encodeBaseToPeer({ kind: 'DATA', source, data });
+/**
+ * B2P DATA `02 ‖ source ‖ data`, built with one copy (the relay's hot path; the same bytes as
+ * `encodeBaseToPeer({ kind: 'DATA', ... })`, which the tests check).
+ */
+export function encodeBaseData(source: Uint8Array, data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(17 + data.length);
+  out[0] = 2;
+  out.set(source, 1);
+  out.set(data, 17);
+  return out;
+}
+
+/**
+ * P2B DATA without copies (views into `bytes`), for the relay's hot path; undefined when
+ * `bytes` is not a well-formed DATA (the full decoder then reports why).
+ */
+export function viewPeerData(
+  bytes: Uint8Array,
+): { kind: 'DATA'; source: Uint8Array; target: Uint8Array; data: Uint8Array } | undefined {
+  if (bytes.length <= 33 || bytes[0] !== 1) return undefined;
+  return {
+    kind: 'DATA',
+    source: bytes.subarray(1, 17),
+    target: bytes.subarray(17, 33),
+    data: bytes.subarray(33),
+  };
+}
+
+/** A Map key for a 16-byte device id (one char per byte: cheaper than hex). */
+export function idKey(id: Uint8Array): string {
+  let k = '';
+  for (let i = 0; i < id.length; i++) k += String.fromCharCode(id[i]!);
+  return k;
+}
 
 const NAT_OK = encodeBaseToPeer({ kind: 'NAT_OK' });
 export const encodeNatOk = (): Uint8Array => NAT_OK.slice();
