@@ -1,5 +1,5 @@
 import { TokenBucket, toHex } from '@peerwire/wire';
-import { type Endpoint, formatEndpoint, formatIp } from '../codec/address.js';
+import { type Endpoint, formatIp } from '../codec/address.js';
 import { NatbaseFramer } from '../codec/framing.js';
 import type { RandomSource } from '../codec/identity.js';
 import {
@@ -20,13 +20,15 @@ import type {
 } from './types.js';
 import {
   checkProofOfWork,
-  checkSignature,
   encodeBaseData,
   encodeBaseHello,
   encodeDeviceAddresses,
   encodeNatOk,
   encodeState,
   frame,
+  type SignatureCheck,
+  signatureCheck,
+  viewPeerData,
 } from './wire.js';
 
 export interface BaseServerOptions {
@@ -37,6 +39,11 @@ export interface BaseServerOptions {
   /** Timers and limits; unset fields keep `DEFAULT_BASE_SERVER_LIMITS`. */
   readonly limits?: Partial<BaseServerLimits>;
   readonly onEvent?: (event: BaseServerEvent) => void;
+  /**
+   * Ed25519 verification of `signature` over `message` by `publicKey` (default `@noble/curves`,
+   * portable). The Node layer can pass a faster one (node:crypto); it must never throw.
+   */
+  readonly verify?: (message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array) => boolean;
 }
 
 /** One TCP connection from a host. */
@@ -92,6 +99,7 @@ export class BaseServer {
   readonly #udpAddresses: readonly Endpoint[];
   readonly #random: RandomSource;
   readonly #onEvent: (event: BaseServerEvent) => void;
+  readonly #verify: SignatureCheck;
   readonly #conns = new Map<ConnectionId, Connection>();
   readonly #cookies = new Map<string, Connection>();
   readonly #perIp = new Map<string, number>();
@@ -117,6 +125,7 @@ export class BaseServer {
     this.#primary = this.#udpAddresses[0]!;
     this.#random = options.random;
     this.#onEvent = options.onEvent ?? (() => {});
+    this.#verify = signatureCheck(options.verify);
     const l = this.limits;
     this.#udpSigned = new RateTable(l.signedRatePerSecond, l.signedBurst, l.maxTrackedUdpSources);
     this.#relayRate = new RateTable(l.relayRatePerSecond, l.relayBurst, l.maxDevices);
@@ -162,10 +171,13 @@ export class BaseServer {
     const ipKey = formatIp(remote.ip);
     const fromIp = this.#perIp.get(ipKey) ?? 0;
     const l = this.limits;
+    if (this.#conns.has(conn)) {
+      // an I/O-layer bug: never close the connection that really has this id
+      this.#drop('connection-limit', 'tcp', `connection id ${conn} is already open`, { conn });
+      return actions;
+    }
     let refuse: string | undefined;
-    if (this.#conns.has(conn)) refuse = `connection id ${conn} is already open`;
-    else if (this.#conns.size >= l.maxConnections)
-      refuse = `already ${l.maxConnections} connections`;
+    if (this.#conns.size >= l.maxConnections) refuse = `already ${l.maxConnections} connections`;
     else if (fromIp >= l.maxConnectionsPerIp)
       refuse = `already ${l.maxConnectionsPerIp} connections from ${ipKey}`;
     else if (this.#pending >= l.maxPendingConnections)
@@ -261,6 +273,11 @@ export class BaseServer {
       this.#drop('oversize', 'udp', `datagram of ${bytes.length} bytes`, { source: remote });
       return actions;
     }
+    const data = viewPeerData(bytes);
+    if (data) {
+      this.#udpDataMessage(data, remote, now, actions);
+      return actions;
+    }
     let msg: PeerToBaseMessage;
     try {
       msg = decodePeerToBase(bytes);
@@ -318,16 +335,16 @@ export class BaseServer {
         c.device === undefined ? c.openedAt + l.bindTimeoutMs : c.lastHeard + l.idleTimeoutMs,
       );
     }
-    this.#wantTimer(next, actions);
+    this.#wantTimer(Math.max(next, now + l.sweepIntervalMs), actions);
     return actions;
   }
 
   // ---- internals: TCP messages ----------------------------------------------------------------
 
   #tcpMessage(c: Connection, payload: Uint8Array, now: number, actions: BaseServerAction[]): void {
-    let msg: PeerToBaseMessage;
+    let msg: PeerToBaseMessage | undefined = viewPeerData(payload);
     try {
-      msg = decodePeerToBase(payload);
+      msg ??= decodePeerToBase(payload);
     } catch (error) {
       this.#drop('malformed', 'tcp', errorText(error), { conn: c.id });
       return;
@@ -395,7 +412,7 @@ export class BaseServer {
       this.#drop('bad-cookie', 'tcp', "not this connection's cookie", { conn: c.id });
       return undefined;
     }
-    if (!checkSignature(msg, bytes)) {
+    if (!this.#verify(msg, bytes)) {
       this.#drop('bad-signature', 'tcp', 'the signature does not verify', { conn: c.id });
       return undefined;
     }
@@ -458,7 +475,7 @@ export class BaseServer {
       this.#drop('bad-cookie', 'udp', "the cookie is another device's", source);
       return;
     }
-    if (!checkSignature(msg, bytes)) {
+    if (!this.#verify(msg, bytes)) {
       this.#drop('bad-signature', 'udp', 'the signature does not verify', source);
       return;
     }
@@ -492,7 +509,7 @@ export class BaseServer {
   }
 
   #udpDataMessage(
-    msg: Extract<PeerToBaseMessage, { kind: 'DATA' }>,
+    msg: { readonly source: Uint8Array; readonly target: Uint8Array; readonly data: Uint8Array },
     remote: Endpoint,
     now: number,
     actions: BaseServerAction[],
@@ -505,7 +522,7 @@ export class BaseServer {
       });
       return;
     }
-    if (formatEndpoint(device.observed) !== formatEndpoint(remote)) {
+    if (!sameEndpoint(device.observed, remote)) {
       this.#drop('spoofed-source', 'udp', "DATA not from the source device's address", {
         source: remote,
       });
@@ -632,6 +649,10 @@ export class BaseServer {
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
+  return a.port === b.port && sameBytes(a.ip, b.ip);
 }
 
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

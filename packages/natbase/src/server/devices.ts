@@ -1,13 +1,13 @@
-import { toHex } from '@peerwire/wire';
 import { type Endpoint, formatEndpoint } from '../codec/address.js';
 import type { BaseServerLimits } from '../limits.js';
 import type { Connection } from './base-server.js';
 import type { BaseServerAction, BaseServerEvent } from './types.js';
+import { idKey } from './wire.js';
 
 /** A device bound to a TCP connection. */
 export interface Device {
   readonly id: Uint8Array;
-  /** `id` in hex: the map key. */
+  /** `id` as a map key (`idKey`). */
   readonly key: string;
   readonly publicKey: Uint8Array;
   readonly conn: Connection;
@@ -24,7 +24,7 @@ export interface Device {
   natSource: string | undefined;
   /** The NAT_INIT counter last confirmed. */
   confirmedCounter: bigint;
-  /** Devices it asked about with REQUEST_INFO (hex ids). */
+  /** Devices it asked about with REQUEST_INFO (`idKey`s). */
   readonly interests: Set<string>;
 }
 
@@ -42,7 +42,7 @@ export interface DevicesHooks {
  */
 export class Devices {
   readonly #byKey = new Map<string, Device>();
-  /** target hex id → requesters' hex ids. */
+  /** target key → requesters' keys. */
   readonly #interested = new Map<string, Set<string>>();
   readonly #maxEntries: number;
   pushes = 0;
@@ -61,7 +61,7 @@ export class Devices {
   }
 
   get(id: Uint8Array): Device | undefined {
-    return this.#byKey.get(toHex(id));
+    return this.#byKey.get(idKey(id));
   }
 
   bind(
@@ -73,7 +73,7 @@ export class Devices {
   ): Device {
     const device: Device = {
       id: id.slice(),
-      key: toHex(id),
+      key: idKey(id),
       publicKey: publicKey.slice(),
       conn,
       boundAt: now,
@@ -115,7 +115,7 @@ export class Devices {
    * False when the requester is at `maxInterestsPerDevice` (nothing is done then).
    */
   requestInfo(device: Device, target: Uint8Array, actions: BaseServerAction[]): boolean {
-    const targetKey = toHex(target);
+    const targetKey = idKey(target);
     if (!device.interests.has(targetKey)) {
       if (device.interests.size >= this.limits.maxInterestsPerDevice) return false;
       device.interests.add(targetKey);
