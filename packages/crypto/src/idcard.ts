@@ -12,6 +12,7 @@
  */
 import { identityHash } from '@peerwire/address';
 import {
+  BoundedMap,
   bytesEqual,
   type CborEncodable,
   type CborLimits,
@@ -95,9 +96,8 @@ function subKeys(v: CborValue, what: string): SubKey[] | null {
 
 /** Most verified signed-card blobs remembered by `parseSigned` (default). */
 export const DEFAULT_IDCARD_CACHE_SIZE = 1024;
-let cardCacheSize = DEFAULT_IDCARD_CACHE_SIZE;
-/** blob bytes → the IDCard CBOR they carry (already verified, Self signature present). */
-const cardCache = new Map<string, Uint8Array>();
+/** blob bytes → the IDCard CBOR they carry (already verified, Self signature present); LRU. */
+const cardCache = new BoundedMap<string, Uint8Array>({ maxEntries: DEFAULT_IDCARD_CACHE_SIZE });
 
 /**
  * Sets how many verified signed-card blobs `IDCard.parseSigned` remembers (0 disables). A hit
@@ -111,8 +111,7 @@ export function configureIdCardCache(size: number): void {
       `ID card cache size must be a non-negative integer, got ${size}`,
     );
   }
-  cardCacheSize = size;
-  while (cardCache.size > cardCacheSize) cardCache.delete(cardCache.keys().next().value!);
+  cardCache.maxEntries = size;
 }
 
 export class IDCard {
@@ -371,27 +370,20 @@ export class IDCard {
     // Blobs verified under custom limits are not shared with the default path.
     const useCache =
       (opts?.cache ?? true) &&
-      cardCacheSize > 0 &&
+      cardCache.maxEntries > 0 &&
       opts?.maxLayers === undefined &&
       opts?.limits === undefined;
     const id = useCache ? byteKey(blob) : '';
     if (useCache) {
       const hit = cardCache.get(id);
-      if (hit !== undefined) {
-        cardCache.delete(id);
-        cardCache.set(id, hit);
-        return IDCard.decode(hit, opts?.limits);
-      }
+      if (hit !== undefined) return IDCard.decode(hit, opts?.limits);
     }
     const opened = await openBottle(blob, undefined, opts);
     const card = IDCard.decode(opened.payload, opts?.limits);
     if (!opened.signers.some((s) => bytesEqual(s.pkix, card.self))) {
       throw new CryptoError('NOT_SIGNED_BY_SELF', 'ID card is not signed by its own Self key');
     }
-    if (useCache) {
-      if (cardCache.size >= cardCacheSize) cardCache.delete(cardCache.keys().next().value!);
-      cardCache.set(id, opened.payload.slice());
-    }
+    if (useCache) cardCache.set(id, opened.payload.slice());
     return card;
   }
 }

@@ -10,6 +10,7 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { addressOf } from '@peerwire/address';
+import { BoundedMap } from '@peerwire/wire';
 import type {
   BackendOptions,
   CryptoBackend,
@@ -102,8 +103,8 @@ export function privateState(key: PrivateKey): PrivateState {
 
 /** Most parsed public keys kept for reuse (default). */
 export const DEFAULT_KEY_CACHE_SIZE = 4096;
-let keyCacheSize = DEFAULT_KEY_CACHE_SIZE;
-const keyCache = new Map<string, PeerwirePublicKey>();
+/** PKIX bytes → the parsed key; LRU. */
+const keyCache = new BoundedMap<string, PeerwirePublicKey>({ maxEntries: DEFAULT_KEY_CACHE_SIZE });
 
 /** Sets how many parsed public keys are kept (0 disables the cache). */
 export function configureKeyCache(size: number): void {
@@ -113,8 +114,7 @@ export function configureKeyCache(size: number): void {
       `key cache size must be a non-negative integer, got ${size}`,
     );
   }
-  keyCacheSize = size;
-  while (keyCache.size > keyCacheSize) keyCache.delete(keyCache.keys().next().value!);
+  keyCache.maxEntries = size;
 }
 
 /** A string that identifies bytes exactly (one char per byte), for map keys. */
@@ -150,16 +150,11 @@ export function publicKeyOf(key: PublicKey | Uint8Array): PeerwirePublicKey {
   if (!(pkix instanceof Uint8Array)) {
     throw new CryptoError('BAD_ARGUMENT', 'expected a PublicKey or PKIX bytes (Uint8Array)');
   }
-  if (keyCacheSize === 0) return parseUncached(pkix);
+  if (keyCache.maxEntries === 0) return parseUncached(pkix);
   const id = byteKey(pkix);
   const hit = keyCache.get(id);
-  if (hit !== undefined) {
-    keyCache.delete(id);
-    keyCache.set(id, hit);
-    return hit;
-  }
+  if (hit !== undefined) return hit;
   const parsed = parseUncached(pkix);
-  if (keyCache.size >= keyCacheSize) keyCache.delete(keyCache.keys().next().value!);
   keyCache.set(id, parsed);
   return parsed;
 }

@@ -9,7 +9,11 @@ import {
 import { loadVectors } from '../../../tooling/vectors.js';
 import {
   Bottle,
+  type CryptoBackend,
   CryptoError,
+  configureIdCardCache,
+  DEFAULT_IDCARD_CACHE_SIZE,
+  fastBackend,
   generatePrivateKey,
   IDCard,
   Keychain,
@@ -461,5 +465,43 @@ describe('robustness (fast-check)', () => {
       // One Ed25519 signature and verification per case: 1,000 runs.
       { numRuns: 1000 },
     );
+  });
+});
+
+describe('verified card cache', () => {
+  it('skips verification for a cached blob, forgets the least recently used past its size', async () => {
+    let verifies = 0;
+    const backend: CryptoBackend = {
+      ...fastBackend,
+      verify: (k, d, sig) => {
+        verifies++;
+        return fastBackend.verify(k, d, sig);
+      },
+    };
+    const blobOf = async () => {
+      const key = await generatePrivateKey('Ed25519');
+      return IDCard.create(key.publicKey).sign(key);
+    };
+    const [a, b, c] = [await blobOf(), await blobOf(), await blobOf()];
+    const parse = async (blob: Uint8Array) => {
+      const before = verifies;
+      await IDCard.parseSigned(blob, { backend });
+      return verifies - before;
+    };
+    try {
+      configureIdCardCache(2);
+      expect(await parse(a)).toBe(1);
+      expect(await parse(a)).toBe(0);
+      expect(await parse(b)).toBe(1);
+      expect(await parse(a)).toBe(0); // a is now the most recently used
+      expect(await parse(c)).toBe(1); // forgets b
+      expect(await parse(a)).toBe(0);
+      expect(await parse(b)).toBe(1);
+      configureIdCardCache(0);
+      expect(await parse(a)).toBe(1);
+      expectThrowsCode(() => configureIdCardCache(1.5), CryptoError, 'BAD_ARGUMENT');
+    } finally {
+      configureIdCardCache(DEFAULT_IDCARD_CACHE_SIZE);
+    }
   });
 });

@@ -7,6 +7,8 @@ import {
   CryptoError,
   canDecrypt,
   canSign,
+  configureKeyCache,
+  DEFAULT_KEY_CACHE_SIZE,
   exportPrivateKey,
   generatePrivateKey,
   importPrivateKey,
@@ -249,5 +251,27 @@ describe('parsePublicKey', () => {
     expect(
       ['P-256', 'P-384', 'Ed25519', 'X25519', 'RSA'].map((t) => canDecrypt(t as 'RSA')),
     ).toEqual([true, true, false, true, true]);
+  });
+});
+
+describe('public key cache', () => {
+  it('returns the cached key on a hit, forgets the least recently used past its size, 0 disables', async () => {
+    const pkix = async () => (await generatePrivateKey('Ed25519')).publicKey.pkix;
+    const [a, b, c] = [await pkix(), await pkix(), await pkix()];
+    try {
+      configureKeyCache(2);
+      const ka = parsePublicKey(a);
+      expect(parsePublicKey(a.slice())).toBe(ka);
+      const kb = parsePublicKey(b);
+      expect(parsePublicKey(a)).toBe(ka); // a is now the most recently used
+      parsePublicKey(c); // forgets b
+      expect(parsePublicKey(a)).toBe(ka);
+      expect(parsePublicKey(b)).not.toBe(kb);
+      configureKeyCache(0);
+      expect(parsePublicKey(a)).not.toBe(parsePublicKey(a));
+      expectThrowsCode(() => configureKeyCache(-1), CryptoError, 'BAD_ARGUMENT');
+    } finally {
+      configureKeyCache(DEFAULT_KEY_CACHE_SIZE);
+    }
   });
 });

@@ -68,3 +68,17 @@ export class EncodeError extends PeerwireError {
     super(code, message, options);
   }
 }
+
+/** Why a helper of this package refused its arguments. */
+export type ArgumentErrorCode =
+  /** A size, count or duration outside its allowed range, or an option missing its companion. */
+  'BAD_ARGUMENT';
+
+/** Thrown when a helper (`BoundedMap`, ...) is configured or called with arguments it cannot use. */
+export class ArgumentError extends PeerwireError {
+  declare readonly code: ArgumentErrorCode;
+
+  constructor(code: ArgumentErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}

@@ -1,3 +1,5 @@
+export type { BoundedMapOptions, EvictionOrder } from './bounded-map.js';
+export { BoundedMap } from './bounded-map.js';
 export {
   bytesEqual,
   compareBytes,
@@ -37,8 +39,8 @@ export type { Clock } from './clock.js';
 export { wallClock } from './clock.js';
 export { CloseCode, MAX_CLOSE_REASON_BYTES, truncateReason } from './close-codes.js';
 export { DeadlineQueue } from './deadline-queue.js';
-export type { DecodeErrorCode, EncodeErrorCode } from './errors.js';
-export { DecodeError, EncodeError, PeerwireError } from './errors.js';
+export type { ArgumentErrorCode, DecodeErrorCode, EncodeErrorCode } from './errors.js';
+export { ArgumentError, DecodeError, EncodeError, PeerwireError } from './errors.js';
 export type { Framer } from './framers.js';
 export {
   DEFAULT_MAX_FRAME_LENGTH,
