@@ -1,4 +1,5 @@
 import { IDCard } from '@peerwire/crypto';
+import { BoundedMap } from '@peerwire/wire';
 import type { ClientClock } from './link.js';
 
 /**
@@ -7,7 +8,7 @@ import type { ClientClock } from './link.js';
  * one fetch.
  */
 export class CardCache {
-  readonly #cards = new Map<string, { card: IDCard; blob: Uint8Array; at: number }>();
+  readonly #cards: BoundedMap<string, { card: IDCard; blob: Uint8Array }>;
   readonly #fetches = new Map<string, Promise<IDCard>>();
 
   constructor(
@@ -15,14 +16,21 @@ export class CardCache {
     readonly limits: { readonly cardCacheSize: number; readonly cardCacheTtlMs: number },
     /** Fetches and verifies the card of `hash` (the client asks `@/idcard_find`). */
     readonly fetch: (hash: string) => Promise<{ card: IDCard; blob: Uint8Array }>,
-  ) {}
+  ) {
+    // A TTL of 0 (or less) means nothing is ever fresh: cache nothing.
+    const ttl = limits.cardCacheTtlMs > 0 ? limits.cardCacheTtlMs : undefined;
+    this.#cards = new BoundedMap({
+      maxEntries: ttl === undefined ? 0 : limits.cardCacheSize,
+      order: 'insertion',
+      ...(ttl === undefined ? {} : { ttlMs: ttl }),
+      clock,
+    });
+  }
 
   /** The card of `hash`: cached while fresh, else fetched (once for concurrent callers). */
   get(hash: string): Promise<IDCard> {
     const cached = this.#cards.get(hash);
-    if (cached && this.clock.now() - cached.at < this.limits.cardCacheTtlMs) {
-      return Promise.resolve(cached.card);
-    }
+    if (cached) return Promise.resolve(cached.card);
     let pending = this.#fetches.get(hash);
     if (!pending) {
       pending = this.fetch(hash)
@@ -36,7 +44,7 @@ export class CardCache {
     return pending;
   }
 
-  /** An `idcard_update` push: kept unless the cache holds a newer card of that identity. */
+  /** An `idcard_update` push: kept unless the cache holds a fresh, newer card of that identity. */
   async acceptUpdate(blob: Uint8Array): Promise<void> {
     const card = await IDCard.parseSigned(blob);
     const cached = this.#cards.get(card.hash);
@@ -49,9 +57,6 @@ export class CardCache {
   }
 
   #put(hash: string, card: IDCard, blob: Uint8Array): void {
-    this.#cards.delete(hash);
-    this.#cards.set(hash, { card, blob, at: this.clock.now() });
-    while (this.#cards.size > this.limits.cardCacheSize)
-      this.#cards.delete(this.#cards.keys().next().value!);
+    this.#cards.set(hash, { card, blob });
   }
 }

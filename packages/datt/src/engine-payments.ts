@@ -1,7 +1,7 @@
 // Payments inside the Datt engine: the requests this node sends (`reqpayment` before serving or
 // storing priced content), the payments it checks (`sendpayment`, each transaction accepted
 // once), and the payments it makes for its own requests (`pay`, `paymentack`).
-import { toHex } from '@peerwire/wire';
+import { BoundedMap, toHex } from '@peerwire/wire';
 import {
   type ClientPending,
   type EngineHost,
@@ -16,10 +16,12 @@ import { verifyPayment } from './payment.js';
 
 export class Payments {
   readonly #host: EngineHost;
-  readonly #seenTxids = new Set<string>();
+  /** Transaction ids already accepted, oldest forgotten first past `maxSeenTxids`. */
+  readonly #seenTxids: BoundedMap<string, true>;
 
   constructor(host: EngineHost) {
     this.#host = host;
+    this.#seenTxids = new BoundedMap({ maxEntries: host.limits.maxSeenTxids, order: 'insertion' });
   }
 
   /** Asks `peer` to pay `amount` before this node serves (`get`) or stores (`post`) `hash`. */
@@ -118,10 +120,7 @@ export class Payments {
       reject('PAYMENT_REUSED', 'this transaction already paid for an earlier request');
       return;
     }
-    this.#seenTxids.add(txKey);
-    if (this.#seenTxids.size > h.limits.maxSeenTxids) {
-      this.#seenTxids.delete(this.#seenTxids.values().next().value!);
-    }
+    this.#seenTxids.set(txKey, true);
     h.dropServerPending(peer, key, pending);
     h.stats.paymentsAccepted++;
     h.emit({

@@ -1,6 +1,6 @@
 // One connection's state inside the Datt engine, and the engine internals its concept modules
 // (payments) share. Not exported from the package.
-import type { DeadlineQueue } from '@peerwire/wire';
+import type { BoundedMap, DeadlineQueue } from '@peerwire/wire';
 import type { ContentAuth } from './content-auth.js';
 import type { ContentStore } from './content-store.js';
 import type { DmsgDecoder } from './dmsg.js';
@@ -50,7 +50,8 @@ export interface Peer {
   pendingPostBytes: number;
   readonly server: Map<string, ServerPending>;
   readonly client: Map<string, ClientPending>;
-  readonly pings: Map<string, number>;
+  /** Unanswered ping nonces → when they were sent; the oldest forgotten past `maxPingsPerPeer`. */
+  readonly pings: BoundedMap<string, number>;
 }
 
 /** What a deadline in the engine's queue stands for. */

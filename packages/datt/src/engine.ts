@@ -1,4 +1,4 @@
-import { DeadlineQueue, toHex } from '@peerwire/wire';
+import { BoundedMap, DeadlineQueue, toHex } from '@peerwire/wire';
 import type { VerifyOptions } from './bsm.js';
 import { HASH_LENGTH, verifyContentAuth } from './content-auth.js';
 import type { ContentStore } from './content-store.js';
@@ -167,7 +167,7 @@ export class DattEngine {
       pendingPostBytes: 0,
       server: new Map(),
       client: new Map(),
-      pings: new Map(),
+      pings: new BoundedMap({ maxEntries: this.limits.maxPingsPerPeer, order: 'insertion' }),
     };
     this.#peers.set(id, peer);
     this.stats.peers = this.#peers.size;
@@ -385,8 +385,6 @@ export class DattEngine {
     const nonce = this.#random(PING_NONCE_LENGTH);
     const key = toHex(nonce);
     peer.pings.set(key, this.#clock.now());
-    if (peer.pings.size > this.limits.maxPingsPerPeer)
-      peer.pings.delete(peer.pings.keys().next().value!);
     this.#send(peer, { type: 'ping', nonce });
     return key;
   }

@@ -171,6 +171,26 @@ describe('DattEngine', () => {
     expect(eventsOf(client, 'request-failed').map((e) => e.reason)).toEqual(['PAYMENT_REJECTED']);
   });
 
+  it('remembers at most maxSeenTxids transactions (the oldest is forgotten first)', async () => {
+    const { net, server, client } = await pair({ getPrice: 1_000n, payTo }, { maxSeenTxids: 1 });
+    await server.engine.publish(content.hash, content.bytes);
+    const payWith = async (tx: Uint8Array) => {
+      client.engine.requestContent('server', content.hash);
+      await net.settle();
+      client.engine.pay('server', content.hash, tx);
+      await net.settle();
+    };
+    const a = buildPayment([{ address: payTo, satoshis: 1_000n }], 1);
+    const b = buildPayment([{ address: payTo, satoshis: 1_000n }], 2);
+    await payWith(a);
+    await payWith(a); // still remembered
+    expect(eventsOf(server, 'payment-rejected').map((e) => e.code)).toEqual(['PAYMENT_REUSED']);
+    await payWith(b); // forgets a
+    await payWith(a);
+    expect(eventsOf(server, 'payment-accepted').length).toBe(3);
+    expect(eventsOf(server, 'payment-rejected').length).toBe(1);
+  });
+
   it('stores a paid post only after a sufficient payment, and acks with the txid', async () => {
     const { net, server, client } = await pair({ postPrice: 500n, payTo });
     client.engine.postContent('server', content.hash, content.bytes);

@@ -9,7 +9,7 @@ import { ArgumentError } from './errors.js';
 export type EvictionOrder = 'lru' | 'insertion';
 
 export interface BoundedMapOptions {
-  /** Most entries kept; storing one more forgets one (0 keeps nothing). */
+  /** Most entries kept; storing one more forgets one (0 keeps nothing, Infinity has no bound). */
   readonly maxEntries: number;
   /** Which entry is forgotten first (default `'lru'`). */
   readonly order?: EvictionOrder;
@@ -26,8 +26,11 @@ interface Slot<V> {
 }
 
 function checkCount(name: string, n: number): void {
-  if (!Number.isSafeInteger(n) || n < 0) {
-    throw new ArgumentError('BAD_ARGUMENT', `${name} must be a non-negative integer, got ${n}`);
+  if (!(Number.isSafeInteger(n) || n === Number.POSITIVE_INFINITY) || n < 0) {
+    throw new ArgumentError(
+      'BAD_ARGUMENT',
+      `${name} must be a non-negative integer or Infinity, got ${n}`,
+    );
   }
 }
 

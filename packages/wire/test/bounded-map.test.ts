@@ -52,6 +52,9 @@ describe('BoundedMap', () => {
     expect([...m.keys()]).toEqual([4, 0]);
     m.maxEntries = 0;
     expect(m.size).toBe(0);
+    const unbounded = new BoundedMap<number, number>({ maxEntries: Number.POSITIVE_INFINITY });
+    for (let i = 0; i < 1000; i++) unbounded.set(i, i);
+    expect(unbounded.size).toBe(1000);
   });
 
   it('entries expire at set time + ttl, per entry, and are not iterated after', () => {
