@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { nodeThreadPoolBackend } from '@peerwire/crypto';
 import { MemoryRelayStore, Relay, type RelayEvent, type RelayStore } from '@peerwire/relay';
 import { attachWebSocketServer, createWebServer } from '@peerwire/transport/node';
+import { base32nopad } from '@scure/base';
 import type { Logger } from 'pino';
 import { type BobComponent, bobService } from './bob.js';
 import type { RelayConfig } from './config.js';
@@ -43,11 +44,9 @@ export interface StartOptions {
   readonly version: string;
 }
 
-const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
-
-function randomCode(): string {
-  const r = globalThis.crypto.getRandomValues(new Uint8Array(4));
-  return Array.from(r, (b) => BASE32[b & 31]).join('');
+export function randomCode(): string {
+  const r = globalThis.crypto.getRandomValues(new Uint8Array(5)); // 40 bits: 8 base32 characters
+  return base32nopad.encode(r).slice(0, 4).toLowerCase();
 }
 
 async function openStore(

@@ -24,6 +24,7 @@ import {
   truncateReason,
   wallClock,
 } from '@peerwire/wire';
+import { base32nopad } from '@scure/base';
 import { localOnlyBus, type RelayBus } from './bus.js';
 import { CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_TRY_LATER } from './close-codes.js';
 import { Connection, type RelayPeer, type Session } from './connection.js';
@@ -66,8 +67,6 @@ export interface RelayOptions {
   /** Observability hook; called synchronously, keep it cheap. */
   readonly onEvent?: (event: RelayEvent) => void;
 }
-
-const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
 
 export class Relay {
   readonly serverCode: string;
@@ -250,14 +249,8 @@ export class Relay {
   }
 
   #newClientId(): string {
-    const r = this.#ctx.random.bytes(15);
-    let s = '';
-    for (let i = 0; i < 24; i++) {
-      const bit = i * 5;
-      const byte = bit >> 3;
-      const v = ((r[byte]! << 8) | (r[byte + 1] ?? 0)) >> (11 - (bit & 7));
-      s += BASE32[v & 31];
-    }
+    // 15 random bytes = 120 bits = 24 RFC 4648 base32 characters, lower-cased.
+    const s = base32nopad.encode(this.#ctx.random.bytes(15)).toLowerCase();
     return `conn-${s.slice(0, 6)}-${s.slice(6, 10)}-${s.slice(10, 14)}-${s.slice(14, 18)}-${s.slice(18)}`;
   }
 
