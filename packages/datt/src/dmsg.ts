@@ -1,4 +1,4 @@
-import { type Framer, StreamReader } from '@peerwire/wire';
+import { type Framer, HeaderFramer } from '@peerwire/wire';
 import { DattError } from './errors.js';
 import { type HashFunction, sha256d as portableSha256d } from './hash.js';
 
@@ -208,58 +208,40 @@ export function decodeDmsg(bytes: Uint8Array, options?: DmsgOptions): Dmsg {
   return { cmd: header.cmd, data: bytes.subarray(DMSG_HEADER_LENGTH, end) };
 }
 
-/** The stream splitter shared by `DmsgFramer` and `DmsgDecoder`. */
-class Splitter {
-  readonly #max: number;
-  readonly #reader = new StreamReader(Number.POSITIVE_INFINITY);
-  #head: Uint8Array | undefined;
-  #header: Header | undefined;
-  #failed: DattError | undefined;
-
-  constructor(max: number) {
-    this.#max = max;
+/** DMsg frames (`header ‖ data`) out of a stream, on `@peerwire/wire`'s `HeaderFramer`. */
+class DmsgHeaderFramer extends HeaderFramer {
+  constructor(readonly max: number) {
+    super(DMSG_HEADER_LENGTH, { includeHeader: true });
   }
 
-  get buffered(): number {
-    return this.#reader.buffered + (this.#head?.length ?? 0);
-  }
-
-  /** Pushes a chunk and calls `onFrame` for every whole frame it completes. */
-  push(chunk: Uint8Array, onFrame: (cmd: string, frame: Uint8Array) => void): void {
-    if (this.#failed) throw this.#failed;
-    this.#reader.push(chunk);
-    try {
-      for (;;) {
-        if (!this.#header) {
-          const head = this.#reader.take(DMSG_HEADER_LENGTH);
-          if (!head) return;
-          this.#header = decodeHeader(head, this.#max);
-          this.#head = head;
-        }
-        const data = this.#reader.take(this.#header.length);
-        if (!data) return;
-        const head = this.#head!;
-        const cmd = this.#header.cmd;
-        this.#header = undefined;
-        this.#head = undefined;
-        onFrame(cmd, joinFrame(head, data));
-      }
-    } catch (error) {
-      this.#failed = error as DattError;
-      throw error;
-    }
+  protected bodyLength(head: Uint8Array): number {
+    return decodeHeader(head, this.max).length;
   }
 }
 
-/** `head ‖ data` as one array: a view when they are adjacent in memory (the usual case), else a copy. */
-function joinFrame(head: Uint8Array, data: Uint8Array): Uint8Array {
-  if (head.buffer === data.buffer && head.byteOffset + DMSG_HEADER_LENGTH === data.byteOffset) {
-    return new Uint8Array(head.buffer, head.byteOffset, DMSG_HEADER_LENGTH + data.length);
+/** The stream splitter shared by `DmsgFramer` and `DmsgDecoder`: a failure is final. */
+class Splitter {
+  readonly #framer: DmsgHeaderFramer;
+  #failed: unknown;
+
+  constructor(max: number) {
+    this.#framer = new DmsgHeaderFramer(max);
   }
-  const frame = new Uint8Array(DMSG_HEADER_LENGTH + data.length);
-  frame.set(head, 0);
-  frame.set(data, DMSG_HEADER_LENGTH);
-  return frame;
+
+  get buffered(): number {
+    return this.#framer.buffered;
+  }
+
+  /** Pushes a chunk and calls `onFrame` for every whole frame it completes. */
+  push(chunk: Uint8Array, onFrame: (frame: Uint8Array) => void): void {
+    if (this.#failed !== undefined) throw this.#failed;
+    try {
+      for (const frame of this.#framer.push(chunk)) onFrame(frame);
+    } catch (error) {
+      this.#failed = error;
+      throw error;
+    }
+  }
 }
 
 /**
@@ -287,7 +269,7 @@ export class DmsgFramer implements Framer {
 
   push(chunk: Uint8Array): Uint8Array[] {
     const out: Uint8Array[] = [];
-    this.#splitter.push(chunk, (_cmd, frame) => out.push(frame));
+    this.#splitter.push(chunk, (frame) => out.push(frame));
     return out;
   }
 }
@@ -317,7 +299,9 @@ export class DmsgDecoder {
 
   push(chunk: Uint8Array): Dmsg[] {
     const out: Dmsg[] = [];
-    this.#splitter.push(chunk, (cmd, frame) => {
+    this.#splitter.push(chunk, (frame) => {
+      // The header was validated when it arrived; this only reads its command back.
+      const { cmd } = decodeHeader(frame.subarray(0, DMSG_HEADER_LENGTH), this.maxDataLength);
       checkChecksum(cmd, frame, this.#sha256d);
       out.push({ cmd, data: frame.subarray(DMSG_HEADER_LENGTH) });
     });

@@ -8,21 +8,36 @@ export interface Framer {
   readonly buffered: number;
 }
 
+export interface HeaderFramerOptions {
+  /** Hand out `header ‖ body` instead of the body alone (default false). */
+  readonly includeHeader?: boolean;
+}
+
 /**
  * A framer for frames that start with a fixed-size header carrying the body length: subclasses
- * only read the header. Memory holds at most one partial frame plus the chunk being pushed.
+ * only read the header (`bodyLength`, which throws its package's error for a bad or oversized
+ * header, before any body byte is buffered). Memory holds at most one partial frame plus the
+ * chunk being pushed. Frames are views into the pushed chunks when a frame lies in one chunk.
+ * Shared by the u32 length-prefix and TLS-record framers here and by datt's DMsg framer.
  */
-abstract class HeaderFramer implements Framer {
+export abstract class HeaderFramer implements Framer {
   readonly #reader = new StreamReader(Number.POSITIVE_INFINITY);
+  readonly #includeHeader: boolean;
+  #head: Uint8Array | undefined;
   #pending = -1;
 
-  constructor(readonly headerLength: number) {}
+  constructor(
+    readonly headerLength: number,
+    options?: HeaderFramerOptions,
+  ) {
+    this.#includeHeader = options?.includeHeader ?? false;
+  }
 
-  /** The body length a header announces; throws a DecodeError for a bad or oversized header. */
+  /** The body length a header announces; throws for a bad or oversized header. */
   protected abstract bodyLength(header: Uint8Array): number;
 
   get buffered(): number {
-    return this.#reader.buffered;
+    return this.#reader.buffered + (this.#head?.length ?? 0);
   }
 
   push(chunk: Uint8Array): Uint8Array[] {
@@ -33,14 +48,31 @@ abstract class HeaderFramer implements Framer {
         const head = this.#reader.take(this.headerLength);
         if (!head) break;
         this.#pending = this.bodyLength(head);
+        if (this.#includeHeader) this.#head = head;
       }
       const body = this.#reader.take(this.#pending);
       if (!body) break;
       this.#pending = -1;
-      frames.push(body);
+      if (this.#head === undefined) {
+        frames.push(body);
+      } else {
+        frames.push(joinFrame(this.#head, body));
+        this.#head = undefined;
+      }
     }
     return frames;
   }
+}
+
+/** `head ‖ body` as one array: a view when they are adjacent in memory (the usual case), else a copy. */
+function joinFrame(head: Uint8Array, body: Uint8Array): Uint8Array {
+  if (head.buffer === body.buffer && head.byteOffset + head.length === body.byteOffset) {
+    return new Uint8Array(head.buffer, head.byteOffset, head.length + body.length);
+  }
+  const frame = new Uint8Array(head.length + body.length);
+  frame.set(head, 0);
+  frame.set(body, head.length);
+  return frame;
 }
 
 /** Default frame limit of the u32 length-prefix framer (1 MiB). */

@@ -41,11 +41,12 @@ export { CloseCode, MAX_CLOSE_REASON_BYTES, truncateReason } from './close-codes
 export { DeadlineQueue } from './deadline-queue.js';
 export type { ArgumentErrorCode, DecodeErrorCode, EncodeErrorCode } from './errors.js';
 export { ArgumentError, DecodeError, EncodeError, PeerwireError } from './errors.js';
-export type { Framer } from './framers.js';
+export type { Framer, HeaderFramerOptions } from './framers.js';
 export {
   DEFAULT_MAX_FRAME_LENGTH,
   encodeLengthPrefixed,
   encodeTlsRecord,
+  HeaderFramer,
   LengthPrefixFramer,
   MAX_TLS_RECORD_LENGTH,
   TLS_RECORD_HEADER,

@@ -9,6 +9,7 @@ import {
   encodeTlsRecord,
   type Framer,
   fromHex,
+  HeaderFramer,
   LengthPrefixFramer,
   StreamReader,
   TlsRecordFramer,
@@ -164,5 +165,55 @@ describe('StreamReader (fixed-size and NUL-terminated fields)', () => {
     expect(reader.peekByte(2)).toBe(3);
     expect(reader.peekByte(3)).toBeUndefined();
     expect(reader.takeAll()).toEqual(Uint8Array.of(1, 2, 3));
+  });
+});
+
+describe('HeaderFramer (exported for other packages)', () => {
+  class U16Framer extends HeaderFramer {
+    constructor(includeHeader: boolean) {
+      super(2, { includeHeader });
+    }
+    protected bodyLength(head: Uint8Array): number {
+      return (head[0]! << 8) | head[1]!;
+    }
+  }
+  const encode = (body: Uint8Array) =>
+    concatBytes(Uint8Array.of(body.length >> 8, body.length & 0xff), body);
+
+  it('hands out whole frames, with or without their header, for any chunking', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.uint8Array({ maxLength: 40 }), { maxLength: 8 }),
+        fc.array(fc.integer({ min: 1, max: 30 }), { minLength: 1, maxLength: 20 }),
+        fc.boolean(),
+        (bodies, cuts, includeHeader) => {
+          const stream = concatBytes(...bodies.map(encode));
+          const framer = new U16Framer(includeHeader);
+          const got: Uint8Array[] = [];
+          let at = 0;
+          for (let i = 0; at < stream.length; i++) {
+            const n = cuts[i % cuts.length]!;
+            got.push(...framer.push(stream.slice(at, at + n)));
+            at += n;
+          }
+          expect(framer.buffered).toBe(0);
+          const want = includeHeader ? bodies.map(encode) : bodies;
+          expect(got.map((f) => toHex(f))).toEqual(want.map((f) => toHex(f)));
+        },
+      ),
+    );
+  });
+
+  it('a frame inside one chunk is a view of it, header included', () => {
+    const chunk = encode(Uint8Array.of(1, 2, 3));
+    const [frame] = new U16Framer(true).push(chunk);
+    expect(frame!.buffer).toBe(chunk.buffer);
+    expect(toHex(frame!)).toBe(toHex(chunk));
+  });
+
+  it('counts a held header as buffered', () => {
+    const framer = new U16Framer(true);
+    expect(framer.push(Uint8Array.of(0, 5, 1))).toEqual([]);
+    expect(framer.buffered).toBe(3);
   });
 });

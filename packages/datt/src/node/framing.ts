@@ -1,4 +1,4 @@
-// The DMsg framing for @peerwire/transport's TCP links, built on datt's own stream splitter.
+// The DMsg framing for @peerwire/transport's TCP links, on datt's DMsg framer (wire's HeaderFramer).
 import { TransportError } from '@peerwire/transport';
 import type { Framing } from '@peerwire/transport/node';
 import { DecodeError, type Framer } from '@peerwire/wire';
