@@ -10,4 +10,6 @@ export const EXIT = {
   wrongPassword: 6,
   /** recv: the data failed verification (tampered, corrupt, unsafe names); nothing saved. */
   rejected: 7,
+  /** datt post/get: the node asks for a payment that was not given. */
+  paymentRequired: 10,
 } as const;

@@ -24,6 +24,7 @@ import {
 } from '@peerwire/bob/node';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { z } from 'zod';
+import { BobStartError, ConfigError } from './errors.js';
 import { mirrored } from './metrics.js';
 import {
   metricNamesSince,
@@ -115,8 +116,9 @@ export function parseBobLimitFlags(values: readonly string[] | undefined): Recor
   for (const v of values ?? []) {
     const m = /^([A-Za-z]+)=(\d+)$/.exec(v.trim());
     if (!m || !(m[1]! in BOB_LIMITS)) {
-      throw new Error(
+      throw new ConfigError(
         `--bob-limit ${v}: expected name=integer with name one of ${Object.keys(BOB_LIMITS).join(', ')}`,
+        'BAD_BOB_LIMIT',
       );
     }
     out[m[1]!] = Number(m[2]);
@@ -143,10 +145,7 @@ export function describeBobConfig(): string[] {
   return lines;
 }
 
-/** The bob relay could not listen; the message names the port and the flag to change it. */
-export class BobStartError extends Error {
-  readonly code = 'BOB_LISTEN_FAILED';
-}
+export { BobStartError } from './errors.js';
 
 /** Failure reasons counted by `peerwire_bob_failures_total{reason}`. */
 export const BOB_FAILURE_REASONS = [

@@ -8,6 +8,7 @@ import { DEFAULT_RELAY_LIMITS, type RelayLimits } from '@peerwire/relay';
 import { z } from 'zod';
 import { BOB_LIMITS, BobConfigSchema, bobLimitEnvName, describeBobConfig } from './bob.js';
 import { DattConfigSchema, dattConfigFromEnv, describeDattConfig } from './datt-config.js';
+import { ConfigError } from './errors.js';
 
 const positive = z.number().positive().finite();
 
@@ -83,7 +84,7 @@ export const ENV_OPTIONS: Record<
 const limitEnvName = (name: string) =>
   `PEERWIRE_LIMIT_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
 
-export class ConfigError extends Error {}
+export { ConfigError } from './errors.js';
 
 function convert(
   raw: string,

@@ -148,10 +148,7 @@ try {
     },
   });
 } catch (error) {
-  if (
-    error instanceof ConfigError ||
-    (error instanceof Error && /^--bob-limit/.test(error.message))
-  ) {
+  if (error instanceof ConfigError) {
     console.error(`peerwire-relay: ${error.message}`);
     console.error('Run peerwire-relay --help-config for every option.');
     process.exit(2);

@@ -42,7 +42,7 @@ import {
 } from '../context.js';
 
 /** Exit code of a request the node would serve or store only against a payment that was not given. */
-export const EXIT_PAYMENT_REQUIRED = 10;
+export const EXIT_PAYMENT_REQUIRED = EXIT.paymentRequired;
 
 /** Default node address: `PEERWIRE_DATT_NODE`, else the relay's default Datt TCP port on this machine. */
 export const DEFAULT_DATT_NODE = '127.0.0.1:4000';

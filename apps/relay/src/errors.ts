@@ -1,0 +1,34 @@
+// The daemon's error classes: both extend `PeerwireError`, so callers branch on `code`.
+import { PeerwireError } from '@peerwire/wire';
+
+/** Why the configuration was refused. */
+export type ConfigErrorCode =
+  /** A flag, variable or file value that does not parse or is out of range. */
+  | 'BAD_CONFIG'
+  /** A `--bob-limit name=value` flag that is not `name=integer` with a known name. */
+  | 'BAD_BOB_LIMIT';
+
+/** Bad configuration (flags, environment, config file); `main` prints it and exits with 2. */
+export class ConfigError extends PeerwireError {
+  declare readonly code: ConfigErrorCode;
+
+  constructor(
+    message: string,
+    code: ConfigErrorCode = 'BAD_CONFIG',
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+  }
+}
+
+/** Why the bob relay did not start. */
+export type BobStartErrorCode = 'BOB_LISTEN_FAILED';
+
+/** The bob relay could not listen; the message names the port and the flag to change it. */
+export class BobStartError extends PeerwireError {
+  declare readonly code: BobStartErrorCode;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('BOB_LISTEN_FAILED', message, options);
+  }
+}
