@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { connectWebSocket } from '@peerwire/transport/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RelayProcess, startRelayProcess } from './relay-process.js';
 
@@ -46,6 +47,56 @@ afterAll(() => {
   for (const c of children) c.kill('SIGTERM');
   relay?.stop();
   rmSync(dir, { recursive: true, force: true });
+});
+
+describe('an unreachable or refusing relay (issue 15 item 13)', () => {
+  it('a refused connection fails fast with one clear sentence, showing the retries', async () => {
+    await run(['id', 'new', ...kc('dialer')]);
+    // Port 9 (discard) has no listener on loopback: ECONNREFUSED. A 60 s timeout must not be
+    // waited out (the test's own timeout is 20 s).
+    const url = 'ws://127.0.0.1:9/_websocket';
+    const r = await run(['spot', 'query', '@/version', ...kc('dialer'), '-r', url, '-t', '60000']);
+    expect(r.code).toBe(3);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines.slice(0, -1)).toEqual([
+      `relay ${url}: connection refused; trying again (1 of 3)…`,
+      `relay ${url}: connection refused; trying again (2 of 3)…`,
+    ]);
+    expect(lines.at(-1)).toBe(
+      `peerwire: cannot reach the relay at ${url}: connection refused (nothing listens there: is the relay running? check --relay)`,
+    );
+    expect(r.stderr).not.toMatch(/cannot connect to .*cannot connect to/);
+  }, 20_000);
+
+  it("an HTTP refusal fails at once and shows the relay's reason", async () => {
+    await run(['id', 'new', ...kc('dialer2')]);
+    process.env.PEERWIRE_LIMIT_MAX_CONNECTIONS_PER_IP = '1';
+    const limited = startRelayProcess(['--no-bob']);
+    delete process.env.PEERWIRE_LIMIT_MAX_CONNECTIONS_PER_IP;
+    try {
+      const port = Number((await limited.output(/listening on http:\/\/127\.0\.0\.1:(\d+)/))[1]);
+      // One connection per address: while this one is held, the CLI's upgrade gets 503.
+      const url = `ws://127.0.0.1:${port}/_websocket`;
+      const hold = await connectWebSocket(url, { timeoutMs: 5000 });
+      const r = await run([
+        'spot',
+        'query',
+        '@/version',
+        ...kc('dialer2'),
+        '-r',
+        url,
+        '-t',
+        '60000',
+      ]);
+      hold.close();
+      expect(r.code).toBe(3);
+      expect(r.stderr).toBe(
+        `peerwire: cannot reach the relay at ${url}: it refused the connection (HTTP 503: too many connections from 127.0.0.1 (limit 1))\n`,
+      );
+    } finally {
+      limited.stop();
+    }
+  }, 20_000);
 });
 
 describe('peerwire id', () => {
