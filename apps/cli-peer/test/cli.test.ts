@@ -66,6 +66,19 @@ describe('an unreachable or refusing relay (issue 15 item 13)', () => {
       `peerwire: cannot reach the relay at ${url}: connection refused (nothing listens there: is the relay running? check --relay)`,
     );
     expect(r.stderr).not.toMatch(/cannot connect to .*cannot connect to/);
+    // Discovery (an http:// base) that fails is an unreachable relay too: exit 3.
+    const disc = await run([
+      'spot',
+      'query',
+      '@/version',
+      ...kc('dialer'),
+      '-r',
+      'http://127.0.0.1:9',
+    ]);
+    expect(disc.code).toBe(3);
+    expect(disc.stderr).toMatch(
+      /^peerwire: cannot reach the relay's discovery at http:\/\/127\.0\.0\.1:9: /,
+    );
   }, 20_000);
 
   it("an HTTP refusal fails at once and shows the relay's reason", async () => {
