@@ -1,6 +1,7 @@
 // End-to-end tests of the `peerwire` CLI: real processes, a real relay on loopback.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +32,20 @@ function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** Like `run`, with stdout kept as bytes. */
+function runRaw(args: string[]): Promise<{ code: number; stdout: Buffer; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', cliMain, ...args], {
+      env: { ...process.env, PEERWIRE_RELAY: relayUrl, XDG_CONFIG_HOME: join(dir, 'xdg') },
+    });
+    const out: Buffer[] = [];
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out), stderr }));
   });
 }
 
@@ -210,7 +225,49 @@ describe('peerwire spot', () => {
     ]);
     expect(unanswered.code).toBe(4);
     await waitFor(() => lines.some((l) => l.endpoint === 'nothing-here'));
+
+    // The built-in endpoints keep their answers and are printed too (issue 15 item 10).
+    const finger = await run(['spot', 'query', `${bob}/finger`, '--json', ...kc('alice')]);
+    expect(finger.code).toBe(0);
+    const card = JSON.parse(finger.stdout).card as { address: string; keys: unknown[] };
+    expect(card.address).toBe(bob);
+    expect(card.keys.length).toBeGreaterThan(0);
+    const version = await run(['spot', 'query', `${bob}/version`, ...kc('alice')]);
+    expect(version.stdout).toBe('peerwire-cli\n');
+    await waitFor(() =>
+      ['ping', 'version', 'finger'].every((ep) =>
+        lines.some((l) => l.event === 'message' && l.endpoint === ep),
+      ),
+    );
   }, 60_000);
+
+  it('binary answers: @/time decoded, raw bytes when piped or with -o, never clobbering', async () => {
+    const json = await run(['spot', 'query', '@/time', '--json', ...kc('alice')]);
+    const time = JSON.parse(json.stdout).time as { iso: string; seconds: number };
+    expect(Math.abs(Date.parse(time.iso) - Date.now())).toBeLessThan(60_000);
+    const piped = await runRaw(['spot', 'query', '@/time', ...kc('alice')]);
+    expect(piped.code).toBe(0);
+    expect(piped.stdout.length).toBe(12); // u64 seconds ‖ u32 nanoseconds, as sent
+    expect(Number(piped.stdout.readBigUInt64BE(0))).toBeGreaterThanOrEqual(time.seconds);
+
+    const file = join(dir, 'time.bin');
+    expect((await run(['spot', 'query', '@/time', '-o', file, ...kc('alice')])).code).toBe(0);
+    expect(readFileSync(file).length).toBe(12);
+    const again = await run(['spot', 'query', '@/time', '-o', file, ...kc('alice')]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/already exists; nothing was overwritten \(use --force/);
+    expect(
+      (await run(['spot', 'query', '@/time', '-o', file, '--force', ...kc('alice')])).code,
+    ).toBe(0);
+
+    const bytes = randomBytes(300);
+    bytes[0] = 0; // surely not text
+    writeFileSync(join(dir, 'blob.bin'), bytes);
+    const src = `@${join(dir, 'blob.bin')}`;
+    expect((await run(['spot', 'blob', 'put', 'bin', src, ...kc('alice')])).code).toBe(0);
+    const got = await runRaw(['spot', 'blob', 'get', 'bin', ...kc('alice')]);
+    expect(got.stdout.equals(bytes)).toBe(true);
+  });
 
   it('reports remote errors, unreachable relays and bad addresses with distinct exit codes', async () => {
     const ghost = 'k.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
