@@ -37,9 +37,14 @@ interface Running {
   line(re: RegExp): Promise<RegExpExecArray>;
 }
 
-function start(args: string[], stdin?: string): Running {
+function start(args: string[], stdin?: string, env: Record<string, string> = {}): Running {
   const child = spawn(process.execPath, ['--import', 'tsx', cliMain, ...args], {
-    env: { ...process.env, PEERWIRE_BOB_RELAY: undefined, XDG_CONFIG_HOME: join(dir, 'xdg') },
+    env: {
+      ...process.env,
+      PEERWIRE_BOB_RELAY: undefined,
+      XDG_CONFIG_HOME: join(dir, 'xdg'),
+      ...env,
+    },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   if (stdin === undefined) child.stdin!.end();
@@ -292,6 +297,19 @@ describe('peerwire send / recv', () => {
     const url = await start(['send', join(dir, 'nope'), '--relay', 'ws://127.0.0.1:1/x']).done;
     expect(url.code).toBe(2);
     expect(url.stderr).toMatch(/give --relay host:port/);
+    // A port out of range is a usage error, found before a password is drawn and printed.
+    const src = sub();
+    writeFileSync(join(src, 'f.txt'), 'f');
+    const badPort = await start(['send', join(src, 'f.txt'), '--relay', '127.0.0.1:99999']).done;
+    expect(badPort.code).toBe(2);
+    expect(badPort.stderr).toMatch(
+      /--relay: 127\.0\.0\.1:99999: the port is a whole number from 1 to 65535/,
+    );
+    expect(badPort.stdout).toBe('');
+    const badEnv = await start(['recv', 'pw', '-y'], undefined, { PEERWIRE_BOB_RELAY: 'relay:x' })
+      .done;
+    expect(badEnv.code).toBe(2);
+    expect(badEnv.stderr).toMatch(/PEERWIRE_BOB_RELAY: relay:x: the port/);
     const nopw = await start(['recv', ...at], '').done;
     expect(nopw.code).toBe(2);
     expect(nopw.stderr).toMatch(/no password given/);
