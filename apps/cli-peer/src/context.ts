@@ -36,8 +36,13 @@ export class CliError extends Error {
 }
 
 export function defaultKeychainPath(): string {
+  return join(configDir(), 'keychain');
+}
+
+/** `$XDG_CONFIG_HOME/peerwire` (default `~/.config/peerwire`). */
+export function configDir(): string {
   const base = process.env.XDG_CONFIG_HOME || join(homedir(), '.config');
-  return join(base, 'peerwire', 'keychain');
+  return join(base, 'peerwire');
 }
 
 export function keychainPath(opts: GlobalOptions): string {
