@@ -57,7 +57,10 @@ export async function scanFolder(
         files++;
         bytes += info.size;
       } else {
-        skipped.push({ path: `${rel}${name}`, reason: info.isSymbolicLink() ? 'symlink' : 'special' });
+        skipped.push({
+          path: `${rel}${name}`,
+          reason: info.isSymbolicLink() ? 'symlink' : 'special',
+        });
       }
     }
     return { kind: 'dir', entries };
