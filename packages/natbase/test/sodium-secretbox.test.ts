@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import sodium from 'libsodium-wrappers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NatbaseError, nobleSecretbox, SecureLayer, type SecureOutput } from '../src/index.js';
-import { sodiumSecretbox } from '../src/node/index.js';
+import { opensslEd25519Verify, sodiumSecretbox } from '../src/node/index.js';
 import { cat, seededRandom, testIdentity } from './helpers.js';
 
 beforeAll(async () => {
@@ -58,7 +58,7 @@ describe('the sodium-native secretbox backend (@peerwire/natbase/node)', () => {
     );
   });
 
-  it('a SecureLayer on sodium-native talks to one on noble', () => {
+  it('a SecureLayer on sodium-native (and OpenSSL Ed25519) talks to one on noble', () => {
     const a = testIdentity(1);
     const b = testIdentity(2);
     const A = new SecureLayer({
@@ -66,6 +66,7 @@ describe('the sodium-native secretbox backend (@peerwire/natbase/node)', () => {
       random: seededRandom(1),
       now: () => 0,
       secretbox: sodiumSecretbox,
+      verify: opensslEd25519Verify(),
     });
     const B = new SecureLayer({ identity: b, random: seededRandom(2), now: () => 0 });
     const pkt = (o: SecureOutput[], i = 0) =>

@@ -18,6 +18,7 @@ import {
   signPeerHello,
   verifyPeerHello,
 } from '../codec/peer-to-peer.js';
+import type { Ed25519Verify } from '../codec/signature.js';
 import { NatbaseError } from '../errors.js';
 import { DEFAULT_HOST_AGENT_LIMITS, type HostAgentLimits, resolveLimits } from '../limits.js';
 import { type ActiveBase, BaseLink } from './base-link.js';
@@ -48,6 +49,8 @@ export interface HostAgentOptions {
   readonly userAgent?: string;
   readonly limits?: Partial<HostAgentLimits>;
   readonly onEvent?: (event: HostAgentEvent) => void;
+  /** The Ed25519 verifier for peer HELLOs (default the portable `nobleEd25519Verify`). */
+  readonly verify?: Ed25519Verify;
 }
 
 const DROP_REASONS: readonly HostDropReason[] = [
@@ -78,6 +81,7 @@ export class HostAgent {
   readonly identity: Identity;
   readonly #random: RandomSource;
   readonly #onEvent: (event: HostAgentEvent) => void;
+  readonly #verify: Ed25519Verify | undefined;
   readonly #multicast: boolean;
   readonly #sourcePort: number;
   readonly #link: BaseLink;
@@ -113,6 +117,7 @@ export class HostAgent {
     this.identity = options.identity;
     this.#random = options.random;
     this.#onEvent = options.onEvent ?? (() => {});
+    this.#verify = options.verify;
     this.#multicast = options.multicast ?? true;
     this.#sourcePort = options.sourcePort;
     this.#local = filterLocal(options.localAddresses ?? []);
@@ -585,7 +590,7 @@ export class HostAgent {
 
   #hello(source: Endpoint, msg: PeerHelloMessage, now: number, actions: HostAgentAction[]): void {
     try {
-      verifyPeerHello(msg, this.identity.deviceId);
+      verifyPeerHello(msg, this.identity.deviceId, this.#verify);
     } catch (error) {
       this.#drop('bad-hello', errorText(error));
       return;
@@ -624,7 +629,7 @@ export class HostAgent {
 
   #helloReply(source: Endpoint, msg: PeerHelloMessage, now: number): void {
     try {
-      verifyPeerHello(msg, this.identity.deviceId);
+      verifyPeerHello(msg, this.identity.deviceId, this.#verify);
     } catch (error) {
       this.#drop('bad-hello', errorText(error));
       return;

@@ -1,6 +1,7 @@
 import { bytesEqual, toHex } from '@peerwire/wire';
 import type { DeviceId } from '../codec/device-id.js';
 import type { Identity, RandomSource } from '../codec/identity.js';
+import type { Ed25519Verify } from '../codec/signature.js';
 import { NatbaseError, type NatbaseErrorCode } from '../errors.js';
 import { SecureChannel } from './channel.js';
 import { applyFlags, DEFAULT_SECURE_FLAGS } from './flags.js';
@@ -46,6 +47,8 @@ export interface SecureLayerOptions {
   readonly limits?: Partial<SecureLimits>;
   /** Who seals and opens DATA (default `@noble/ciphers`; `sodiumSecretbox` from `./node`). */
   readonly secretbox?: SecretboxBackend;
+  /** Ed25519 verification of secure HELLOs (default `@noble/curves`; `opensslEd25519Verify` from `./node`). */
+  readonly verify?: Ed25519Verify;
 }
 
 /** What `peer()` tells about one peer. */
@@ -72,6 +75,7 @@ export class SecureLayer {
   readonly #peers = new Map<string, SecureChannel>();
   readonly #box: SecretboxBackend;
   #last: SecureChannel | undefined;
+  readonly #verify: Ed25519Verify | undefined;
 
   constructor(options: SecureLayerOptions) {
     this.#identity = options.identity;
@@ -80,6 +84,7 @@ export class SecureLayer {
     this.flags = options.flags ?? DEFAULT_SECURE_FLAGS;
     this.limits = resolveSecureLimits(options.limits);
     this.#box = options.secretbox ?? nobleSecretbox;
+    this.#verify = options.verify;
   }
 
   /** Seals `payload` for `peer`, or queues it and opens a handshake. */
@@ -201,7 +206,7 @@ export class SecureLayer {
   #onHello(peer: DeviceId, h: SecureHello): SecureOutput[] {
     // Authenticate before touching any state (creating the peer included).
     try {
-      verifySecureHello(h, peer, this.#identity.deviceId);
+      verifySecureHello(h, peer, this.#identity.deviceId, this.#verify);
     } catch (e) {
       return [this.#dropError(peer, e)];
     }

@@ -7,6 +7,7 @@ import {
 } from '../codec/device-id.js';
 import type { Identity } from '../codec/identity.js';
 import {
+  type Ed25519Verify,
   SIGNATURE_LENGTH,
   SignatureContext,
   signWithContext,
@@ -179,12 +180,19 @@ export function signSecureHello(
  * (`UNEXPECTED_HELLO`), identity key gives `peerId` under the proof of work (`BAD_DEVICE_ID`),
  * signature (`BAD_SIGNATURE`).
  */
-export function verifySecureHello(h: SecureHello, peerId: DeviceId, ownId: DeviceId): void {
+export function verifySecureHello(
+  h: SecureHello,
+  peerId: DeviceId,
+  ownId: DeviceId,
+  verify?: Ed25519Verify,
+): void {
   let mine = h.yourDeviceId.length === DEVICE_ID_LENGTH && ownId.length === DEVICE_ID_LENGTH;
   for (let i = 0; mine && i < DEVICE_ID_LENGTH; i++) mine = h.yourDeviceId[i] === ownId[i];
   if (!mine) throw new NatbaseError('UNEXPECTED_HELLO', 'the secure HELLO is for another device');
   verifyDeviceId(peerId, h.identityPublicKey);
   const bytes = helloSignedPart(h).finish();
-  if (!verifyWithContext(SignatureContext.KX_PUBKEY, bytes, h.signature, h.identityPublicKey))
+  if (
+    !verifyWithContext(SignatureContext.KX_PUBKEY, bytes, h.signature, h.identityPublicKey, verify)
+  )
     throw new NatbaseError('BAD_SIGNATURE', 'the secure HELLO signature does not verify');
 }

@@ -7,6 +7,7 @@ import {
   type PeerToBaseMessage,
   type SignedPeerToBaseMessage,
 } from '../codec/peer-to-base.js';
+import type { Ed25519Verify } from '../codec/signature.js';
 import { NatbaseError } from '../errors.js';
 import { type BaseServerLimits, DEFAULT_BASE_SERVER_LIMITS, resolveLimits } from '../limits.js';
 import { type Device, Devices } from './devices.js';
@@ -40,10 +41,10 @@ export interface BaseServerOptions {
   readonly limits?: Partial<BaseServerLimits>;
   readonly onEvent?: (event: BaseServerEvent) => void;
   /**
-   * Ed25519 verification of `signature` over `message` by `publicKey` (default `@noble/curves`,
-   * portable). The Node layer can pass a faster one (node:crypto); it must never throw.
+   * The Ed25519 verifier (default the portable `nobleEd25519Verify`); a busy base passes
+   * `opensslEd25519Verify()` from `@peerwire/natbase/node`.
    */
-  readonly verify?: (message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array) => boolean;
+  readonly verify?: Ed25519Verify;
 }
 
 /** One TCP connection from a host. */

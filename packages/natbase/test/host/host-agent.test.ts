@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { HostAgent } from '../../src/host/index.js';
 import {
   encodeMulticast,
   encodePeerToPeer,
@@ -401,6 +402,29 @@ describe('options', () => {
       err = e as NatbaseError;
     }
     expect(err?.code).toBe('BAD_VALUE');
+  });
+});
+
+describe('injected verifier', () => {
+  it('checks peer HELLOs with the given Ed25519 verify', () => {
+    const calls: number[] = [];
+    const h = new AgentHarness();
+    const strict = new HostAgent({
+      identity: h.identity,
+      bases: [BASE1],
+      sourcePort: 5582,
+      random: () => new Uint8Array(16),
+      verify: (_signature, message, _publicKey) => {
+        calls.push(message.length);
+        return false;
+      },
+    });
+    const hello = encodePeerToPeer(
+      signPeerHello('HELLO', B(), h.identity.deviceId, new Uint8Array(16)),
+    );
+    expect(toPeers(strict.udpData(B_PUBLIC, hello, 0))).toHaveLength(0);
+    expect(calls).toEqual([11 + 81]); // "ng-p2p-msg\n" ‖ the first 81 bytes
+    expect(strict.stats.drops['bad-hello']).toBe(1);
   });
 });
 
