@@ -1,4 +1,4 @@
-import { type Endpoint, formatEndpoint, parseIp } from '../codec/address.js';
+import { type Endpoint, formatEndpoint, formatIp, parseIp } from '../codec/address.js';
 import { type BaseToPeerMessage, decodeBaseToPeer } from '../codec/base-to-peer.js';
 import type { DeviceId } from '../codec/device-id.js';
 import type { Identity, RandomSource } from '../codec/identity.js';
@@ -21,6 +21,7 @@ import {
 import type { Ed25519Verify } from '../codec/signature.js';
 import { NatbaseError } from '../errors.js';
 import { DEFAULT_HOST_AGENT_LIMITS, type HostAgentLimits, resolveLimits } from '../limits.js';
+import { RateTable } from '../server/rate-table.js';
 import { type ActiveBase, BaseLink } from './base-link.js';
 import { type Peer, PeerTable } from './peers.js';
 import type {
@@ -64,6 +65,7 @@ const DROP_REASONS: readonly HostDropReason[] = [
   'peer-limit',
   'not-active-base',
   'no-path',
+  'rate-limited',
 ];
 
 /** P2B DATA = 33 + n bytes must fit a TCP record: the largest payload `send` takes. */
@@ -86,6 +88,7 @@ export class HostAgent {
   readonly #sourcePort: number;
   readonly #link: BaseLink;
   readonly #peers: PeerTable;
+  readonly #helloRate: RateTable;
   #local: Endpoint[];
   /** Base UDP addresses of the last STATE, the primary first. */
   #baseUdp: Endpoint[] = [];
@@ -123,6 +126,11 @@ export class HostAgent {
     this.#local = filterLocal(options.localAddresses ?? []);
     this.#peers = new PeerTable(this.limits.maxPeers, this.limits.maxSourceAddresses, (n) =>
       randomIndex(this.#random, n),
+    );
+    this.#helloRate = new RateTable(
+      this.limits.helloRatePerSecond,
+      this.limits.helloBurst,
+      this.limits.maxTrackedHelloSources,
     );
     this.#link = new BaseLink(
       options.bases,
@@ -331,7 +339,9 @@ export class HostAgent {
         return actions;
       }
       if (msg.kind === 'DATA') this.#peerData(source, msg.payload, now);
-      else if (msg.kind === 'HELLO') this.#hello(source, msg, now, actions);
+      else if (!this.#helloRate.take(formatIp(source.ip), now)) {
+        this.#drop('rate-limited', `HELLOs too fast from ${formatIp(source.ip)}`);
+      } else if (msg.kind === 'HELLO') this.#hello(source, msg, now, actions);
       else this.#helloReply(source, msg, now);
     }
     this.#schedule(actions);

@@ -428,6 +428,26 @@ describe('injected verifier', () => {
   });
 });
 
+describe('HELLO floods', () => {
+  it('verifies at most helloBurst HELLOs from one IP at once, then helloRatePerSecond', () => {
+    const h = new AgentHarness(undefined, { limits: { helloBurst: 5, helloRatePerSecond: 2 } });
+    h.connected();
+    const hello = encodePeerToPeer(
+      signPeerHello('HELLO', B(), h.identity.deviceId, new Uint8Array(16)),
+    );
+    let replies = 0;
+    for (let i = 0; i < 20; i++)
+      replies += toPeers(h.udp(parseEndpoint(`203.0.113.20:${1000 + i}`), hello)).length;
+    expect(replies).toBe(5);
+    expect(h.drops('rate-limited')).toHaveLength(15);
+    // another IP is unaffected; a second later the first gets 2 more
+    expect(toPeers(h.udp(parseEndpoint('203.0.113.21:1'), hello))).toHaveLength(1);
+    h.now += 1_000;
+    for (let i = 0; i < 5; i++) replies += toPeers(h.udp(B_PUBLIC, hello)).length;
+    expect(replies).toBe(7);
+  });
+});
+
 describe('undecoded base messages', () => {
   it('drops a REDIRECT (kind 5, never decoded upstream) and keeps the base', () => {
     const h = new AgentHarness();
