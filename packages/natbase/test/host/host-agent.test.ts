@@ -355,6 +355,44 @@ describe('direct paths (§8.3, §9)', () => {
   });
 });
 
+describe('peerwire decisions of the host agent', () => {
+  it('HELLOs back, with the pending cookie, a peer that HELLOs us while we try to reach it', () => {
+    const { h, out } = withPeer();
+    const pending = hellos(out)[0]!.cookie;
+    const back = toPeers(h.helloFrom(B(), B_PUBLIC, 'HELLO', new Uint8Array(16).fill(7)));
+    expect(back.map((d) => d.msg.kind)).toEqual(['HELLO_REPLY', 'HELLO']);
+    const hello = back[1]!.msg;
+    expect(hello.kind === 'HELLO' && hello.helloCookie).toEqual(pending);
+    expect(back[1]!.to).toBe(formatEndpoint(B_PUBLIC));
+  });
+
+  it('does not HELLO back a peer that is not active', () => {
+    const h = new AgentHarness();
+    h.connected();
+    const out = toPeers(h.helloFrom(B(), B_PUBLIC, 'HELLO', new Uint8Array(16)));
+    expect(out.map((d) => d.msg.kind)).toEqual(['HELLO_REPLY']);
+  });
+
+  it("maps the winning HELLO_REPLY's source to the peer, so its DATA is recognised", () => {
+    const { h, out } = withPeer();
+    h.helloFrom(B(), B_PUBLIC, 'HELLO_REPLY', hellos(out)[0]!.cookie);
+    h.udp(B_PUBLIC, encodePeerToPeer({ kind: 'DATA', payload: Uint8Array.of(9) }));
+    expect(h.events.filter((e) => e.type === 'datagram')).toHaveLength(1);
+    expect(h.drops('unknown-source')).toHaveLength(0);
+  });
+
+  it('relayed DATA from a new peer makes it active and asks the base about it', () => {
+    const h = new AgentHarness();
+    h.connected();
+    const out = h.baseTcp(1, { kind: 'DATA', source: B().deviceId, data: Uint8Array.of(1) });
+    expect(toBaseTcp(out).map((m) => m.kind)).toEqual(['REQUEST_INFO']);
+    expect(h.events.find((e) => e.type === 'datagram')).toMatchObject({ path: 'base-tcp' });
+    // active now: the next refresh re-establishes towards it
+    h.baseTcp(1, { kind: 'DEVICE_ADDRESSES', deviceId: B().deviceId, addresses: [B_PUBLIC] });
+    expect(hellos(h.timer(25_000)).map((x) => x.to)).toContain(formatEndpoint(B_PUBLIC));
+  });
+});
+
 describe('link-local discovery (§10)', () => {
   const lan = parseEndpoint('192.168.1.20:5581');
   const announce = (id: Uint8Array, port = 5582) => encodeMulticast({ port, deviceId: id });
