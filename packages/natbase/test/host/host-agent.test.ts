@@ -393,6 +393,43 @@ describe('peerwire decisions of the host agent', () => {
   });
 });
 
+describe('application inputs', () => {
+  it('setLocalAddresses sends INFO and refreshes at once, and nothing when unchanged', () => {
+    const h = new AgentHarness();
+    h.connected();
+    const same = h.take(h.agent.setLocalAddresses([parseEndpoint('192.168.1.10:5582')], h.now));
+    expect(toBaseTcp(same)).toHaveLength(0);
+    const moved = h.take(
+      h.agent.setLocalAddresses(
+        [parseEndpoint('10.9.9.9:5582'), { ip: C().deviceId, port: 5582 }],
+        h.now,
+      ),
+    );
+    const info = toBaseTcp(moved).find((m) => m.kind === 'INFO');
+    expect(info?.kind === 'INFO' && info.addresses.map(formatEndpoint)).toEqual(['10.9.9.9:5582']); // fc94 left out
+    expect(toBaseUdp(moved).some((d) => d.msg.kind === 'NAT_INIT')).toBe(true);
+  });
+
+  it('addCandidate HELLOs a manual address at once and at every refresh', () => {
+    const h = new AgentHarness();
+    h.connected();
+    const manual = parseEndpoint('203.0.113.99:7000');
+    expect(
+      hellos(h.take(h.agent.addCandidate(B().deviceId, manual, h.now))).map((x) => x.to),
+    ).toEqual(['203.0.113.99:7000']);
+    h.take(h.agent.send(B().deviceId, Uint8Array.of(1), h.now)); // active
+    expect(hellos(h.timer(25_000)).map((x) => x.to)).toContain('203.0.113.99:7000');
+  });
+
+  it('stop closes the base connection and timers stop', () => {
+    const h = new AgentHarness();
+    h.connected();
+    const out = h.take(h.agent.stop(h.now));
+    expect(out).toEqual([{ type: 'close', conn: 1 }]);
+    expect(h.timer(60_000)).toEqual([]);
+  });
+});
+
 describe('link-local discovery (§10)', () => {
   const lan = parseEndpoint('192.168.1.20:5581');
   const announce = (id: Uint8Array, port = 5582) => encodeMulticast({ port, deviceId: id });
