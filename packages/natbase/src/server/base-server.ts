@@ -1,4 +1,4 @@
-import { TokenBucket, toHex } from '@peerwire/wire';
+import { TokenBucket } from '@peerwire/wire';
 import { type Endpoint, formatIp } from '../codec/address.js';
 import { NatbaseFramer } from '../codec/framing.js';
 import type { RandomSource } from '../codec/identity.js';
@@ -27,6 +27,7 @@ import {
   encodeNatOk,
   encodeState,
   frame,
+  idKey,
   type SignatureCheck,
   signatureCheck,
   viewPeerData,
@@ -52,7 +53,7 @@ export interface Connection {
   readonly id: ConnectionId;
   readonly remote: Endpoint;
   readonly ipKey: string;
-  readonly cookie: Uint8Array;
+  /** The HELLO's cookie as an `idKey` string (the bytes are not kept: 16-byte arrays are dear). */
   readonly cookieKey: string;
   readonly framer: NatbaseFramer;
   readonly openedAt: number;
@@ -189,13 +190,12 @@ export class BaseServer {
       return actions;
     }
     let cookie = this.#random(16);
-    while (this.#cookies.has(toHex(cookie))) cookie = this.#random(16);
+    while (this.#cookies.has(idKey(cookie))) cookie = this.#random(16);
     const c: Connection = {
       id: conn,
-      remote: { ip: remote.ip.slice(), port: remote.port },
+      remote, // kept as given: the I/O layer must not modify it
       ipKey,
-      cookie: cookie.slice(),
-      cookieKey: toHex(cookie),
+      cookieKey: idKey(cookie),
       framer: new NatbaseFramer(l.maxTcpPayload),
       openedAt: now,
       signedBucket: new TokenBucket(l.signedRatePerSecond, l.signedBurst, now),
@@ -210,7 +210,7 @@ export class BaseServer {
     this.#perIp.set(ipKey, fromIp + 1);
     this.#pending++;
     this.#onEvent({ type: 'connected', conn, remote: c.remote });
-    this.#sendTcp(c, encodeBaseHello(c.cookie), actions);
+    this.#sendTcp(c, encodeBaseHello(cookie), actions);
     this.#sendTcp(c, encodeState(this.#udpAddresses), actions);
     this.#wantTimer(Math.min(now + l.bindTimeoutMs, now + l.keepaliveIntervalMs), actions);
     return actions;
@@ -265,7 +265,10 @@ export class BaseServer {
 
   // ---- UDP ------------------------------------------------------------------------------------
 
-  /** A datagram to the base UDP address `local` from `remote`. */
+  /**
+   * A datagram to the base UDP address `local` from `remote`. Like `tcpOpen`'s `remote`, the
+   * endpoint may be kept (as a device's observed address): do not modify it afterwards.
+   */
   udpData(local: Endpoint, remote: Endpoint, bytes: Uint8Array, now: number): BaseServerAction[] {
     this.#now = now;
     void local;
@@ -409,7 +412,7 @@ export class BaseServer {
       });
       return undefined;
     }
-    if (!sameBytes(h.cookie, c.cookie)) {
+    if (idKey(h.cookie) !== c.cookieKey) {
       this.#drop('bad-cookie', 'tcp', "not this connection's cookie", { conn: c.id });
       return undefined;
     }
@@ -417,13 +420,12 @@ export class BaseServer {
       this.#drop('bad-signature', 'tcp', 'the signature does not verify', { conn: c.id });
       return undefined;
     }
-    return c.device ?? this.#bind(c, h.deviceId, h.publicKey, now, actions);
+    return c.device ?? this.#bind(c, h.deviceId, now, actions);
   }
 
   #bind(
     c: Connection,
     deviceId: Uint8Array,
-    publicKey: Uint8Array,
     now: number,
     actions: BaseServerAction[],
   ): Device | undefined {
@@ -440,7 +442,7 @@ export class BaseServer {
       this.#onEvent({ type: 'replaced', deviceId: old.id, old: oldConn.id, conn: c.id });
       this.#close(oldConn, actions);
     }
-    const device = this.#devices.bind(c, deviceId, publicKey, now, actions);
+    const device = this.#devices.bind(c, deviceId, now, actions);
     c.device = device;
     this.#pending--;
     this.#onEvent({ type: 'bound', conn: c.id, deviceId: device.id });
@@ -467,7 +469,7 @@ export class BaseServer {
       return;
     }
     // On UDP the cookie must be that of a live TCP connection of that device (§7.2).
-    const c = this.#cookies.get(toHex(h.cookie));
+    const c = this.#cookies.get(idKey(h.cookie));
     if (!c || c.closing) {
       this.#drop('bad-cookie', 'udp', 'no live connection has this cookie', source);
       return;
@@ -480,7 +482,7 @@ export class BaseServer {
       this.#drop('bad-signature', 'udp', 'the signature does not verify', source);
       return;
     }
-    const device = c.device ?? this.#bind(c, h.deviceId, h.publicKey, now, actions);
+    const device = c.device ?? this.#bind(c, h.deviceId, now, actions);
     if (!device) return;
     if (msg.kind === 'NAT_INIT') {
       if (!this.#devices.natInit(device, msg.counter, remote)) {
@@ -493,7 +495,7 @@ export class BaseServer {
         type: 'send',
         transport: 'udp',
         from: this.#primary,
-        to: { ip: remote.ip.slice(), port: remote.port },
+        to: remote,
         bytes: encodeNatOk(),
       });
       return;
