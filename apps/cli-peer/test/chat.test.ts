@@ -17,6 +17,7 @@ type Line = Record<string, unknown> & { event: string };
 let dir: string;
 let relay: RelayProcess;
 let node: string;
+let relayHttp: string;
 const children: ChildProcess[] = [];
 
 const env = () => ({ ...process.env, XDG_CONFIG_HOME: join(dir, 'xdg') });
@@ -117,6 +118,7 @@ beforeAll(async () => {
   relay = startRelayProcess(['--bob-port', '0', '--bob-secure-port', '0']);
   const m = await relay.output(/ptpchat node \S+ listening on 127\.0\.0\.1:(\d+)/);
   node = `127.0.0.1:${m[1]}`;
+  relayHttp = `http://127.0.0.1:${(await relay.output(/listening on http:\/\/127\.0\.0\.1:(\d+)/))[1]}`;
   for (const name of ['alice', 'bob', 'carol', 'dave']) {
     const r = run(['id', 'new', '-k', join(dir, name), '--name', name]);
     expect(r.code, r.stderr).toBe(0);
@@ -257,6 +259,15 @@ describe('peerwire chat through the relay daemon', () => {
       const m = await c.waitFor((l) => l.event === 'message' && l.text === 'one shot', 'one shot');
       expect(m.from).toMatch(/^dave@/);
     }
+
+    // The relay carried all of it (floods, the closed channel's copies, the rendezvous) and read
+    // none: its node joins no channel.
+    const metrics = await (await fetch(`${relayHttp}/metrics`)).text();
+    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1]);
+    expect(value('peerwire_ptpchat_floods_forwarded_total')).toBeGreaterThanOrEqual(4);
+    expect(value('peerwire_ptpchat_messages_delivered_total')).toBe(0);
+    expect(value('peerwire_ptpchat_connect_attempts_total')).toBe(1);
+    expect(value('peerwire_ptpchat_connect_successes_total')).toBe(1);
 
     for (const c of [alice!, bob!, carol!]) {
       expect((await c.ask({ cmd: 'quit' })).event).toBe('bye');

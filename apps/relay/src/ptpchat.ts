@@ -52,8 +52,21 @@ function errnoOf(error: unknown): string | undefined {
 /** CONNECT progress seen by this node, by role and state (`peerwire_ptpchat_connect_events_total`). */
 type ConnectTally = Map<string, number>;
 
-function registerMetrics(registry: Registry, node: PtpchatNode, tally: ConnectTally): void {
+function registerMetrics(
+  registry: Registry,
+  running: RunningPtpchatNode,
+  tally: ConnectTally,
+): void {
+  const node = running.node;
   const c = node.counters;
+  new Gauge({
+    name: 'peerwire_ptpchat_tcp_links',
+    help: 'ptpchat TCP connections open now (before and after HELLO)',
+    registers: [registry],
+    collect() {
+      this.set(running.tcpLinks);
+    },
+  });
   new Gauge({
     name: 'peerwire_ptpchat_neighbours',
     help: 'ptpchat neighbours (links past HELLO), by transport (tcp links, udp punched paths)',
@@ -121,6 +134,18 @@ function registerMetrics(registry: Registry, node: PtpchatNode, tally: ConnectTa
       () => c.connectFailures,
     ],
   ];
+  counters.push(
+    [
+      'write_drops_total',
+      'Messages not queued because their TCP link was congested (a neighbour reading too slowly)',
+      () => running.writeDrops,
+    ],
+    [
+      'udp_dropped_total',
+      'UDP datagrams dropped by the socket (too large, too many remotes)',
+      () => running.udpDropped,
+    ],
+  );
   for (const [name, help, read] of counters)
     mirrored(registry, `peerwire_ptpchat_${name}`, help, read);
   mirroredByLabel(
@@ -215,6 +240,13 @@ async function startRelayPtpchat(
       listen: { host, port: config.port },
       udp: config.udp ? { host, port: config.udpPort } : false,
       onOutput,
+      onLink: (event) => {
+        if (event.type === 'error')
+          logger.debug(
+            { peer: event.peer, detail: event.error.message },
+            'ptpchat transport error',
+          );
+      },
     });
   } catch (cause) {
     const errno = errnoOf(cause);
@@ -238,7 +270,7 @@ async function startRelayPtpchat(
     `ptpchat node ${loaded.nodeId} listening on ${shownHost}:${tcp}${running.udpPort === undefined ? '' : ` (rendezvous on UDP port ${running.udpPort})`}`,
   );
   const before = registry.getMetricsAsArray().map((m) => m.name);
-  registerMetrics(registry, node, tally);
+  registerMetrics(registry, running, tally);
   let closing: Promise<void> | undefined;
   return {
     name: 'ptpchat',
