@@ -136,7 +136,10 @@ afterAll(async () => {
 
 describe('peerwire chat through the relay daemon', () => {
   it('open and closed channels, a file, a direct path, a one-shot send', async () => {
-    const [alice, bob, carol] = ['alice', 'bob', 'carol'].map((n) => new Chat(n, [node]));
+    const files = join(dir, 'carol-files');
+    const [alice, bob, carol] = ['alice', 'bob', 'carol'].map(
+      (n) => new Chat(n, n === 'carol' ? [node, '--files', files] : [node]),
+    );
     const ids: Record<string, string> = {};
     for (const c of [alice!, bob!, carol!]) {
       const hello = await c.waitFor((l) => l.event === 'connected', 'connected');
@@ -231,9 +234,22 @@ describe('peerwire chat through the relay daemon', () => {
       (l) => l.event === 'message' && l.text === 'notes.txt',
       'the file',
     );
-    const [att] = withFile.attachments as { type: string; size: number; data: string }[];
-    expect(att).toMatchObject({ type: 'text/plain', size: 3000 });
+    const [att] = withFile.attachments as {
+      type: string;
+      size: number;
+      data: string;
+      file: string;
+    }[];
+    expect(att).toMatchObject({ type: 'text/plain', size: 3000, file: join(files, 'notes.txt') });
     expect(Buffer.from(att!.data, 'base64').equals(content)).toBe(true);
+    // --files: saved under the sender's name, never over an existing file.
+    expect(readFileSync(join(files, 'notes.txt')).equals(content)).toBe(true);
+    await alice!.ask({ cmd: 'send', channel: 'general', file });
+    const again = await carol!.waitFor(
+      (l) => l.event === 'message' && l.text === 'notes.txt' && l.msgId !== withFile.msgId,
+      'the file again',
+    );
+    expect((again.attachments as { file: string }[])[0]!.file).toBe(join(files, 'notes-1.txt'));
 
     // A direct UDP path between two peers, punched through the relay (loopback: no NAT).
     expect((await alice!.ask({ cmd: 'path', node: 'bob' })).path).toBe('relayed');
