@@ -5,6 +5,7 @@
  * CONNECT (spec §9). Its identity lives in `<dataDir>/ptpchat` (fresh with `--memory`), its
  * metrics on the relay's registry (`peerwire_ptpchat_*`), its logs through the relay's logger.
  */
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { ConnectEvent, PtpchatNode, PtpchatOutput } from '@peerwire/ptpchat';
 import { type RunningPtpchatNode, startPtpchatNode } from '@peerwire/ptpchat/node';
@@ -249,6 +250,12 @@ async function startRelayPtpchat(
       },
     });
   } catch (cause) {
+    if ((cause as { code?: unknown }).code === 'BAD_OPTION' && config.udp && isIP(host) === 0) {
+      throw new PtpchatStartError(
+        `the ptpchat UDP socket binds an IP address, and --host ${host} is a name: give an IP address, or --no-ptpchat-udp`,
+        { cause },
+      );
+    }
     const errno = errnoOf(cause);
     if (errno !== 'EADDRINUSE' && errno !== 'EACCES') throw cause;
     // The adapter binds UDP first ("cannot bind UDP ..."), then listens on TCP.

@@ -286,6 +286,12 @@ describe('the relay as a ptpchat neighbour and rendezvous', () => {
     expect(await r.metrics.registry.metrics()).not.toContain('peerwire_ptpchat_');
   });
 
+  it('refuses a host name for the UDP socket with a clear message', async () => {
+    await expect(startRelay({ host: 'localhost' })).rejects.toThrow(
+      /ptpchat UDP socket binds an IP address, and --host localhost is a name/,
+    );
+  });
+
   it('runs without UDP (no rendezvous) when asked', async () => {
     const r = await relay({ ptpchat: { udp: false } });
     expect(r.ptpchat!.ports).toEqual({ tcp: r.ptpchat!.ports.tcp });
