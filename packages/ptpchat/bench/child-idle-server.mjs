@@ -17,6 +17,8 @@ server.listen(0, '127.0.0.1', () => {
 createInterface({ input: process.stdin }).on('line', (line) => {
   if (line === 'gc' && globalThis.gc) globalThis.gc();
   const m = process.memoryUsage();
-  process.stdout.write(`${JSON.stringify({ rss: m.rss, heapUsed: m.heapUsed, external: m.external, tcpLinks: open })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ rss: m.rss, heapUsed: m.heapUsed, external: m.external, tcpLinks: open })}\n`,
+  );
 });
 process.stdin.on('end', () => process.exit(0));
