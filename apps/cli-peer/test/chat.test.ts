@@ -275,6 +275,26 @@ describe('peerwire chat through the relay daemon', () => {
       const m = await c.waitFor((l) => l.event === 'message' && l.text === 'one shot', 'one shot');
       expect(m.from).toMatch(/^dave@/);
     }
+    const oneFile = run([
+      'chat',
+      'send',
+      'general',
+      '--file',
+      file,
+      '--node',
+      node,
+      '-k',
+      join(dir, 'dave'),
+    ]);
+    expect(oneFile.code, oneFile.stderr).toBe(0);
+    expect(oneFile.stdout).toBe('sent to #general\n');
+    const daveFile = await bob!.waitFor(
+      (l) => l.event === 'message' && l.text === 'notes.txt' && String(l.from).startsWith('dave@'),
+      "dave's file",
+    );
+    const [daveAtt] = daveFile.attachments as { data: string }[];
+    expect(Buffer.from(daveAtt!.data, 'base64').equals(content)).toBe(true);
+    expect(run(['chat', 'send', 'general', '-k', join(dir, 'dave')]).code).toBe(2);
 
     // The relay carried all of it (floods, the closed channel's copies, the rendezvous) and read
     // none: its node joins no channel.
