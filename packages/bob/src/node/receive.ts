@@ -121,6 +121,8 @@ export async function receive(password: string, options: ReceiveOptions): Promis
       wrongPasswordGraceMs: options.wrongPasswordGraceMs,
       timeoutMs: options.handshakeTimeoutMs,
       onNotice: (n) => options.onEvent?.(n),
+      // StreamingRecordOpener decrypts each chunk at once: reads can reuse one buffer.
+      borrowReads: primitives === nodePrimitives,
     },
   );
   const keys = recordKeys(result.sharedKeys, result.ciphers, 'receiver');
@@ -162,7 +164,7 @@ export async function receive(password: string, options: ReceiveOptions): Promis
       // bob's sender sends no close marker: after the trailer it waits for the receiver to hang
       // up (spec §8.4). So stop as soon as the whole PACK is here. Checked only when nothing
       // more is buffered (the check may hash): a sender that is still sending is not done.
-      if (!closed && socket.readableLength === 0 && payload.trailerReached) break;
+      if (!closed && reader.buffered === 0 && payload.trailerReached) break;
     }
     // TRUNCATED unless the whole PACK arrived; for a single file, this checks the trailer.
     let last: PayloadEvent[];

@@ -19,9 +19,9 @@ import { probeFileLevel } from './compression-probe.js';
 import {
   type Address,
   aborted,
+  type ChunkReader,
   drainToEnd,
   parseAddress,
-  type SocketReader,
   writeAll,
 } from './connection.js';
 import { scanFolder } from './folder.js';
@@ -306,7 +306,7 @@ async function* deflateFile(
 
 /** After the close marker: the receiver answers with its own, or the relay's on disconnect. */
 async function waitForClose(
-  reader: SocketReader,
+  reader: ChunkReader,
   key: ReturnType<typeof recordKeys>['receive'],
   primitives: Primitives,
   timeoutMs: number,
