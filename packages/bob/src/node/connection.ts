@@ -179,7 +179,7 @@ export class BorrowedReader implements ChunkReader {
       callback: (n: number, buf: Uint8Array) => {
         const view = buf.subarray(0, n);
         if (reader) return reader.#arrived(view);
-        early.push(Uint8Array.from(view)); // before the constructor ran (not expected)
+        early.push(new Uint8Array(view)); // before the constructor ran (not expected)
         return true;
       },
     });
@@ -199,7 +199,7 @@ export class BorrowedReader implements ChunkReader {
       waiter.resolve(view); // consumed before the next read callback can overwrite it
       return true;
     }
-    this.#queue.push(Uint8Array.from(view));
+    this.#queue.push(new Uint8Array(view));
     this.#queued += view.length;
     if (this.#queued >= this.#queueLimit) {
       this.#paused = true;
@@ -237,7 +237,7 @@ export class BorrowedReader implements ChunkReader {
 
   unread(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
-    const copy = Uint8Array.from(bytes); // it may be a view of the read buffer
+    const copy = new Uint8Array(bytes); // it may be a view of the read buffer
     this.#queue.unshift(copy);
     this.#queued += copy.length;
   }
