@@ -188,10 +188,10 @@ export async function openSecureRoom(
   port: number,
   partnerIdentity: string,
   signal?: AbortSignal,
-  borrowReads = false,
+  borrowReads?: { readonly bufferBytes?: number; readonly queueBytes?: number },
 ): Promise<{ socket: Socket; reader: ChunkReader }> {
   let reader: ChunkReader;
-  if (borrowReads) reader = await BorrowedReader.connect(host, port, signal);
+  if (borrowReads) reader = await BorrowedReader.connect(host, port, signal, borrowReads);
   else reader = new SocketReader(await connectTcp(host, port, signal));
   const socket = reader.socket;
   const line = new Uint8Array(partnerIdentity.length + 1);
@@ -240,7 +240,7 @@ export async function pairThroughRelay(
      * Read the secure room through one reused buffer ({@link BorrowedReader}): only for a
      * consumer that uses each chunk before it awaits anything.
      */
-    readonly borrowReads?: boolean;
+    readonly borrowReads?: { readonly bufferBytes?: number; readonly queueBytes?: number };
   } = {},
 ): Promise<Pairing> {
   const signal = options.signal;

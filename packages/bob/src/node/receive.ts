@@ -67,6 +67,13 @@ export interface ReceiveOptions extends TransferOptions {
   /** Wait after every sender rejected the password before `WRONG_PASSWORD` (default 3 s). */
   readonly wrongPasswordGraceMs?: number;
   readonly limits?: ReceiveLimits;
+  /** Buffer sizes of the data path (defaults: see each constant). */
+  readonly io?: {
+    /** The secure room's reused read buffer (`DEFAULT_READ_BUFFER_BYTES`, 256 KiB). */
+    readonly readBufferBytes?: number;
+    /** Bytes queued for a busy receiver before the socket pauses (`DEFAULT_READ_QUEUE_BYTES`, 1 MiB). */
+    readonly readQueueBytes?: number;
+  };
 }
 
 export type ReceiveEvent =
@@ -122,7 +129,10 @@ export async function receive(password: string, options: ReceiveOptions): Promis
       timeoutMs: options.handshakeTimeoutMs,
       onNotice: (n) => options.onEvent?.(n),
       // StreamingRecordOpener decrypts each chunk at once: reads can reuse one buffer.
-      borrowReads: primitives === nodePrimitives,
+      borrowReads:
+        primitives === nodePrimitives
+          ? { bufferBytes: options.io?.readBufferBytes, queueBytes: options.io?.readQueueBytes }
+          : undefined,
     },
   );
   const keys = recordKeys(result.sharedKeys, result.ciphers, 'receiver');
