@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { ClassicLevel } from 'classic-level';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LevelRelayStore } from '../src/level-store.js';
-import { repairStore } from '../src/repair-store.js';
+import { repairLevelOnly, repairStore } from '../src/repair-store.js';
 import {
   StoreCorruptRecordError,
   StoreDamagedError,
@@ -214,5 +214,9 @@ describe('the Datt content store', () => {
       /datt\/content is damaged: its CURRENT file is missing/,
     );
     expect(readdirSync(content).sort()).toEqual(files);
+    await repairLevelOnly(content);
+    const repaired = await startRelay(options);
+    cleanups.push(() => repaired.close());
+    expect(readdirSync(content)).toContain('CURRENT');
   });
 });
