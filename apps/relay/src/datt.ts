@@ -21,6 +21,7 @@ import { fromHex, toHex } from '@peerwire/wire';
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 import type { DattConfig } from './datt-config.js';
+import { checkLevelDir } from './level-store.js';
 import { mirrored, mirroredByLabel } from './metrics.js';
 import { refusalLog } from './refusal-log.js';
 import {
@@ -29,6 +30,7 @@ import {
   type RunningService,
   type ServiceContext,
 } from './service.js';
+import { StoreDamagedError, StoreLockedError } from './store-errors.js';
 
 /** The running Datt node, as the daemon's `datt` service. */
 export interface RelayDatt extends RunningService {
@@ -219,6 +221,9 @@ async function startRelayDatt(c: DattConfig, context: ServiceContext): Promise<R
     );
   }
   const log = dattLog(logger);
+  // The content store is LevelDB too: a damaged one is refused, never replaced (level-store.ts).
+  const contentDir = join(dir, 'content');
+  if (!config.memory) checkLevelDir(contentDir);
   const node = await startDattNode({
     dataDir: dir,
     ...(config.memory ? { store: new MemoryContentStore({ maxBytes: c.memoryStoreBytes }) } : {}),
@@ -237,6 +242,13 @@ async function startRelayDatt(c: DattConfig, context: ServiceContext): Promise<R
     onEvent: (event) => log.onEvent(event),
     onTransportError: (error, peer) =>
       logger.debug({ peer, code: error.code, detail: error.message }, 'datt transport error'),
+  }).catch((error: unknown) => {
+    log.close();
+    const e = error as Error & { code?: string; cause?: { code?: string; message?: string } };
+    if (e.cause?.code === 'LEVEL_LOCKED') throw new StoreLockedError(contentDir, { cause: error });
+    if (e.cause?.code === 'LEVEL_CORRUPTION' || e.code === 'LEVEL_CORRUPTION')
+      throw new StoreDamagedError(contentDir, e.cause?.message ?? e.message, { cause: error });
+    throw error;
   });
   const before = context.registry.getMetricsAsArray().map((m) => m.name);
   registerMetrics(context.registry, node.stats);

@@ -3,7 +3,7 @@
  * peerwire-relay: the relay daemon. Options come from a JSON config file, PEERWIRE_* variables
  * and flags (flags win); `--help-config` documents every option.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { pino } from 'pino';
@@ -16,7 +16,7 @@ import {
   resolveConfig,
 } from './config.js';
 import { PtpchatLimitFlagError, parsePtpchatLimitFlags } from './ptpchat-config.js';
-import { repairStore } from './repair-store.js';
+import { repairLevelOnly, repairStore } from './repair-store.js';
 import { startRelayServer } from './server.js';
 import { StoreCorruptRecordError, StoreDamagedError, StoreLockedError } from './store-errors.js';
 
@@ -186,6 +186,13 @@ if (flags.repairStore) {
       `peerwire-relay: repaired the store in ${dir}: ${report.kept} records kept, ${report.removed.length} corrupt records removed, blob usage recounted for ${report.owners} identities`,
     );
     for (const key of report.removed) console.log(`  removed ${key}`);
+    // The Datt content store (LevelDB, its records are content-addressed and verified by
+    // readers), when there is one: LevelDB's repair only.
+    const datt = join(config.dataDir, 'datt', 'content');
+    if (existsSync(join(datt, 'CURRENT')) || (existsSync(datt) && readdirSync(datt).length > 0)) {
+      await repairLevelOnly(datt);
+      console.log(`peerwire-relay: repaired the Datt content store in ${datt} (LevelDB repair)`);
+    }
     process.exit(0);
   } catch (error) {
     console.error(`peerwire-relay: cannot repair the store in ${dir}: ${(error as Error).message}`);

@@ -179,6 +179,10 @@ export async function startRelayServer(
     dataDir: config.dataDir,
     memory: config.memory,
     version: options.version,
+  }).catch(async (error: unknown) => {
+    // A service that cannot start stops the relay: release the store (its LOCK) first.
+    await store.close();
+    throw error;
   });
   const bob = services.get('bob') as BobComponent | undefined;
   const datt = services.get('datt') as RelayDatt | undefined;
