@@ -35,8 +35,11 @@ export interface RelayBus {
    * connections are drawn from, and the bus is asked only when there is no local route.
    */
   remote?(target: Target, exclude?: string): number;
-  /** Delivers `packet` to a target this relay does not deliver locally; false when nobody can. */
-  deliver(target: Target, packet: Uint8Array): boolean;
+  /**
+   * Delivers `packet` to a target this relay does not deliver locally; false when nobody can.
+   * `from` is the sending identity's hash (left out when drawing a `g.` member).
+   */
+  deliver(target: Target, packet: Uint8Array, from?: string): boolean;
 }
 
 /** The single-node bus: no other relays, so nothing is reachable beyond this one. */

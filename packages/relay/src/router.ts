@@ -205,7 +205,7 @@ export class Router {
     if (!isResponse && this.#spread(from.hash) > 1) this.rememberReplyRoute(from, msg.id);
     if (dest !== undefined && dest !== BUS) {
       this.deliverTo(dest, out);
-    } else if (target.type !== '' && this.bus.deliver(busTarget, out)) {
+    } else if (target.type !== '' && this.bus.deliver(busTarget, out, from.hash)) {
       this.ctx.stats.messagesRouted++;
       this.ctx.stats.bytesRouted += out.length;
     } else {
