@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { DEFAULT_RELAY_LIMITS, type RelayLimits } from '@peerwire/relay';
 import { z } from 'zod';
 import { BOB_LIMITS, BobConfigSchema, bobLimitEnvName, describeBobConfig } from './bob.js';
+import { ClusterConfigSchema, clusterConfigFromEnv, describeClusterConfig } from './cluster.js';
 import { DattConfigSchema, dattConfigFromEnv, describeDattConfig } from './datt-config.js';
 
 const positive = z.number().positive().finite();
@@ -50,6 +51,8 @@ export const ConfigSchema = z
     datt: DattConfigSchema,
     /** The bob relay (see bob.ts): enabled, ports, limits. */
     bob: BobConfigSchema.prefault({}),
+    /** Relay cluster on Redis/Valkey (see cluster.ts); off unless cluster.url is set. */
+    cluster: ClusterConfigSchema,
   })
   .strict()
   .refine((c) => (c.tlsCert === undefined) === (c.tlsKey === undefined), {
@@ -128,6 +131,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
     if (raw !== undefined) limits[limit] = convert(raw, 'number', name);
   }
   if (Object.keys(limits).length > 0) out.limits = limits;
+  const cluster = clusterConfigFromEnv(env, convert);
+  if (cluster) out.cluster = cluster;
   const datt = dattConfigFromEnv(env, convert);
   if (datt) out.datt = datt;
   const bobLimits: Record<string, unknown> = {};
@@ -222,5 +227,6 @@ export function describeConfig(): string {
   }
   lines.push(...describeDattConfig());
   lines.push(...describeBobConfig());
+  lines.push(...describeClusterConfig());
   return lines.join('\n');
 }

@@ -56,6 +56,7 @@ const program = new Command()
     'short relay name in c.<srv>.<id> (default: generated, kept in the data dir)',
   )
   .option('--public-host <host...>', 'host names listed by the discovery endpoint')
+  .option('--cluster <url>', 'join a relay cluster: redis://host:port[/db] (env: PEERWIRE_CLUSTER)')
   .option('--tls-cert <file>', 'PEM certificate: serve HTTPS and WSS (with --tls-key)')
   .option('--tls-key <file>', 'PEM private key for --tls-cert')
   .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)')
@@ -95,6 +96,7 @@ const flags = program.opts<{
   memory?: boolean;
   serverCode?: string;
   publicHost?: string[];
+  cluster?: string;
   tlsCert?: string;
   tlsKey?: string;
   logLevel?: string;
@@ -128,6 +130,7 @@ try {
     memory: flags.memory,
     serverCode: flags.serverCode,
     publicHosts: flags.publicHost,
+    cluster: { url: flags.cluster },
     tlsCert: flags.tlsCert,
     tlsKey: flags.tlsKey,
     logLevel: flags.logLevel,
@@ -208,6 +211,8 @@ try {
     );
   } else if (e.code === 'LISTEN_FAILED') {
     logger.fatal(`${e.message}; choose other ports (--datt-port, --datt-ws-port)`);
+  } else if (e.code === 'CONNECT_FAILED') {
+    logger.fatal(`${e.message}; check --cluster / PEERWIRE_CLUSTER`);
   } else if (e.code === 'BOB_LISTEN_FAILED') {
     logger.fatal(e.message);
   } else if (

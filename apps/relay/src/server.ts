@@ -13,6 +13,7 @@ import { MemoryRelayStore, Relay, type RelayEvent, type RelayStore } from '@peer
 import { attachWebSocketServer, createWebServer } from '@peerwire/transport/node';
 import type { Logger } from 'pino';
 import { type BobComponent, bobService } from './bob.js';
+import { joinCluster } from './cluster.js';
 import type { RelayConfig } from './config.js';
 import { dattService, type RelayDatt } from './datt.js';
 import { LevelRelayStore } from './level-store.js';
@@ -116,6 +117,7 @@ export async function startRelayServer(
 ): Promise<RunningRelay> {
   const { logger } = options;
   const { store, serverCode } = await openStore(config, logger);
+  const cluster = await joinCluster(config.cluster, serverCode, config.publicHosts, logger);
   let metrics: RelayMetrics | undefined;
   const onEvent = (event: RelayEvent) => {
     metrics?.onEvent(event);
@@ -149,13 +151,14 @@ export async function startRelayServer(
     serverCode,
     version: `peerwire-relay/${options.version}`,
     limits: config.limits,
-    store,
+    ...(cluster ? { store: cluster.cluster.store, bus: cluster.cluster.bus } : { store }),
     // Handshake signatures are verified on libuv's thread pool: the event loop stays free.
     cryptoBackend: nodeThreadPoolBackend,
     onEvent,
   });
   await relay.start();
   metrics = createMetrics(relay);
+  cluster?.attach(relay, metrics.registry);
   const services = await startServices(config, {
     logger,
     registry: metrics.registry,
@@ -164,6 +167,7 @@ export async function startRelayServer(
     memory: config.memory,
     version: options.version,
   });
+  if (cluster) services.set(cluster.name, cluster);
   const bob = services.get('bob') as BobComponent | undefined;
   const datt = services.get('datt') as RelayDatt | undefined;
   const started = Date.now();
@@ -215,7 +219,10 @@ export async function startRelayServer(
           config.publicHosts.length > 0
             ? config.publicHosts
             : [req.headers.host ?? `${config.host}:${config.port}`];
-        json(res, 200, { result: 'success', data: { hosts, min_conn: config.minConnections } });
+        json(res, 200, {
+          result: 'success',
+          data: { hosts: cluster ? cluster.hosts(hosts) : hosts, min_conn: config.minConnections },
+        });
         return;
       }
       default:
@@ -290,6 +297,9 @@ export async function startRelayServer(
   const hostForUrl = shown.includes(':') ? `[${shown}]` : shown;
   const scheme = tls ? 'https' : 'http';
   const url = `${scheme}://${hostForUrl}:${address.port}`;
+  cluster?.cluster.setHosts(
+    config.publicHosts.length > 0 ? config.publicHosts : [`${hostForUrl}:${address.port}`],
+  );
   logger.info(
     { url, serverCode, dataDir: config.memory ? '(memory)' : config.dataDir, tls: Boolean(tls) },
     `peerwire relay listening on ${url}${wildcard ? ' and every other interface' : ''} (Spot clients: ${tls ? 'wss' : 'ws'}://${hostForUrl}:${address.port}/_websocket)`,

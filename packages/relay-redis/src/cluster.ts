@@ -62,7 +62,7 @@ export class RedisCluster {
   badNotices = 0;
   readonly #pub: Redis;
   readonly #sub: Redis;
-  readonly #hosts: readonly string[];
+  #hosts: readonly string[];
   readonly #onEvent: (event: ClusterEvent) => void;
   #timer: ReturnType<typeof setInterval> | undefined;
   #started = false;
@@ -145,6 +145,14 @@ export class RedisCluster {
   /** Hands received packets to the relay core (`relay.deliverFromBus`). */
   attach(sink: BusSink): void {
     this.bus.attach(sink);
+  }
+
+  /** Changes the public hosts this relay announces (from the next heartbeat on). */
+  setHosts(hosts: readonly string[]): void {
+    if (hosts.length !== this.#hosts.length || hosts.some((h, i) => h !== this.#hosts[i])) {
+      this.#hosts = [...hosts];
+      this.#heartbeat();
+    }
   }
 
   /** Public hosts of every live relay of the cluster, this one first. */

@@ -24,6 +24,11 @@ export interface BusStats {
   publishErrors: number;
   /** Envelopes from other relays that did not decode or were too large. */
   badEnvelopes: number;
+  /**
+   * Envelopes nobody was subscribed to receive (the relay died before its presence expired):
+   * lost, counted, and that relay is dropped from the view at once.
+   */
+  noReceiver: number;
 }
 
 /** Where a received envelope goes: `Relay.deliverFromBus`. */
@@ -47,6 +52,7 @@ export class RedisBus implements RelayBus {
     failedTooLarge: 0,
     publishErrors: 0,
     badEnvelopes: 0,
+    noReceiver: 0,
   };
   /** This relay's own online connections (what it re-announces after a reconnect). */
   readonly local = new Map<string, { hash: string; groups: readonly string[] }>();
@@ -142,6 +148,11 @@ export class RedisBus implements RelayBus {
         this.keys.bus(pick.srv),
         Buffer.from(envelope.buffer, envelope.byteOffset, envelope.length),
       )
+      .then((receivers) => {
+        if (receivers > 0) return;
+        this.stats.noReceiver++;
+        this.view.dropRelay(pick.srv);
+      })
       .catch(() => {
         this.stats.publishErrors++;
       })
