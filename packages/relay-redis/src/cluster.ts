@@ -89,6 +89,8 @@ export class RedisCluster {
         ...common,
         enableOfflineQueue: false,
         maxRetriesPerRequest: 0,
+        // Publishes issued in one tick leave in one write (a burst costs one syscall, not many).
+        enableAutoPipelining: true,
       });
       this.#sub = new Redis(options.url, { ...common, autoResubscribe: true });
     } catch (error) {

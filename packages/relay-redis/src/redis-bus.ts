@@ -96,7 +96,7 @@ export class RedisBus implements RelayBus {
         groups: event.groups,
       });
       this.pub
-        .multi()
+        .pipeline()
         .hset(presence, event.cid, record)
         .pexpire(presence, this.limits.presenceTtlMs)
         .publish(channel, notice)
@@ -107,7 +107,7 @@ export class RedisBus implements RelayBus {
       if (!this.isUp()) return;
       const notice = JSON.stringify({ t: 'off', srv: this.serverCode, cid: event.cid });
       this.pub
-        .multi()
+        .pipeline()
         .hdel(presence, event.cid)
         .publish(channel, notice)
         .exec()
