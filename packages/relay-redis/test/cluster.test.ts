@@ -162,6 +162,37 @@ describe('RedisCluster routing', () => {
   });
 });
 
+describe('RedisCluster bounds', () => {
+  it('past maxPendingPublishes cross-relay deliveries fail fast with the no-route reply', async () => {
+    const [r0, r1] = await cluster(2, { maxPendingPublishes: 1 });
+    const a = await makeIdentity();
+    const b = await makeIdentity();
+    const pa = await r0!.connect(a);
+    const pb = await r1!.connect(b);
+    await viewsHold([r0!, r1!], 2);
+    const first = pa.sendMessage(`${b.address}/x`, 'one'); // waits for Redis's answer
+    const second = pa.sendMessage(`${b.address}/x`, 'two'); // the queue is full: refused now
+    expect(pa.reply(second)!.flags).toBe(7n);
+    expect(r0!.cluster.bus.stats.failedQueueFull).toBe(1);
+    await waitFor(() => pb.reply(first) !== undefined);
+    expect(pb.reply(second)).toBeUndefined();
+  });
+
+  it('envelopes over maxEnvelopeBytes are refused', async () => {
+    const [r0, r1] = await cluster(2, { maxEnvelopeBytes: 300 });
+    const a = await makeIdentity();
+    const b = await makeIdentity();
+    const pa = await r0!.connect(a);
+    const pb = await r1!.connect(b);
+    await viewsHold([r0!, r1!], 2);
+    const big = pa.sendMessage(`${b.address}/x`, 'y'.repeat(400));
+    expect(pa.reply(big)!.flags).toBe(7n);
+    expect(r0!.cluster.bus.stats.failedTooLarge).toBe(1);
+    const small = pa.sendMessage(`${b.address}/x`, 'small');
+    await waitFor(() => pb.reply(small) !== undefined);
+  });
+});
+
 describe('RedisCluster presence', () => {
   it('a relay that stops heartbeating (crash) vanishes with its clients within presenceTtlMs', async () => {
     const [r0, r1] = await cluster(2);
