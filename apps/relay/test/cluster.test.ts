@@ -228,7 +228,7 @@ describe('three relay daemons on one Redis', () => {
     await killed;
     const t = Date.now();
     await until(async () => (await health(r0)).services.cluster.relays === 2, 5000, 'r2 to expire');
-    expect(Date.now() - t).toBeLessThan(3000); // presenceTtlMs 1000 + a heartbeat
+    expect(Date.now() - t).toBeLessThan(4000); // presenceTtlMs 1000 + a heartbeat, room for load
     expect(text(await sender.query(`${roamer.address}/upper`, 'still there'))).toBe('STILL THERE');
   }, 60_000);
 

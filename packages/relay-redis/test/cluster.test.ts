@@ -204,7 +204,7 @@ describe('RedisCluster presence', () => {
     r1!.cluster.abandon(); // no goodbye: what a SIGKILL looks like to the others
     await waitFor(() => r0!.cluster.view.size === 0, 3000, 'expiry');
     const took = Date.now() - crashedAt;
-    expect(took).toBeLessThan(400 + 100 + 300); // ttl + one heartbeat period + slack
+    expect(took).toBeLessThan(1500); // ttl 400 + one heartbeat period 100, with room for a loaded CI
     expect(r0!.cluster.hosts()).toEqual(['r0.example']);
   });
 
