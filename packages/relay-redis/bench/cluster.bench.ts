@@ -104,28 +104,31 @@ try {
   const body = new Uint8Array(256);
   const view = new DataView(body.buffer);
   /** One batch: every sender sends one instant message to its receiver; wait for all 100. */
-  const batch = (pairs: typeof singlePairs, into: number[]) => () => {
-    current = into;
-    waiting = pairs.length;
-    const all = new Promise<void>((r) => {
-      wake = r;
-    });
-    for (const [s, r] of pairs) {
-      const n = seq++ & ((1 << 22) - 1);
-      view.setUint32(body.length - 4, n);
-      sentAt[n] = performance.now();
-      s.session.receive(
-        encodeInstantMessage({
-          id: globalThis.crypto.getRandomValues(new Uint8Array(16)),
-          flags: MsgFlag.NotBottle,
-          recipient: `${r.address}/bench`,
-          sender: '/bench',
-          body,
-        }),
-      );
-    }
-    return all;
-  };
+  const batch =
+    (pairs: typeof singlePairs, into: number[], perPair = 1) =>
+    () => {
+      current = into;
+      waiting = pairs.length * perPair;
+      const all = new Promise<void>((r) => {
+        wake = r;
+      });
+      for (let k = 0; k < perPair; k++)
+        for (const [s, r] of pairs) {
+          const n = seq++ & ((1 << 22) - 1);
+          view.setUint32(body.length - 4, n);
+          sentAt[n] = performance.now();
+          s.session.receive(
+            encodeInstantMessage({
+              id: globalThis.crypto.getRandomValues(new Uint8Array(16)),
+              flags: MsgFlag.NotBottle,
+              recipient: `${r.address}/bench`,
+              sender: '/bench',
+              body,
+            }),
+          );
+        }
+      return all;
+    };
   const r = await measureAllAsync(
     { single: batch(singlePairs, latencies.single), split: batch(splitPairs, latencies.split) },
     { rounds: 5, roundMs: 1000, warmupMs: 600 },
@@ -170,6 +173,39 @@ try {
       },
     ],
   );
+  // Deeper pipeline: 8 messages per pair in flight (800 at once).
+  const deep = { single: [] as number[], split: [] as number[] };
+  const d = await measureAllAsync(
+    { single: batch(singlePairs, deep.single, 8), split: batch(splitPairs, deep.split, 8) },
+    { rounds: 5, roundMs: 1000, warmupMs: 600 },
+  );
+  report(`Same, 8 messages per pair in flight (${PAIRS * 8} at once)`, [
+    {
+      name: 'pairs split across two relays',
+      value: d.split! * PAIRS * 8,
+      unit: 'msg/s',
+      baseline: d.single! * PAIRS * 8,
+      baselineName: 'all pairs in one relay',
+      goalRatio: 0.5,
+    },
+    {
+      name: 'p50 latency, split',
+      value: median(deep.split),
+      unit: 'ms',
+      baseline: median(deep.single),
+      baselineName: 'one relay',
+      lowerIsBetter: true,
+    },
+    {
+      name: 'p99 latency, split',
+      value: pct(deep.split, 0.99),
+      unit: 'ms',
+      baseline: pct(deep.single, 0.99),
+      baselineName: 'one relay',
+      goalRatio: 2,
+      lowerIsBetter: true,
+    },
+  ]);
   for (const n of nodes) await n.cluster.close();
 
   // Presence cost: 10,000 identities coming online on relay P, seen by relay Q.
