@@ -2,7 +2,15 @@
 // ports picked at random) on loopback.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,9 +37,14 @@ interface Running {
   line(re: RegExp): Promise<RegExpExecArray>;
 }
 
-function start(args: string[], stdin?: string): Running {
+function start(args: string[], stdin?: string, env: Record<string, string> = {}): Running {
   const child = spawn(process.execPath, ['--import', 'tsx', cliMain, ...args], {
-    env: { ...process.env, PEERWIRE_BOB_RELAY: undefined, XDG_CONFIG_HOME: join(dir, 'xdg') },
+    env: {
+      ...process.env,
+      PEERWIRE_BOB_RELAY: undefined,
+      XDG_CONFIG_HOME: join(dir, 'xdg'),
+      ...env,
+    },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   if (stdin === undefined) child.stdin!.end();
@@ -216,6 +229,41 @@ describe('peerwire send / recv', () => {
     expect(readdirSync(out)).toEqual([]);
   });
 
+  for (const who of ['sender', 'receiver'] as const) {
+    it(`Ctrl-C on the ${who} mid-transfer: both say who stopped, exit 1, nothing saved`, async () => {
+      const src = sub();
+      const out = sub();
+      const big = join(src, 'big.bin');
+      writeFileSync(big, '');
+      truncateSync(big, 512 * 1024 * 1024); // sparse: quick to make, slow enough to send
+      const pw = `stop-${who}-pw`;
+      const sender = start(['send', big, '-p', pw, '--no-compression', ...at]);
+      const receiver = start(['recv', pw, '-y', '-o', out, ...at]);
+      await new Promise<void>((resolve, reject) => {
+        let seen = '';
+        const collect = (d: Buffer) => {
+          seen += d;
+          if (!/Sending to/.test(seen)) return;
+          sender.child.stderr!.off('data', collect);
+          resolve();
+        };
+        sender.child.stderr!.on('data', collect);
+        void sender.done.then(() => reject(new Error('the sender exited before pairing')));
+      });
+      await new Promise((r) => setTimeout(r, 300)); // bytes flow
+      (who === 'sender' ? sender : receiver).child.kill('SIGINT');
+      const [sent, got] = await Promise.all([sender.done, receiver.done]);
+      const stopped = who === 'sender' ? got : sent;
+      const stopper = who === 'sender' ? sent : got;
+      expect(stopper.code).toBe(1);
+      expect(stopper.stderr).toMatch(/cancelled/);
+      expect(stopped.code, stopped.stderr).toBe(1);
+      expect(stopped.stderr.slice(-400)).toMatch(new RegExp(`the ${who} stopped the transfer`));
+      expect(stopped.stderr).not.toMatch(/CHECKSUM_MISMATCH|rejected|--relay/);
+      expect(readdirSync(out)).toEqual([]);
+    }, 60_000);
+  }
+
   it('an existing file is not overwritten without --force, and is with it', async () => {
     const src = sub();
     const out = sub();
@@ -223,7 +271,13 @@ describe('peerwire send / recv', () => {
     writeFileSync(join(out, 'notes.txt'), 'precious');
     let sender = start(['send', join(src, 'notes.txt'), '-p', 'exists-pw', ...at]);
     const got = await start(['recv', 'exists-pw', '-y', '-o', out, ...at]).done;
-    await sender.done;
+    const refused = await sender.done;
+    // The sender is told (issue 15 item 8): no "Sent file …" and exit 0.
+    expect(refused.code).toBe(5);
+    expect(refused.stderr).toMatch(
+      /the receiver refused the transfer: the file already exists there/,
+    );
+    expect(refused.stdout).not.toMatch(/Sent file/);
     expect(got.code).toBe(1);
     expect(got.stderr).toMatch(/notes\.txt already exists; nothing was overwritten.*--force/);
     expect(readFileSync(join(out, 'notes.txt'), 'utf8')).toBe('precious');
@@ -243,6 +297,19 @@ describe('peerwire send / recv', () => {
     const url = await start(['send', join(dir, 'nope'), '--relay', 'ws://127.0.0.1:1/x']).done;
     expect(url.code).toBe(2);
     expect(url.stderr).toMatch(/give --relay host:port/);
+    // A port out of range is a usage error, found before a password is drawn and printed.
+    const src = sub();
+    writeFileSync(join(src, 'f.txt'), 'f');
+    const badPort = await start(['send', join(src, 'f.txt'), '--relay', '127.0.0.1:99999']).done;
+    expect(badPort.code).toBe(2);
+    expect(badPort.stderr).toMatch(
+      /--relay: 127\.0\.0\.1:99999: the port is a whole number from 1 to 65535/,
+    );
+    expect(badPort.stdout).toBe('');
+    const badEnv = await start(['recv', 'pw', '-y'], undefined, { PEERWIRE_BOB_RELAY: 'relay:x' })
+      .done;
+    expect(badEnv.code).toBe(2);
+    expect(badEnv.stderr).toMatch(/PEERWIRE_BOB_RELAY: relay:x: the port/);
     const nopw = await start(['recv', ...at], '').done;
     expect(nopw.code).toBe(2);
     expect(nopw.stderr).toMatch(/no password given/);

@@ -15,6 +15,7 @@ import {
   describeConfig,
   resolveConfig,
 } from './config.js';
+import { PtpchatLimitFlagError, parsePtpchatLimitFlags } from './ptpchat-config.js';
 import { repairStore } from './repair-store.js';
 import { startRelayServer } from './server.js';
 import { StoreCorruptRecordError, StoreDamagedError, StoreLockedError } from './store-errors.js';
@@ -82,6 +83,11 @@ const program = new Command()
     '--repair-store',
     'repair a damaged store in the data directory (LevelDB repair, corrupt records removed) and exit',
   )
+  .option('--ptpchat-port <port>', 'ptpchat TCP port (default 9011; 0 = any free port)', port)
+  .option('--ptpchat-udp-port <port>', 'ptpchat rendezvous UDP port (default 9011)', port)
+  .option('--no-ptpchat', 'do not run the ptpchat node')
+  .option('--no-ptpchat-udp', 'no UDP socket for the ptpchat rendezvous (CONNECT)')
+  .option('--ptpchat-limit <name=value...>', 'a ptpchat node limit (see --help-config)')
   .option('--help-config', 'describe every configuration option and exit')
   .showHelpAfterError()
   // Usage errors (bad value, unknown flag) exit 2 as the README documents; --help/--version exit 0.
@@ -113,6 +119,11 @@ const flags = program.opts<{
   bobSecurePort?: number;
   bobCheckSecureAddress?: boolean;
   bobLimit?: string[];
+  ptpchat?: boolean;
+  ptpchatPort?: number;
+  ptpchatUdpPort?: number;
+  ptpchatUdp?: boolean;
+  ptpchatLimit?: string[];
 }>();
 
 if (flags.helpConfig) {
@@ -149,10 +160,18 @@ try {
       checkSecureAddress: flags.bobCheckSecureAddress === false ? false : undefined,
       limits: parseBobLimitFlags(flags.bobLimit),
     },
+    ptpchat: {
+      enabled: flags.ptpchat === false ? false : undefined,
+      port: flags.ptpchatPort,
+      udp: flags.ptpchatUdp === false ? false : undefined,
+      udpPort: flags.ptpchatUdpPort,
+      limits: parsePtpchatLimitFlags(flags.ptpchatLimit),
+    },
   });
 } catch (error) {
   if (
     error instanceof ConfigError ||
+    error instanceof PtpchatLimitFlagError ||
     (error instanceof Error && /^--bob-limit/.test(error.message))
   ) {
     console.error(`peerwire-relay: ${error.message}`);
@@ -213,7 +232,9 @@ try {
     logger.fatal(`${e.message}; choose other ports (--datt-port, --datt-ws-port)`);
   } else if (e.code === 'CONNECT_FAILED') {
     logger.fatal(`${e.message}; check --cluster / PEERWIRE_CLUSTER`);
-  } else if (e.code === 'BOB_LISTEN_FAILED') {
+  } else if (e.code === 'BOB_LISTEN_FAILED' || e.code === 'PTPCHAT_LISTEN_FAILED') {
+    logger.fatal(e.message);
+  } else if (e.code === 'PTPCHAT_IDENTITY') {
     logger.fatal(e.message);
   } else if (
     error instanceof StoreDamagedError ||

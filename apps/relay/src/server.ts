@@ -18,6 +18,7 @@ import type { RelayConfig } from './config.js';
 import { dattService, type RelayDatt } from './datt.js';
 import { LevelRelayStore } from './level-store.js';
 import { createMetrics, type RelayMetrics } from './metrics.js';
+import { ptpchatService, type RelayPtpchat } from './ptpchat.js';
 import { refusalLog } from './refusal-log.js';
 import type { RelayService, RunningService, ServiceContext } from './service.js';
 
@@ -33,6 +34,8 @@ export interface RunningRelay {
   readonly datt?: RelayDatt;
   /** The bob relay, when enabled (`bob.enabled`). */
   readonly bob: BobComponent | undefined;
+  /** The ptpchat node, when enabled (`ptpchat.enabled`, the default). */
+  readonly ptpchat: RelayPtpchat | undefined;
   /** Every protocol service running beside Spot, by name (bob, datt, ...). */
   readonly services: ReadonlyMap<string, RunningService>;
   /** Graceful stop: refuse new connections, close open ones (1001) after their queues drain. */
@@ -87,6 +90,7 @@ function json(res: ServerResponse, status: number, body: unknown, draining = fal
 const SERVICES: readonly RelayService<{ readonly enabled: boolean }, RelayConfig>[] = [
   bobService,
   dattService,
+  ptpchatService,
 ];
 
 async function startServices(
@@ -170,6 +174,7 @@ export async function startRelayServer(
   if (cluster) services.set(cluster.name, cluster);
   const bob = services.get('bob') as BobComponent | undefined;
   const datt = services.get('datt') as RelayDatt | undefined;
+  const ptpchat = services.get('ptpchat') as RelayPtpchat | undefined;
   const started = Date.now();
   let draining = false;
 
@@ -351,6 +356,7 @@ export async function startRelayServer(
     metrics,
     ...(datt ? { datt } : {}),
     bob,
+    ptpchat,
     services,
     close,
   };

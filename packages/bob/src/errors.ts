@@ -73,7 +73,11 @@ export type BobErrorCode =
   /** The path to send does not exist or is neither a file nor a directory. */
   | 'NOT_FOUND'
   /** The caller aborted (AbortSignal). */
-  | 'ABORTED';
+  | 'ABORTED'
+  /** The other side stopped the transfer (its Ctrl-C, or a sender that went away mid-stream). */
+  | 'PEER_STOPPED'
+  /** The connection to the partner was cut during the transfer, with no word from it. */
+  | 'INTERRUPTED';
 
 /** The error of `@peerwire/bob`. Every failure the package reports on purpose is one of these. */
 export class BobError extends PeerwireError {

@@ -121,11 +121,23 @@ function decodePoint(bytes: Uint8Array, what: string): EdPoint {
   }
 }
 
+/**
+ * Window of the base-point table (4 bits). A handshake does a handful of base multiplications,
+ * so building noble's default 8-bit table (~35 ms) costs more than it ever saves; a 4-bit one
+ * takes ~8 ms. Kept on our own copy of B, so nobody else's table changes.
+ */
+export const BASE_TABLE_WINDOW = 4;
+let base: EdPoint | undefined;
+
 /** `_crypto_scalarmult_ed25519_base`: n·B (clamped or not). */
 function mulBase(n: Uint8Array, clamp: boolean): Uint8Array {
   const k = scalarOf(n, clamp);
   if (k === 0n || isZero(n)) throw badPoint('zero scalar');
-  return Point.BASE.multiply(k).toBytes();
+  if (!base) {
+    base = Point.fromAffine(Point.BASE.toAffine());
+    base.precompute(BASE_TABLE_WINDOW);
+  }
+  return base.multiply(k).toBytes();
 }
 
 /**

@@ -1,3 +1,5 @@
+import type { Clock } from '@peerwire/wire';
+
 /**
  * The connection shape the client needs. `@peerwire/transport` Links satisfy it (Node:
  * `connectWebSocket`; browsers: `connectBrowserWebSocket`), as does any test double.
@@ -13,9 +15,8 @@ export interface ClientLink {
 /** Opens a WebSocket to `url` (`ws://…/_websocket` or `wss://…/_websocket`). */
 export type Dialer = (url: string) => Promise<ClientLink>;
 
-/** Injected time and timers (defaults: the platform's). */
-export interface ClientClock {
-  now(): number;
+/** Injected time (a `Clock` from `@peerwire/wire`) and timers (defaults: the platform's). */
+export interface ClientClock extends Clock {
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
 }

@@ -1,4 +1,10 @@
-import { decodeHandshakeRequest, PacketType, readPacketType } from '@peerwire/wire';
+import {
+  decodeHandshakeRequest,
+  PacketType,
+  type RandomSource,
+  randomFraction,
+  readPacketType,
+} from '@peerwire/wire';
 import type { ClientClock, ClientLink, Dialer } from './link.js';
 
 /** Reconnect policy (spotlib-like defaults, all configurable). */
@@ -28,8 +34,8 @@ export interface ConnectionOwner {
   readonly clock: ClientClock;
   readonly dial: Dialer;
   readonly reconnect: ReconnectOptions;
-  /** Injected randomness (`n` random bytes): spreads the reconnect delays. */
-  readonly random: (n: number) => Uint8Array;
+  /** Injected randomness: spreads the reconnect delays. */
+  readonly random: RandomSource;
   /** Signs a handshake request (raw payload, `grp` list) and returns the response packet. */
   answerHandshake(raw: Uint8Array, groups: readonly Uint8Array[] | null): Promise<Uint8Array>;
   onOnline(conn: RelayConnection): void;
@@ -98,7 +104,7 @@ export class RelayConnection {
     try {
       link = await this.owner.dial(this.url);
     } catch (error) {
-      this.owner.onProblem(this, `cannot connect to ${this.url}: ${(error as Error).message}`);
+      this.owner.onProblem(this, dialProblem(this.url, error));
       this.#retry();
       return;
     }
@@ -198,8 +204,12 @@ export class RelayConnection {
   }
 }
 
-/** A uniform number in [0, 1) from 32 random bits. */
-function randomFraction(random: (n: number) => Uint8Array): number {
-  const b = random(4);
-  return (((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0) / 0x1_0000_0000;
+/**
+ * One sentence for a failed dial. Transport errors already name the URL ("cannot connect to X:
+ * connect ECONNREFUSED …", "X refused the connection: HTTP 503 …"): they are kept as they are,
+ * never wrapped in a second "cannot connect to X:".
+ */
+export function dialProblem(url: string, error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.includes(url) ? message : `cannot connect to ${url}: ${message}`;
 }

@@ -90,6 +90,17 @@ describe('messaging', () => {
     await expectRejectsCode(() => a.query(ghost), ClientError, 'UNKNOWN_IDENTITY');
   });
 
+  it('the ping endpoint echoes at most maxPingEchoBytes of the payload', async () => {
+    const net = await memoryRelay();
+    const a = await peer(net);
+    const b = await peer(net);
+    const c = await peer(net, 'P-256', { limits: { maxPingEchoBytes: 16 } });
+    const payload = Uint8Array.from({ length: 200 }, (_, i) => i);
+    expect(await a.query(`${b.address}/ping`, payload)).toEqual(payload.subarray(0, 128));
+    expect(await a.query(`${c.address}/ping`, payload)).toEqual(payload.subarray(0, 16));
+    expect(await a.ping(b.address)).toBeGreaterThanOrEqual(0);
+  });
+
   it('caches ID cards and refreshes them on idcard_update', async () => {
     const net = await memoryRelay();
     const [a, b] = [await peer(net), await peer(net)];
@@ -136,6 +147,23 @@ describe('connections', () => {
     await client.start();
     await expectRejectsCode(() => client.waitOnline(200), ClientError, 'OFFLINE');
     expect(problems.some((p) => p.includes('connection refused'))).toBe(true);
+    expect(problems[0]).toBe('cannot connect to mem://nowhere: connection refused');
+  });
+
+  it('a dial error that already names the URL is reported once, not wrapped again', async () => {
+    const url = 'ws://127.0.0.1:1/_websocket';
+    const client = new SpotClient({
+      keychain: new Keychain().add(await generatePrivateKey('P-256')),
+      relays: [url],
+      dial: (u) => Promise.reject(new Error(`cannot connect to ${u}: connect ECONNREFUSED`)),
+      reconnect: { minDelayMs: 10, maxDelayMs: 20 },
+    });
+    clients.push(client);
+    const problems: string[] = [];
+    client.on('problem', (p) => problems.push(p.message));
+    await client.start();
+    await expectRejectsCode(() => client.waitOnline(100), ClientError, 'OFFLINE');
+    expect(problems[0]).toBe(`cannot connect to ${url}: connect ECONNREFUSED`);
   });
 });
 

@@ -36,8 +36,12 @@ export type NatbaseErrorCode =
   | 'UNEXPECTED_HELLO'
   /** Secure DATA arrived before keys were derived with this peer. */
   | 'NO_SESSION'
-  /** A cleartext is longer than the secure layer's limit (default 2000 bytes). */
-  | 'PAYLOAD_TOO_LARGE';
+  /** A secure packet or payload is longer than the secure layer's limit (1999 / 1950 bytes). */
+  | 'PAYLOAD_TOO_LARGE'
+  /** A peer's queue of packets awaiting the handshake is full (default 10): the packet is dropped. */
+  | 'QUEUE_FULL'
+  /** The secure layer already tracks its maximum number of peers (default 4096). */
+  | 'TOO_MANY_PEERS';
 
 /** The error of `@peerwire/natbase`. Every failure the package reports on purpose is one of these. */
 export class NatbaseError extends PeerwireError {

@@ -105,7 +105,9 @@ export {
   signPeerHello,
   verifyPeerHello,
 } from './codec/peer-to-peer.js';
+export type { Ed25519Verify } from './codec/signature.js';
 export {
+  nobleEd25519Verify,
   SIGNATURE_LENGTH,
   SignatureContext,
   signWithContext,
@@ -115,3 +117,38 @@ export type { SignedHeader } from './codec/signed-header.js';
 export { COOKIE_LENGTH, SIGNED_HEADER_LENGTH } from './codec/signed-header.js';
 export type { NatbaseErrorCode } from './errors.js';
 export { NatbaseError } from './errors.js';
+// The base server (§7) and the host agent (§8): sans-I/O state machines, with their limits.
+export * from './host/index.js';
+export { BOOT_ID_MASK, freshHelloseq } from './secure/channel.js';
+export { openData, sealData } from './secure/data.js';
+export { applyFlags, DEFAULT_SECURE_FLAGS, mixFlags, SecureFlag } from './secure/flags.js';
+export type { KxKeyPair, SessionKeys } from './secure/kx.js';
+export {
+  deriveSessionKeys,
+  KX_KEY_LENGTH,
+  kxClientSessionKeys,
+  kxKeyPair,
+  kxRole,
+  kxServerSessionKeys,
+} from './secure/kx.js';
+export type { SecureLayerOptions, SecureOutput, SecurePeerState } from './secure/layer.js';
+export { SecureLayer } from './secure/layer.js';
+export type { SecureLimits } from './secure/limits.js';
+export { DEFAULT_SECURE_LIMITS, resolveSecureLimits } from './secure/limits.js';
+export type { SecretboxBackend } from './secure/secretbox-backend.js';
+export { nobleSecretbox } from './secure/secretbox-backend.js';
+export type { Heartbeat, SecureData, SecureHello, SecurePacket } from './secure/secure-packet.js';
+export {
+  decodeSecurePacket,
+  encodeSecurePacket,
+  HEARTBEAT_LENGTH,
+  MAC_LENGTH,
+  NONCE_LENGTH,
+  SECURE_DATA_OVERHEAD,
+  SECURE_HELLO_LENGTH,
+  SECURE_HELLO_SIGNED_LENGTH,
+  SecureType,
+  signSecureHello,
+  verifySecureHello,
+} from './secure/secure-packet.js';
+export * from './server/index.js';

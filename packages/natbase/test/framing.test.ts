@@ -59,6 +59,9 @@ describe('fake-TLS framing (spec §3)', () => {
       'FRAME_TOO_LARGE',
     );
     expectCode(() => encodeRecord(new Uint8Array(11), 10), 'FRAME_TOO_LARGE');
+    // A limit above what the u16 length can say is capped at 65535.
+    expectCode(() => encodeRecord(new Uint8Array(65536), 100_000), 'FRAME_TOO_LARGE');
+    expect(encodeRecord(new Uint8Array(65535), 100_000).length).toBe(65540);
   });
 
   it('a header other than 17 03 03 is BAD_RECORD_HEADER', () => {

@@ -25,6 +25,8 @@ export interface BusAnnouncement {
  *   connection on relay `srv` (the relay a request came from: responses go back there);
  * - packets from other relays enter through `Relay.deliverFromBus` with the name of the relay
  *   they came from, and are only ever delivered locally (at most one hop between relays).
+ *
+ * Inside the core, `Router` (router.ts) is the only caller of the bus.
  */
 export interface RelayBus {
   /** Optional: keeps other relays informed of this relay's connections. */

@@ -1,20 +1,17 @@
 import type { CryptoBackend } from '@peerwire/crypto';
+import type { Clock, RandomSource } from '@peerwire/wire';
 import type { RelayEvent, RelayStats } from './events.js';
 import type { RelayLimits } from './limits.js';
 import type { RelayStore } from './store.js';
 
-/** Injected time: milliseconds since the Unix epoch. */
-export interface RelayClock {
-  now(): number;
-}
+/** Injected time: milliseconds since the Unix epoch (`Clock` from `@peerwire/wire`). */
+export type RelayClock = Clock;
 
-/** Injected randomness. */
-export interface RelayRandom {
-  /** `n` cryptographically random bytes (handshake nonces, connection names). */
-  bytes(n: number): Uint8Array;
-  /** A uniform integer in [0, n) (choosing among an identity's connections). */
-  int(n: number): number;
-}
+/**
+ * Injected randomness (`RandomSource` from `@peerwire/wire`): `bytes` for handshake nonces and
+ * connection names, `int` for choosing among an identity's connections.
+ */
+export type RelayRandom = RandomSource;
 
 /** What every part of the relay core shares: configuration, injected I/O, counters, events. */
 export interface RelayContext {

@@ -119,7 +119,11 @@ export class Handshake {
       this.challenge(conn, missing);
       return;
     }
-    const groups = await verifiedCardGroups(card, 32, this.ctx.verifyOptions);
+    const groups = await verifiedCardGroups(
+      card,
+      this.ctx.limits.maxGroupsPerCard,
+      this.ctx.verifyOptions,
+    );
     if (isClosed(conn)) return; // it may have closed while the groups were verified
     if (wasOnline) this.router.offline(conn);
     conn.groups = groups;

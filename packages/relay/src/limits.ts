@@ -44,6 +44,16 @@ export interface RelayLimits {
   readonly maxReplyRoutes: number;
   /** How long such a request is remembered, in ms. */
   readonly replyRouteTtlMs: number;
+  /**
+   * Group memberships honoured per presented IDCard: only the first ones are verified (each is
+   * a signature check) and routed to (`g.`); the rest are ignored, the card is not refused.
+   */
+  readonly maxGroupsPerCard: number;
+  /**
+   * Parsed recipient targets cached (recipients repeat, and parsing validates a hash). When full
+   * the cache is emptied; a miss only costs a parse.
+   */
+  readonly targetCacheSize: number;
 }
 
 export const DEFAULT_RELAY_LIMITS: RelayLimits = {
@@ -66,6 +76,8 @@ export const DEFAULT_RELAY_LIMITS: RelayLimits = {
   maxMembersPerGroup: 100_000,
   maxReplyRoutes: 65_536,
   replyRouteTtlMs: 300_000,
+  maxGroupsPerCard: 32,
+  targetCacheSize: 4096,
 };
 
 /** Merges `overrides` into the defaults and checks every value is a positive number. */

@@ -11,6 +11,7 @@
 import type { Target } from '@peerwire/address';
 import type { CryptoBackend } from '@peerwire/crypto';
 import {
+  cryptoRandom,
   DecodeError,
   decodeInstantMessage,
   encodeInstantMessage,
@@ -20,6 +21,8 @@ import {
   MsgFlag,
   PacketType,
   readPacketType,
+  truncateReason,
+  wallClock,
 } from '@peerwire/wire';
 import { localOnlyBus, type RelayBus } from './bus.js';
 import { CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_TRY_LATER } from './close-codes.js';
@@ -51,7 +54,9 @@ export interface RelayOptions {
   readonly limits?: Partial<RelayLimits>;
   readonly store?: RelayStore;
   readonly bus?: RelayBus;
+  /** Time (default: `wallClock`, the system clock; tests pass a fake one). */
   readonly clock?: RelayClock;
+  /** Randomness (default: `cryptoRandom`, WebCrypto; tests pass a seeded one). */
   readonly random?: RelayRandom;
   /**
    * Crypto for handshake verification (default: `@peerwire/crypto`'s default backend). The
@@ -61,12 +66,6 @@ export interface RelayOptions {
   /** Observability hook; called synchronously, keep it cheap. */
   readonly onEvent?: (event: RelayEvent) => void;
 }
-
-const defaultClock: RelayClock = { now: () => Date.now() };
-const defaultRandom: RelayRandom = {
-  bytes: (n) => globalThis.crypto.getRandomValues(new Uint8Array(n)),
-  int: (n) => Math.floor(Math.random() * n),
-};
 
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
 
@@ -99,8 +98,8 @@ export class Relay {
       version: this.version,
       limits: this.limits,
       store: this.store,
-      clock: options.clock ?? defaultClock,
-      random: options.random ?? defaultRandom,
+      clock: options.clock ?? wallClock,
+      random: options.random ?? cryptoRandom,
       stats: this.stats,
       verifyOptions: options.cryptoBackend ? { backend: options.cryptoBackend } : {},
       event: onEvent,
@@ -279,7 +278,7 @@ export class Relay {
     if (conn.state === 'closed') return;
     this.#reject(reason, detail, conn.cid);
     this.#closed(conn, detail);
-    conn.peer.close(code, detail.length > 120 ? `${detail.slice(0, 117)}...` : detail);
+    conn.peer.close(code, truncateReason(detail));
   }
 
   #closed(conn: Connection, reason: string): void {

@@ -12,9 +12,6 @@ import type { Connection } from './connection.js';
 import type { RelayContext } from './context.js';
 import type { GroupRegistry } from './group-registry.js';
 
-/** Parsed targets kept (cleared when full; a miss only costs a parse). */
-const TARGET_CACHE_SIZE = 4096;
-
 /**
  * Where packets go: the presence table (online connections by identity), recipient targets,
  * reply routes, local delivery and the cluster bus.
@@ -92,10 +89,15 @@ export class Router {
       } catch {
         target = null;
       }
-      if (this.#targets.size >= TARGET_CACHE_SIZE) this.#targets.clear();
+      if (this.#targets.size >= this.ctx.limits.targetCacheSize) this.#targets.clear();
       this.#targets.set(text, target);
     }
     return target;
+  }
+
+  /** Number of parsed targets cached now (at most `targetCacheSize`). */
+  get cachedTargets(): number {
+    return this.#targets.size;
   }
 
   /**

@@ -20,13 +20,18 @@ import {
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadVectors } from '../../../tooling/vectors.js';
+import { emptyStats } from '../src/events.js';
+import { GroupRegistry } from '../src/group-registry.js';
 import {
   CLOSE_POLICY,
   CLOSE_TOO_BIG,
   CLOSE_TRY_LATER,
+  localOnlyBus,
   MemoryRelayStore,
   Relay,
+  resolveLimits,
 } from '../src/index.js';
+import { Router } from '../src/router.js';
 import { makeIdentity, makeNet, type TestPeer } from './harness.js';
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -425,6 +430,90 @@ describe('relay endpoints', () => {
     expect((events[0]!.error as Error).message).toMatch(/disk on fire/);
   });
 
+  it('pipelined store_blob/delete requests in any interleaving of store delays end as if run one by one', async () => {
+    // Each store call waits a number of microtasks drawn by fast-check, so the writes of one
+    // identity overlap in arbitrary ways; the outcome must still be the sequential one.
+    let delays: number[] = [];
+    const pause = async () => {
+      for (let i = delays.shift() ?? 0; i > 0; i--) await Promise.resolve();
+    };
+    class JitteryStore extends MemoryRelayStore {
+      override async getBlob(owner: string, key: Uint8Array) {
+        await pause();
+        return super.getBlob(owner, key);
+      }
+      override async putBlob(owner: string, key: Uint8Array, value: Uint8Array) {
+        await pause();
+        return super.putBlob(owner, key, value);
+      }
+      override async deleteBlob(owner: string, key: Uint8Array) {
+        await pause();
+        return super.deleteBlob(owner, key);
+      }
+      override async blobUsage(owner: string) {
+        await pause();
+        return super.blobUsage(owner);
+      }
+    }
+    const store = new JitteryStore();
+    const limits = { maxBlobsPerIdentity: 3, maxBlobBytesPerIdentity: 20 };
+    const net = await makeNet({ store, limits });
+    const keys = ['a', 'b', 'c', 'd', 'e'];
+    const op = fc.record({ key: fc.constantFrom(...keys), size: fc.nat(9) });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(op, { minLength: 1, maxLength: 12 }),
+        fc.array(fc.nat(6), { maxLength: 60 }),
+        async (ops, drawn) => {
+          delays = [...drawn];
+          const id = await makeIdentity();
+          const p = await net.connect(id);
+          const sent = ops.map(({ key, size }) =>
+            p.sendMessage(
+              '@/store_blob',
+              concatBytes(
+                new TextEncoder().encode(key),
+                Uint8Array.of(0),
+                new Uint8Array(size).fill(1),
+              ),
+            ),
+          );
+          for (let i = 0; i < 30 && sent.some((m) => p.reply(m) === undefined); i++)
+            await p.settle();
+          // the model: the same requests applied one after the other
+          const model = new Map<string, number>();
+          const expected = ops.map(({ key, size }) => {
+            if (size === 0) {
+              model.delete(key);
+              return 5n;
+            }
+            const count = model.size + (model.has(key) ? 0 : 1);
+            let bytes = size - (model.get(key) ?? 0);
+            for (const v of model.values()) bytes += v;
+            if (count > limits.maxBlobsPerIdentity || bytes > limits.maxBlobBytesPerIdentity)
+              return 7n;
+            model.set(key, size);
+            return 5n;
+          });
+          expect(sent.map((m) => p.reply(m)?.flags)).toEqual(expected);
+          for (const m of sent) {
+            const r = p.reply(m)!;
+            if (r.flags === 7n) expect(text(r.body)).toMatch(/^blob quota exceeded/);
+          }
+          for (const key of keys) {
+            const stored = await store.getBlob(id.hash, new TextEncoder().encode(key));
+            expect(stored?.length).toBe(model.get(key));
+          }
+          const usage = await store.blobUsage(id.hash);
+          expect(usage.count).toBeLessThanOrEqual(limits.maxBlobsPerIdentity);
+          expect(usage.bytes).toBeLessThanOrEqual(limits.maxBlobBytesPerIdentity);
+          p.session!.closed();
+        },
+      ),
+      { numRuns: 200 }, // each case makes an identity and runs a handshake with real signatures
+    );
+  });
+
   it('verifies signed request bottles with the injected backend, as the handshake does', async () => {
     let verifies = 0;
     const counting: CryptoBackend = {
@@ -485,6 +574,72 @@ describe('relay endpoints', () => {
     const bad = await pa.sendSigned('@/group_update', forged.encode());
     await pa.settle();
     expect(pa.reply(bad)!.flags).toBe(7n);
+  });
+
+  it('honours at most maxGroupsPerCard memberships of a presented card', async () => {
+    const routed = async (limit: number | undefined) => {
+      const net = await makeNet(limit === undefined ? {} : { limits: { maxGroupsPerCard: limit } });
+      const member = await makeIdentity();
+      const groupKeys = [];
+      for (let i = 0; i < 3; i++) {
+        const key = await generatePrivateKey('P-256');
+        const m = Membership.create(member.card.self, key.publicKey, { now: 1_700_000_000 });
+        await m.sign(key);
+        await member.card.updateGroups([m.encode()]);
+        groupKeys.push(key);
+      }
+      expect(member.card.groups?.length).toBe(3);
+      member.blob = await member.card.sign(member.self);
+      const pm = await net.connect(member);
+      const po = await net.connect(await makeIdentity());
+      let count = 0;
+      for (const key of groupKeys) {
+        const hash = toBase64Url(
+          new Uint8Array(await crypto.subtle.digest('SHA-256', key.publicKey.pkix)),
+        );
+        const id = po.sendMessage(`g.${hash}/hello`, 'hi');
+        if (pm.reply(id) !== undefined) count++;
+      }
+      return count;
+    };
+    expect(await routed(undefined)).toBe(3); // default 32
+    expect(await routed(2)).toBe(2);
+    expect(await routed(1)).toBe(1);
+  });
+
+  it('keeps at most targetCacheSize parsed targets and routes correctly across evictions', async () => {
+    const net = await makeNet({ limits: { targetCacheSize: 2 } });
+    const ids = [await makeIdentity(), await makeIdentity(), await makeIdentity()];
+    const peers = [];
+    for (const id of ids) peers.push(await net.connect(id));
+    const from = await net.connect(await makeIdentity());
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < ids.length; i++) {
+        const id = from.sendMessage(`${ids[i]!.address}/x`, 'hi');
+        expect(peers[i]!.reply(id)?.recipient).toBe(`${ids[i]!.address}/x`);
+      }
+    }
+    const router = new Router(
+      {
+        serverCode: 'tst1',
+        version: 'v',
+        limits: resolveLimits({ targetCacheSize: 3 }),
+        store: new MemoryRelayStore(),
+        clock: { now: () => 0 },
+        random: { bytes: (n) => new Uint8Array(n), int: () => 0 },
+        stats: emptyStats(),
+        verifyOptions: {},
+        event: () => {},
+      },
+      localOnlyBus,
+      new GroupRegistry(),
+      new Map(),
+    );
+    for (const id of ids) {
+      expect(router.parseTarget(id.address)).toMatchObject({ type: 'k', hash: id.hash });
+      expect(router.parseTarget('not a target')).toBeNull();
+      expect(router.cachedTargets).toBeLessThanOrEqual(3);
+    }
   });
 
   it('answers unknown endpoints and p_api with an error', async () => {

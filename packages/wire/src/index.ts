@@ -33,6 +33,9 @@ export {
   cborTime,
   cborUint,
 } from './cbor-shape.js';
+export type { Clock } from './clock.js';
+export { wallClock } from './clock.js';
+export { CloseCode, MAX_CLOSE_REASON_BYTES, truncateReason } from './close-codes.js';
 export { DeadlineQueue } from './deadline-queue.js';
 export type { DecodeErrorCode, EncodeErrorCode } from './errors.js';
 export { DecodeError, EncodeError, PeerwireError } from './errors.js';
@@ -73,6 +76,8 @@ export {
 } from './instant-message.js';
 export { PacketType, packetHeader, readPacketType, SPOT_VERSION } from './packet.js';
 export { decodePing, encodePing } from './ping.js';
+export type { RandomSource } from './random.js';
+export { cryptoRandom, randomFraction, randomSourceFromBytes } from './random.js';
 export { ByteReader } from './reader.js';
 export type { SpotPacket } from './spot-packet.js';
 export { decodePacket } from './spot-packet.js';

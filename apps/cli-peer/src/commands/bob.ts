@@ -13,18 +13,14 @@ import {
   sendPath,
 } from '@peerwire/bob/node';
 import { type Command, InvalidArgumentError } from 'commander';
-import { CliError, EXIT, type GlobalOptions } from '../context.js';
+import { CliError } from '../cli-error.js';
+import type { GlobalOptions } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import { hostPortProblem, portArg } from '../options.js';
 import { formatBytes, ProgressDisplay, type ProgressMode } from '../progress-bar.js';
 
 /** bob's public relay, used by `bob` itself when no relay is given (spec §9). */
 export const DEFAULT_BOB_RELAY = 'osau.re:9000';
-
-function parsePort(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 65535)
-    throw new InvalidArgumentError('a port is an integer from 1 to 65535');
-  return n;
-}
 
 function parseMimeType(value: string): string {
   if (!/^[\w.+-]+\/[\w.+*-]+$/.test(value))
@@ -41,12 +37,16 @@ interface TransferFlags {
 export function bobRelay(flags: TransferFlags, g: GlobalOptions): string {
   // `--relay` is also a global option (the Spot relay URL); commander gives it to the program.
   const relay = flags.relay ?? g.relay ?? (process.env.PEERWIRE_BOB_RELAY || DEFAULT_BOB_RELAY);
+  const from = (flags.relay ?? g.relay) !== undefined ? '--relay' : 'PEERWIRE_BOB_RELAY';
   if (relay.includes('://') || relay.includes('/')) {
     throw new CliError(
       `${relay} is a URL; send and recv talk to a bob relay: give --relay host:port (bob's default is ${DEFAULT_BOB_RELAY})`,
       EXIT.usage,
     );
   }
+  // Checked before a password is drawn or printed.
+  const problem = hostPortProblem(relay, true);
+  if (problem) throw new CliError(`${from}: ${problem}`, EXIT.usage);
   return relay;
 }
 
@@ -152,6 +152,10 @@ export function explainBob(error: unknown, side: 'send' | 'recv'): unknown {
       return new CliError(`${m}; nothing was saved as complete`, EXIT.failure);
     case 'ABORTED':
       return new CliError('cancelled', EXIT.failure);
+    case 'PEER_STOPPED':
+    case 'INTERRUPTED':
+      // The relay did its part (the pairing worked): no --relay advice here.
+      return new CliError(side === 'recv' ? `${m}; nothing was saved` : m, EXIT.failure);
     default:
       return new CliError(`${m} (${error.code})`, EXIT.failure);
   }
@@ -171,7 +175,7 @@ function withBobRelayOptions(command: Command): Command {
     .option(
       '--secure-port <port>',
       `the relay's secure-room port (default ${DEFAULT_SECURE_PORT})`,
-      parsePort,
+      portArg(),
     );
 }
 

@@ -1,6 +1,7 @@
 import type { IncomingRequest } from '@peerwire/client';
 import { messageIdToUuid } from '@peerwire/wire';
 import type { Command } from 'commander';
+import { type ResultOptions, showResult } from '../answers.js';
 import {
   CliError,
   connect,
@@ -44,6 +45,19 @@ export function registerSpot(program: Command, globals: () => GlobalOptions): vo
         print(req);
         return req.payload;
       });
+      // The built-in answers stay as the client gives them; listen prints the request too.
+      client.handle('ping', (req) => {
+        print(req);
+        return req.payload.subarray(0, 128);
+      });
+      client.handle('version', (req) => {
+        print(req);
+        return 'peerwire-cli';
+      });
+      client.handle('finger', async (req) => {
+        print(req);
+        return client.signedCard();
+      });
       // everything else that arrives is printed; ping, version and finger keep their built-in answers
       client.handle('*', (req) => {
         print(req);
@@ -79,8 +93,12 @@ export function registerSpot(program: Command, globals: () => GlobalOptions): vo
 
   spot
     .command('query <address> [payload]')
-    .description('send a request and print the response (e.g. k.<hash>/echo hello, @/version)')
-    .action(async (address: string, payload?: string) => {
+    .description(
+      'send a request and print the response (e.g. k.<hash>/echo hello, @/version; @/time and finger are decoded; binary answers are written raw when piped or with -o)',
+    )
+    .option('-o, --output <file>', 'write the raw answer to a file')
+    .option('--force', 'with -o: replace an existing file')
+    .action(async (address: string, payload: string | undefined, opts: ResultOptions) => {
       const g = globals();
       if (!address.includes('/'))
         throw new CliError(`${address} names no endpoint (e.g. ${address}/echo)`, EXIT.usage);
@@ -91,8 +109,7 @@ export function registerSpot(program: Command, globals: () => GlobalOptions): vo
           payloadArg(payload),
           g.timeout ? { timeoutMs: g.timeout } : {},
         );
-        const p = printable(response);
-        output(g, { to: address, ...p }, p.text ?? `0x${p.hex}`);
+        await showResult(g, opts, address, response, { to: address });
       } finally {
         await client.stop();
       }
@@ -137,14 +154,17 @@ export function registerSpot(program: Command, globals: () => GlobalOptions): vo
     });
   blob
     .command('get <key>')
-    .description('fetch and open a stored value')
-    .action(async (key: string) => {
+    .description(
+      'fetch and open a stored value (binary values are written raw when piped or with -o)',
+    )
+    .option('-o, --output <file>', 'write the raw value to a file')
+    .option('--force', 'with -o: replace an existing file')
+    .action(async (key: string, opts: ResultOptions) => {
       const g = globals();
       const client = await connect(g);
       try {
         const value = await client.fetchBlob(key);
-        const p = printable(value);
-        output(g, { key, ...p }, p.text ?? `0x${p.hex}`);
+        await showResult(g, opts, '', value, { key });
       } finally {
         await client.stop();
       }

@@ -152,14 +152,19 @@ export async function drainToEnd(reader: SocketReader, ms = CLOSE_GRACE_MS): Pro
  */
 export const WRITE_WINDOW = 1 << 20;
 
-/** Writes; waits for the socket to drain once more than `window` bytes are queued (backpressure). */
+/**
+ * Writes; waits for the socket to drain once more than `window` bytes are queued (backpressure).
+ * `written` is called with `bytes` once the socket no longer needs them (reuse the memory then).
+ */
 export async function writeAll(
   socket: Socket,
   bytes: Uint8Array,
   window = WRITE_WINDOW,
+  written?: (bytes: Uint8Array) => void,
 ): Promise<void> {
   if (socket.destroyed) throw new BobError('CONNECTION_FAILED', 'the connection is closed');
-  socket.write(bytes);
+  if (written) socket.write(bytes, (error) => (error ? undefined : written(bytes)));
+  else socket.write(bytes);
   if (socket.writableLength <= window) return;
   await new Promise<void>((resolve, reject) => {
     const done = (error?: Error) => {

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import {
   copyFile,
@@ -13,9 +12,6 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createInflate, type Inflate, type ZlibOptions } from 'node:zlib';
 import { toHex } from '@peerwire/wire';
 import { BobClient } from '../client.js';
 import { applyDelta } from '../delta.js';
@@ -33,17 +29,18 @@ import { type PayloadEvent, PayloadReader } from '../payload-reader.js';
 import type { Primitives } from '../primitives.js';
 import { CLOSE_RECORD, RecordOpener, recordKeys } from '../record.js';
 import { safeBasename } from '../safe-path.js';
+import { loadAdler32 } from './adler32.js';
 import { aborted, drainToEnd, parseAddress, WRITE_WINDOW, writeAll } from './connection.js';
 import { type HandshakeNotice, pairThroughRelay } from './handshake.js';
 import { nodePrimitives, nodeRandom } from './primitives.js';
 import { ProgressReporter } from './progress.js';
 import { StreamingRecordOpener } from './record-stream.js';
 import { DEFAULT_HANDSHAKE_PORT, DEFAULT_SECURE_PORT, type TransferOptions } from './send.js';
+import { type StopNotice, sendStopNotice, writeStopNotice } from './stop-notice.js';
+import { ZlibFileWriter } from './zlib-file-writer.js';
 
 /** Default cap on the trees and roots of a received folder, held in memory (64 MiB). */
 export const DEFAULT_MAX_TREE_BYTES = 64 * 1024 * 1024;
-/** Compressed bytes gathered before each write to node:zlib. */
-const INFLATE_BATCH = 1 << 20;
 /** Default cap on a delta base loaded in memory to apply a delta (64 MiB). */
 export const DEFAULT_MAX_DELTA_BASE = 64 * 1024 * 1024;
 
@@ -143,9 +140,16 @@ export async function receive(password: string, options: ReceiveOptions): Promis
   });
   const sink = new Sink(outDir, options, primitives, progress);
   let checksum = '';
+  let closed = false;
+  // From here a Ctrl-C first tells the sender (stop-notice.ts); the relay then closes both sides.
+  release();
+  const onAbort = () => {
+    writeStopNotice(socket, { kind: 'stopped', text: 'the receiver stopped the transfer' });
+    setTimeout(() => socket.destroy(aborted()), STOP_GRACE_MS).unref();
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
   try {
     progress.phase('transfer');
-    let closed = false;
     while (!closed) {
       const chunk = await reader.read();
       if (chunk === null) {
@@ -192,13 +196,45 @@ export async function receive(password: string, options: ReceiveOptions): Promis
     await drainToEnd(reader);
     progress.phase('done');
     return { ...saved, peerIdentity: result.peerIdentity, checksum };
-  } catch (error) {
+  } catch (caught) {
     await sink.abort();
     if (signal?.aborted) throw aborted();
+    let error = caught;
+    if (closed && !payload.trailerReached && error instanceof BobError) {
+      // A close marker before the PACK trailer: the sender stopped (its Ctrl-C, or the relay's
+      // marker when the sender went away). Whatever failed after it (the trailer check, a cut
+      // zlib stream) is that, not tampering: every record that arrived authenticated.
+      error = new BobError(
+        'PEER_STOPPED',
+        'the sender stopped the transfer before everything arrived',
+        { cause: error },
+      );
+    }
+    // Tell the sender why we stop, unless it stopped or the connection is gone.
+    const notice = stopNoticeFor(error);
+    if (notice) await sendStopNotice(socket, reader, notice);
     throw error;
   } finally {
-    release();
+    signal?.removeEventListener('abort', onAbort);
     socket.destroy();
+  }
+}
+
+/** How long a receiver stopped by Ctrl-C waits for the relay to close before cutting (1 s). */
+const STOP_GRACE_MS = 1000;
+
+/** What to tell the sender when this receiver stops early (nothing when the sender stopped). */
+function stopNoticeFor(error: unknown): StopNotice | undefined {
+  if (!(error instanceof BobError)) return { kind: 'refused', text: 'the receiver failed' };
+  switch (error.code) {
+    case 'PEER_STOPPED':
+    case 'TRUNCATED':
+    case 'CONNECTION_FAILED':
+      return undefined;
+    case 'FILE_EXISTS':
+      return { kind: 'refused', text: 'the file already exists there' };
+    default:
+      return { kind: 'refused', text: `the data was rejected (${error.code})` };
   }
 }
 
@@ -226,11 +262,8 @@ class Sink {
   #file: { name: string; path: string; size: number } | undefined;
   #stream: WriteStream | undefined;
   #written = 0;
-  #inflate: Inflate | undefined;
-  #batch: Uint8Array[] = [];
-  #batched = 0;
-  #inflating: Promise<void> | undefined;
-  #compressed = 0;
+  /** The single file's zlib stream, unwrapped or inflated into `#stream`. */
+  #zlib: ZlibFileWriter | undefined;
   // folder
   readonly #objects = new Map<number, StoredObject>();
   #current: StoredObject | undefined;
@@ -267,38 +300,13 @@ class Sink {
           path,
         });
         this.#stream = await openExclusive(join(this.#outDir, this.#tmpName));
-        const size = e.size;
-        // A few batches may queue: records keep being opened and hashed while zlib inflates.
-        const inflate = createInflate({
-          chunkSize: 1 << 20,
-          writableHighWaterMark: 2 * INFLATE_BATCH,
-          readableHighWaterMark: 2 << 20,
-        } as ZlibOptions); // node:zlib passes stream options on to its Transform
-        const count = new Transform({
-          transform: (chunk: Buffer, _encoding, done) => {
-            this.#written += chunk.length;
-            this.#progress.add(chunk.length);
-            if (this.#written > size) {
-              done(
-                new BobError(
-                  'BAD_ZLIB',
-                  `the file inflates to more than the ${size} bytes announced`,
-                ),
-              );
-            } else done(null, chunk);
-          },
-        });
-        this.#inflate = inflate;
-        this.#inflating = pipeline(inflate, count, this.#stream);
-        this.#inflating.catch(() => {}); // awaited in commit; writes below race with it
+        this.#zlib = new ZlibFileWriter(this.#stream, e.size, await loadAdler32(), (n) =>
+          this.#progress.add(n),
+        );
         return;
       }
       case 'file-zlib':
-        // Batch records (32 KiB) into larger writes: each zlib write is a thread-pool round trip.
-        this.#compressed += e.bytes.length;
-        this.#batch.push(e.bytes);
-        this.#batched += e.bytes.length;
-        if (this.#batched >= INFLATE_BATCH) await this.#flushInflate();
+        await this.#zlib!.push(e.bytes);
         return;
       case 'file-data':
         await writeTo(this.#stream!, e.bytes);
@@ -371,22 +379,6 @@ class Sink {
     }
   }
 
-  async #flushInflate(): Promise<void> {
-    if (this.#batched === 0) return;
-    const bytes = Buffer.concat(this.#batch, this.#batched);
-    this.#batch = [];
-    this.#batched = 0;
-    const inflate = this.#inflate!;
-    try {
-      if (!inflate.write(bytes)) {
-        await Promise.race([once(inflate, 'drain'), this.#inflating!.then(() => {})]);
-      }
-    } catch (cause) {
-      if (cause instanceof BobError) throw cause;
-      throw new BobError('BAD_ZLIB', `invalid zlib data: ${(cause as Error).message}`, { cause });
-    }
-  }
-
   async commit(): Promise<Omit<ReceiveResult, 'peerIdentity' | 'checksum'>> {
     if (this.kind === 'file') return this.#commitFile();
     if (this.kind === 'folder') return this.#commitFolder();
@@ -395,23 +387,12 @@ class Sink {
 
   async #commitFile(): Promise<Omit<ReceiveResult, 'peerIdentity' | 'checksum'>> {
     const f = this.#file!;
-    if (this.#inflate) {
-      await this.#flushInflate();
-      this.#inflate.end();
-      try {
-        await this.#inflating;
-      } catch (cause) {
-        if (cause instanceof BobError) throw cause;
-        throw new BobError('BAD_ZLIB', `invalid zlib data: ${(cause as Error).message}`, { cause });
-      }
-      if (this.#inflate.bytesWritten !== this.#compressed) {
-        throw new BobError('BAD_ZLIB', 'the file data does not end where its zlib stream ends');
-      }
-      this.#stream = undefined;
-    } else {
-      await closeStream(this.#stream!);
-      this.#stream = undefined;
+    if (this.#zlib) {
+      await this.#zlib.end();
+      this.#written = this.#zlib.written;
     }
+    await closeStream(this.#stream!);
+    this.#stream = undefined;
     if (this.#written !== f.size) {
       throw new BobError(
         'BAD_PACK',
@@ -529,7 +510,7 @@ class Sink {
   }
 
   async abort(): Promise<void> {
-    this.#inflate?.destroy();
+    this.#zlib?.destroy();
     this.#stream?.destroy();
     this.#stream = undefined;
     if (this.kind === 'file') await rm(join(this.#outDir, this.#tmpName), { force: true });

@@ -7,6 +7,8 @@ import { SpokeCipher } from '../spoke-public.js';
 const FULL_RECORD = 2 + MAX_RECORD_PAYLOAD + TAG_LENGTH;
 /** Default size of one batch of records handed to the socket (32 full records, ~1 MiB). */
 export const DEFAULT_RECORD_BATCH_BYTES = 32 * FULL_RECORD;
+/** Written batches kept for reuse (see `recycle`); more are left to the garbage collector. */
+export const DEFAULT_SPARE_BATCHES = 4;
 
 /**
  * The sender's record layer for Node, byte-for-byte the same stream as `RecordSealer` (full
@@ -31,8 +33,16 @@ export class RecordBatcher {
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
   #closed = false;
+  /** Batches the socket is done with, reused instead of allocating (bounded). */
+  readonly #spare: Buffer[] = [];
+  readonly #maxSpare: number;
 
-  constructor(key: DirectionKey, batchBytes = DEFAULT_RECORD_BATCH_BYTES) {
+  constructor(
+    key: DirectionKey,
+    batchBytes = DEFAULT_RECORD_BATCH_BYTES,
+    maxSpare = DEFAULT_SPARE_BATCHES,
+  ) {
+    this.#maxSpare = maxSpare;
     if (key.cipher !== SpokeCipher.AesGcm) {
       throw new BobError('UNSUPPORTED_CIPHER', 'only AES-GCM can carry bob records (spec §7.2)');
     }
@@ -85,9 +95,19 @@ export class RecordBatcher {
     return out;
   }
 
+  /**
+   * Hands back a batch this batcher returned, once nothing reads it any more (the socket wrote
+   * it): its memory is reused for a later batch. Anything else is ignored.
+   */
+  recycle(batch: Uint8Array): void {
+    if (batch.byteOffset !== 0 || batch.buffer.byteLength !== this.#batchBytes) return;
+    if (this.#spare.length >= this.#maxSpare) return;
+    this.#spare.push(Buffer.from(batch.buffer, 0, this.#batchBytes));
+  }
+
   #take(): Uint8Array {
     const batch = this.#batch.subarray(0, this.#pos);
-    this.#batch = Buffer.allocUnsafe(this.#batchBytes);
+    this.#batch = this.#spare.pop() ?? Buffer.allocUnsafe(this.#batchBytes);
     this.#pos = 0;
     return batch;
   }

@@ -10,24 +10,20 @@ import { ObjectType, objectHeader } from '../git-object.js';
 import { PackWriter, planFolderPack } from '../pack-writer.js';
 import { generatePassword } from '../password.js';
 import type { Primitives } from '../primitives.js';
-import { RecordOpener, RecordSealer, recordKeys } from '../record.js';
+import { RecordSealer, recordKeys } from '../record.js';
 import { BobServer } from '../server.js';
 import { generateSecret, type RandomSource } from '../spoke.js';
 import { bobZlibLevel } from '../zlib.js';
+import { loadAdler32 } from './adler32.js';
 import { probeFileLevel } from './compression-probe.js';
-import {
-  type Address,
-  aborted,
-  drainToEnd,
-  parseAddress,
-  type SocketReader,
-  writeAll,
-} from './connection.js';
+import { type Address, aborted, parseAddress, writeAll } from './connection.js';
 import { scanFolder } from './folder.js';
 import { type HandshakeNotice, pairThroughRelay } from './handshake.js';
 import { nodePrimitives, nodeRandom } from './primitives.js';
 import { type Progress, ProgressReporter } from './progress.js';
 import { RecordBatcher } from './record-batcher.js';
+import { noticeError, type ReceiverOutcome, watchReceiver } from './stop-notice.js';
+import { type Adler32, storedFile } from './stored-file.js';
 
 /** bob's ports (spec §12). */
 export const DEFAULT_HANDSHAKE_PORT = 9000;
@@ -132,6 +128,21 @@ export async function sendPath(path: string, options: SendOptions): Promise<Send
     return chosen;
   };
 
+  // Level 0: stored blocks written here, straight from disk (no zlib pass, no copy); else zlib.
+  let adler32: (() => Adler32) | undefined;
+  const fileStream = (
+    source: string,
+    size: number,
+    fileLevel: number,
+    hash: { update(data: Uint8Array): void } | undefined,
+  ): AsyncGenerator<Uint8Array> => {
+    const onRaw = (n: number) => progress.add(n);
+    if (fileLevel === 0 && adler32)
+      return storedFile(source, size, { onRaw, hash, signal, adler32 });
+    return deflateFile(source, size, fileLevel, onRaw, hash, signal);
+  };
+  adler32 = await loadAdler32();
+
   // Like bob, prepare the payload before looking for the receiver.
   let pieces: () => AsyncGenerator<PackPiece>;
   let kind: 'file' | 'folder';
@@ -150,16 +161,7 @@ export async function sendPath(path: string, options: SendOptions): Promise<Send
       yield w.object(ObjectType.Tag, nameBytes.length);
       yield w.data(deflateSync(nameBytes, { level }));
       yield w.object(ObjectType.Blob, info.size);
-      for await (const c of deflateFile(
-        full,
-        info.size,
-        blobLevel,
-        (n) => progress.add(n),
-        undefined,
-        signal,
-      )) {
-        yield w.data(c);
-      }
+      for await (const c of fileStream(full, info.size, blobLevel, undefined)) yield w.data(c);
       yield w.trailer();
     };
   } else {
@@ -178,16 +180,7 @@ export async function sendPath(path: string, options: SendOptions): Promise<Send
           const h = primitives.sha1();
           h.update(objectHeader(ObjectType.Blob, o.size));
           const blobLevel = await fileLevel(o.file.source, o.size);
-          for await (const c of deflateFile(
-            o.file.source,
-            o.size,
-            blobLevel,
-            (n) => progress.add(n),
-            h,
-            signal,
-          )) {
-            yield w.data(c);
-          }
+          for await (const c of fileStream(o.file.source, o.size, blobLevel, h)) yield w.data(c);
           if (!bytesEqual(h.digest(), o.id)) {
             throw new BobError(
               'FILE_CHANGED',
@@ -212,6 +205,13 @@ export async function sendPath(path: string, options: SendOptions): Promise<Send
     { host, port, securePort: options.securePort ?? DEFAULT_SECURE_PORT },
     { signal, timeoutMs: options.handshakeTimeoutMs, onNotice: (n) => options.onEvent?.(n) },
   );
+  // The receiver's direction is read during the whole transfer: its close marker confirms the
+  // end, and a receiver that stops early says why (stop-notice.ts).
+  let outcome: ReceiverOutcome | undefined;
+  const watching = watchReceiver(reader).then((o) => {
+    outcome = o;
+    return o;
+  });
   try {
     const keys = recordKeys(result.sharedKeys, result.ciphers, 'sender');
     // node:crypto (the default): records sealed straight into ~1 MiB batches, one write each.
@@ -221,18 +221,23 @@ export async function sendPath(path: string, options: SendOptions): Promise<Send
         : new RecordSealer(keys.send, primitives.aead);
     options.onEvent?.({ type: 'sending', kind, name, bytes: progress.total ?? 0, objects });
     progress.phase('transfer');
+    // A batch goes back to the batcher once the socket has handed it to the kernel.
+    const written =
+      sealer instanceof RecordBatcher ? (bytes: Uint8Array) => sealer.recycle(bytes) : undefined;
+    const send = (bytes: Uint8Array) => writeAll(socket, bytes, SEND_WINDOW, written);
     for await (const piece of pieces()) {
-      for (const bytes of sealer.write(piece)) await writeAll(socket, bytes, SEND_WINDOW);
+      if (outcome?.type === 'notice') throw noticeError(outcome.notice);
+      for (const bytes of sealer.write(piece)) await send(bytes);
       // Record boundaries where bob puts them: OCaml bob's receiver depends on them.
-      for (const bytes of sealer.endRecord()) await writeAll(socket, bytes, SEND_WINDOW);
+      for (const bytes of sealer.endRecord()) await send(bytes);
     }
-    for (const bytes of sealer.close()) await writeAll(socket, bytes, SEND_WINDOW);
-    const confirmed = await waitForClose(
-      reader,
-      keys.receive,
-      primitives,
-      options.finishTimeoutMs ?? DEFAULT_FINISH_TIMEOUT_MS,
-    );
+    for (const bytes of sealer.close()) await send(bytes);
+    const finished = await Promise.race([
+      watching,
+      sleep(options.finishTimeoutMs ?? DEFAULT_FINISH_TIMEOUT_MS),
+    ]);
+    if (finished?.type === 'notice') throw noticeError(finished.notice);
+    if (finished?.type === 'broken' && finished.error instanceof BobError) throw finished.error;
     progress.phase('done');
     return {
       password,
@@ -242,14 +247,19 @@ export async function sendPath(path: string, options: SendOptions): Promise<Send
       bytes: progress.bytes,
       packBytes: writer.offset,
       files,
-      confirmed,
+      confirmed: finished?.type === 'closed',
     };
   } catch (error) {
     if (signal?.aborted) throw aborted();
     if (error instanceof BobError && error.code === 'CONNECTION_FAILED') {
+      // Writing failed: the receiver's direction tells whether it stopped on purpose.
+      const why = await Promise.race([watching, sleep(STOP_NOTICE_WAIT_MS)]);
+      if (why?.type === 'notice') throw noticeError(why.notice);
       throw new BobError(
-        'CONNECTION_FAILED',
-        `the transfer was interrupted: the receiver or the relay closed the connection (${error.message})`,
+        'INTERRUPTED',
+        why?.type === 'closed'
+          ? 'the receiver went away during the transfer (it stopped, or its connection was cut)'
+          : `the transfer was interrupted: the connection to the receiver was cut (${error.message})`,
         { cause: error },
       );
     }
@@ -258,6 +268,13 @@ export async function sendPath(path: string, options: SendOptions): Promise<Send
     release();
     socket.destroy();
   }
+}
+
+/** How long a sender whose write failed waits for the receiver's stop notice (1 s). */
+const STOP_NOTICE_WAIT_MS = 1000;
+
+function sleep(ms: number): Promise<undefined> {
+  return new Promise((r) => setTimeout(() => r(undefined), ms).unref());
 }
 
 /** Reads a file, exactly `size` bytes, through node:zlib (compression runs off the main thread). */
@@ -299,33 +316,4 @@ async function* deflateFile(
   await feeding;
   if (read !== size)
     throw new BobError('FILE_CHANGED', `${path} changed size while it was being sent`);
-}
-
-/** After the close marker: the receiver answers with its own, or the relay's on disconnect. */
-async function waitForClose(
-  reader: SocketReader,
-  key: ReturnType<typeof recordKeys>['receive'],
-  primitives: Primitives,
-  timeoutMs: number,
-): Promise<boolean> {
-  const opener = new RecordOpener(key, primitives.aead, { allowData: false });
-  const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutMs).unref());
-  for (;;) {
-    const read = reader.read();
-    read.catch(() => {}); // a late failure after the timeout has nobody to tell
-    let chunk: Uint8Array | null | 'timeout';
-    try {
-      chunk = await Promise.race([read, timer]);
-    } catch {
-      return false; // the connection broke after everything was sent: no confirmation
-    }
-    if (chunk === 'timeout') return false;
-    if (chunk === null) return opener.closed;
-    for (const e of opener.push(chunk)) {
-      if (e.type === 'close') {
-        await drainToEnd(reader); // the relay closes next
-        return true;
-      }
-    }
-  }
 }

@@ -290,18 +290,81 @@ describe('end to end over loopback TCP', () => {
     await expectRejectsCode(() => lonely, BobError, 'RELAY_CLOSED');
   });
 
+  it('a sender that stops mid-transfer is reported as stopped on the receiver, not as tampering', async () => {
+    const src = await dir();
+    const out = await dir();
+    await writeFile(join(src, 'big.bin'), randomBytes(16 * 1024 * 1024));
+    const abort = new AbortController();
+    const sending = sendPath(join(src, 'big.bin'), {
+      ...at(),
+      password: 'pw-sender-stops',
+      compression: false,
+      signal: abort.signal,
+    });
+    sending.catch(() => {});
+    const error = await expectRejectsCode(
+      () =>
+        receive('pw-sender-stops', {
+          ...at(),
+          outDir: out,
+          onProgress: (p) => {
+            if (p.phase === 'transfer' && p.bytes > 0) abort.abort();
+          },
+        }),
+      BobError,
+      'PEER_STOPPED',
+    );
+    expect(error.message).toBe('the sender stopped the transfer before everything arrived');
+    await expectRejectsCode(() => sending, BobError, 'ABORTED');
+    expect(await readdir(out)).toEqual([]);
+  });
+
+  it('a receiver that stops mid-transfer is reported as stopped on the sender, not as a broken relay', async () => {
+    const src = await dir();
+    const out = await dir();
+    await writeFile(join(src, 'big.bin'), randomBytes(16 * 1024 * 1024));
+    const abort = new AbortController();
+    const sending = sendPath(join(src, 'big.bin'), {
+      ...at(),
+      password: 'pw-receiver-stops',
+      compression: false,
+    });
+    sending.catch(() => {});
+    await expectRejectsCode(
+      () =>
+        receive('pw-receiver-stops', {
+          ...at(),
+          outDir: out,
+          signal: abort.signal,
+          onProgress: (p) => {
+            if (p.phase === 'transfer' && p.bytes > 0) abort.abort();
+          },
+        }),
+      BobError,
+      'ABORTED',
+    );
+    const error = await expectRejectsCode(() => sending, BobError, 'PEER_STOPPED');
+    expect(error.message).toBe('the receiver stopped the transfer');
+    expect(await readdir(out)).toEqual([]);
+  });
+
   it('never overwrites an existing file without force', async () => {
     const src = await dir();
     const out = await dir();
     await writeFile(join(src, 'same.txt'), 'new contents');
     await writeFile(join(out, 'same.txt'), 'precious');
     const sending = sendPath(join(src, 'same.txt'), { ...at(), password: 'pw-exists' });
+    sending.catch(() => {});
     await expectRejectsCode(
       () => receive('pw-exists', { ...at(), outDir: out }),
       BobError,
       'FILE_EXISTS',
     );
-    await sending.catch(() => {});
+    // The sender learns of the refusal (issue 15 item 8): no "sent" with exit 0.
+    const refused = await expectRejectsCode(() => sending, BobError, 'REFUSED');
+    expect(refused.message).toBe(
+      'the receiver refused the transfer: the file already exists there',
+    );
     expect(await readFile(join(out, 'same.txt'), 'utf8')).toBe('precious');
     expect(await readdir(out)).toEqual(['same.txt']);
     const [, got] = await Promise.all([

@@ -1,5 +1,6 @@
 // How the Datt node maps engine disconnect reasons to transport close codes, and back.
-import { CloseCode, type Link } from '@peerwire/transport';
+import type { Link } from '@peerwire/transport';
+import { CloseCode } from '@peerwire/wire';
 import type { DisconnectReason } from '../engine-types.js';
 
 /** The close code a peer is sent (WebSocket) or shown locally (TCP) for each disconnect reason. */

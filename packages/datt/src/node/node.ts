@@ -1,8 +1,8 @@
 // A running Datt node: the sans-I/O engine driven by transport links, a content store, timers,
 // and the application calls (connect, post, get) that wait for the engine's events.
-import { CloseCode, type Link, type LinkOptions, type TransportError } from '@peerwire/transport';
+import type { Link, LinkOptions, TransportError } from '@peerwire/transport';
 import { connectTcp, connectWebSocket } from '@peerwire/transport/node';
-import { toHex } from '@peerwire/wire';
+import { CloseCode, toHex } from '@peerwire/wire';
 import { type ContentBody, encodeContentBody, signContentAuth } from '../content-auth.js';
 import type { ContentStore } from '../content-store.js';
 import { DMSG_HEADER_LENGTH } from '../dmsg.js';

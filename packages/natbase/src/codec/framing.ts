@@ -1,4 +1,9 @@
-import { DecodeError, encodeTlsRecord, TlsRecordFramer } from '@peerwire/wire';
+import {
+  DecodeError,
+  encodeTlsRecord,
+  MAX_TLS_RECORD_LENGTH,
+  TlsRecordFramer,
+} from '@peerwire/wire';
 import { NatbaseError } from '../errors.js';
 
 /**
@@ -46,10 +51,10 @@ export function encodeRecord(
   payload: Uint8Array,
   maxPayload: number = DEFAULT_MAX_TCP_PAYLOAD,
 ): Uint8Array {
-  if (payload.length > maxPayload) {
+  if (payload.length > Math.min(maxPayload, MAX_TLS_RECORD_LENGTH)) {
     throw new NatbaseError(
       'FRAME_TOO_LARGE',
-      `payload of ${payload.length} bytes exceeds the limit of ${maxPayload}`,
+      `payload of ${payload.length} bytes exceeds the limit of ${Math.min(maxPayload, MAX_TLS_RECORD_LENGTH)}`,
     );
   }
   return encodeTlsRecord(payload);

@@ -3,6 +3,7 @@ import { NatbaseError } from '../errors.js';
 import { DEVICE_ID_LENGTH, type DeviceId, PUBLIC_KEY_LENGTH, verifyDeviceId } from './device-id.js';
 import type { Identity } from './identity.js';
 import {
+  type Ed25519Verify,
   SIGNATURE_LENGTH,
   SignatureContext,
   signWithContext,
@@ -118,12 +119,18 @@ export function decodePeerToPeer(bytes: Uint8Array): PeerToPeerMessage {
  * key gives its id under the proof of work (`BAD_DEVICE_ID`), the signature (`BAD_SIGNATURE`).
  * The cookie match of a HELLO_REPLY is the caller's to check.
  */
-export function verifyPeerHello(m: PeerHelloMessage, ownId: DeviceId): void {
+export function verifyPeerHello(
+  m: PeerHelloMessage,
+  ownId: DeviceId,
+  verify?: Ed25519Verify,
+): void {
   let mine = m.yourId.length === DEVICE_ID_LENGTH && ownId.length === DEVICE_ID_LENGTH;
   for (let i = 0; mine && i < DEVICE_ID_LENGTH; i++) mine = m.yourId[i] === ownId[i];
   if (!mine) throw new NatbaseError('UNEXPECTED_HELLO', 'the HELLO is meant for another device');
   verifyDeviceId(m.senderId, m.senderPublicKey);
   const bytes = signedPart(m).finish();
-  if (!verifyWithContext(SignatureContext.PEER_TO_PEER, bytes, m.signature, m.senderPublicKey))
+  if (
+    !verifyWithContext(SignatureContext.PEER_TO_PEER, bytes, m.signature, m.senderPublicKey, verify)
+  )
     throw new NatbaseError('BAD_SIGNATURE', 'the peer HELLO signature does not verify');
 }

@@ -39,19 +39,36 @@ export function signWithContext(
 }
 
 /**
- * Whether `signature` is a valid Ed25519 signature of `context ‖ "\n" ‖ data` by `publicKey`
- * (strict RFC 8032 verification: canonical encodings only). Never throws.
+ * An Ed25519 verifier: whether `signature` is valid for `message` under `publicKey` (32 bytes).
+ * Must not throw. The default is `@noble/curves` (portable); `@peerwire/natbase/node` has an
+ * OpenSSL one (`opensslEd25519Verify`, several times faster) for a busy base server.
+ */
+export type Ed25519Verify = (
+  signature: Uint8Array,
+  message: Uint8Array,
+  publicKey: Uint8Array,
+) => boolean;
+
+/** Strict RFC 8032 verification by `@noble/curves` (canonical encodings only). */
+export const nobleEd25519Verify: Ed25519Verify = (signature, message, publicKey) => {
+  try {
+    return ed25519.verify(signature, message, publicKey, { zip215: false });
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Whether `signature` is a valid Ed25519 signature of `context ‖ "\n" ‖ data` by `publicKey`.
+ * Never throws.
  */
 export function verifyWithContext(
   context: SignatureContext,
   data: Uint8Array,
   signature: Uint8Array,
   publicKey: Uint8Array,
+  verify: Ed25519Verify = nobleEd25519Verify,
 ): boolean {
   if (signature.length !== SIGNATURE_LENGTH || publicKey.length !== 32) return false;
-  try {
-    return ed25519.verify(signature, signedBytes(context, data), publicKey, { zip215: false });
-  } catch {
-    return false;
-  }
+  return verify(signature, signedBytes(context, data), publicKey);
 }

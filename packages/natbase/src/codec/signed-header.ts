@@ -1,7 +1,12 @@
 import type { ByteReader, ByteWriter } from '@peerwire/wire';
 import { NatbaseError } from '../errors.js';
 import { DEVICE_ID_LENGTH, type DeviceId, PUBLIC_KEY_LENGTH, verifyDeviceId } from './device-id.js';
-import { SIGNATURE_LENGTH, SignatureContext, verifyWithContext } from './signature.js';
+import {
+  type Ed25519Verify,
+  SIGNATURE_LENGTH,
+  SignatureContext,
+  verifyWithContext,
+} from './signature.js';
 
 export const COOKIE_LENGTH = 16;
 /** `kind(1) ‖ myDeviceId(16) ‖ myPubkey(32) ‖ cookie(16)` (spec §5). */
@@ -53,9 +58,13 @@ export function readTrailingSignature(bytes: Uint8Array): Uint8Array {
  * Ed25519 signature over `"ng-p2b-msg\n" ‖ bytes-before-the-signature`. Throws `BAD_DEVICE_ID` or
  * `BAD_SIGNATURE`. The cookie is the caller's to check.
  */
-export function verifySignedBytes(bytes: Uint8Array, h: SignedHeader): void {
+export function verifySignedBytes(
+  bytes: Uint8Array,
+  h: SignedHeader,
+  verify?: Ed25519Verify,
+): void {
   verifyDeviceId(h.deviceId, h.publicKey);
   const body = bytes.subarray(0, bytes.length - SIGNATURE_LENGTH);
-  if (!verifyWithContext(SignatureContext.PEER_TO_BASE, body, h.signature, h.publicKey))
+  if (!verifyWithContext(SignatureContext.PEER_TO_BASE, body, h.signature, h.publicKey, verify))
     throw new NatbaseError('BAD_SIGNATURE', 'the peer-to-base signature does not verify');
 }

@@ -5,12 +5,20 @@ import type { PeerHandle, PtpchatNodeOptions, PtpchatOutput } from '../types.js'
 /** The adapter's own limits (the engine's are `PtpchatLimits`). Sizes in bytes, times in ms. */
 export interface PtpchatNodeIoLimits {
   /**
-   * Bytes queued for one TCP neighbour that the kernel has not taken yet. A neighbour that stops
-   * reading fills it; the send that takes the queue past this limit closes that link at once
-   * (`link` event `closed`, reason `send buffer overflow`). Default 1 MiB (ten maximal frames).
+   * A TCP link with this many bytes queued (not yet taken by the kernel) is congested: further
+   * messages to it are dropped, not queued (`writeDrops`), until it drains to a quarter of this.
+   * ACKed verbs are retransmitted by the engine later; the others (HELLO, ROUTING, CHANNEL) are
+   * sent again periodically anyway. Default 256 KiB.
+   */
+  readonly writeQueueHighBytes: number;
+  /** A link that stays congested this long is not reading: it is closed. Default 10 s. */
+  readonly writeStallTimeoutMs: number;
+  /**
+   * Hard cap on the bytes queued for one TCP link; the send that would take it past this closes
+   * the link at once (`link` event `closed`, reason `send buffer overflow`). Default 1 MiB.
    */
   readonly maxWriteQueueBytes: number;
-  /** TCP connections open at once on the listener, dialled ones included; more are refused. Default 2048. */
+  /** TCP links open at once, accepted and dialled; further connections are closed at once. Default 2048. */
   readonly maxTcpLinks: number;
   /** A `dial` not connected within this time fails with `DIAL_FAILED`. Default 10 s. */
   readonly dialTimeoutMs: number;
@@ -23,6 +31,8 @@ export interface PtpchatNodeIoLimits {
 }
 
 export const DEFAULT_IO_LIMITS: PtpchatNodeIoLimits = Object.freeze({
+  writeQueueHighBytes: 256 << 10,
+  writeStallTimeoutMs: 10_000,
   maxWriteQueueBytes: 1 << 20,
   maxTcpLinks: 2048,
   dialTimeoutMs: 10_000,
@@ -75,7 +85,7 @@ export interface StartPtpchatNodeOptions
   readonly onLink?: (event: PtpchatLinkEvent) => void;
   /** The adapter's limits; unset fields keep `DEFAULT_IO_LIMITS`. */
   readonly io?: Partial<PtpchatNodeIoLimits>;
-  /** Random bytes; default `crypto.randomBytes`. Override only to make tests reproducible. */
+  /** Random bytes; default `crypto.randomBytes` (drawn 4 KiB at a time). Override only to make tests reproducible. */
   readonly random?: (length: number) => Uint8Array;
 }
 
@@ -92,8 +102,11 @@ function int(name: string, value: number, min: number, max: number): number {
 /** The defaults overridden by `partial`, checked (`BAD_OPTION`). */
 export function resolveIoLimits(partial: Partial<PtpchatNodeIoLimits> = {}): PtpchatNodeIoLimits {
   const l = { ...DEFAULT_IO_LIMITS, ...partial };
+  const high = int('writeQueueHighBytes', l.writeQueueHighBytes, 4096, 2 ** 31);
   return Object.freeze({
-    maxWriteQueueBytes: int('maxWriteQueueBytes', l.maxWriteQueueBytes, 4096, 2 ** 31),
+    writeQueueHighBytes: high,
+    writeStallTimeoutMs: int('writeStallTimeoutMs', l.writeStallTimeoutMs, 100, 2 ** 31 - 1),
+    maxWriteQueueBytes: int('maxWriteQueueBytes', l.maxWriteQueueBytes, high, 2 ** 31),
     maxTcpLinks: int('maxTcpLinks', l.maxTcpLinks, 1, 1_000_000),
     dialTimeoutMs: int('dialTimeoutMs', l.dialTimeoutMs, 1, 2 ** 31 - 1),
     maxUdpRemotes: int('maxUdpRemotes', l.maxUdpRemotes, 1, 1_000_000),

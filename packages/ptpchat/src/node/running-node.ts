@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { CloseCode, type Link } from '@peerwire/transport';
 import { connectTcp, listenTcp, type TcpServerHandle } from '@peerwire/transport/node';
 import { formatAddress } from '../address.js';
@@ -11,6 +10,7 @@ import {
   resolveIoLimits,
   type StartPtpchatNodeOptions,
 } from './options.js';
+import { pooledRandom } from './random-pool.js';
 import { ptpchatStream } from './stream-framing.js';
 import { PtpchatUdpSocket } from './udp-socket.js';
 
@@ -26,6 +26,8 @@ export interface RunningPtpchatNode {
   readonly io: PtpchatNodeIoLimits;
   /** TCP links open now (accepted and dialled). */
   readonly tcpLinks: number;
+  /** Messages not queued because their link was congested (`io.writeQueueHighBytes`). */
+  readonly writeDrops: number;
   /** Remote UDP addresses tracked now, and datagrams dropped so far. */
   readonly udpRemotes: number;
   readonly udpDropped: number;
@@ -69,6 +71,9 @@ class NodeHost {
   readonly #options: StartPtpchatNodeOptions;
   readonly #io: PtpchatNodeIoLimits;
   readonly #links = new Map<PeerHandle, Link>();
+  /** Congested links (a send returned false, no drain since) and their stall timers. */
+  readonly #stalled = new Map<PeerHandle, ReturnType<typeof setTimeout>>();
+  #writeDrops = 0;
   readonly #framing;
   readonly #linkOptions;
   #node: PtpchatNode | undefined;
@@ -85,7 +90,8 @@ class NodeHost {
     this.#linkOptions = {
       framing: this.#framing,
       maxBufferedAmount: io.maxWriteQueueBytes,
-      highWaterMark: Math.max(1024, io.maxWriteQueueBytes >>> 2),
+      highWaterMark: io.writeQueueHighBytes,
+      lowWaterMark: io.writeQueueHighBytes >>> 2,
       noDelay: true,
     };
   }
@@ -98,7 +104,7 @@ class NodeHost {
         error: (error) => this.#linkEvent({ type: 'error', error }),
       });
     }
-    const random = o.random ?? ((n: number) => new Uint8Array(randomBytes(n)));
+    const random = o.random ?? pooledRandom();
     this.#node = new PtpchatNode({
       nodeId: o.nodeId,
       identity: o.identity,
@@ -140,6 +146,9 @@ class NodeHost {
       io: this.#io,
       get tcpLinks() {
         return self.#links.size;
+      },
+      get writeDrops() {
+        return self.#writeDrops;
       },
       get udpRemotes() {
         return self.#udp?.remotes ?? 0;
@@ -218,8 +227,10 @@ class NodeHost {
     const remoteAddress = remoteText(link);
     link.on('message', (chunk) => node.receiveBytes(peer, chunk, Date.now()));
     link.on('error', (error) => this.#linkEvent({ type: 'error', peer, error }));
+    link.on('drain', () => this.#unstall(peer));
     link.on('close', (info) => {
       this.#links.delete(peer);
+      this.#unstall(peer);
       node.peerDisconnected(peer, Date.now());
       this.#linkEvent({ type: 'closed', peer, ...info });
     });
@@ -243,8 +254,12 @@ class NodeHost {
       case 'send': {
         const link = this.#links.get(out.peer);
         if (link === undefined) break;
+        if (this.#stalled.has(out.peer)) {
+          this.#writeDrops++;
+          break;
+        }
         try {
-          link.send(out.bytes);
+          if (!link.send(out.bytes) && link.isOpen) this.#stall(out.peer, link);
         } catch (error) {
           this.#linkEvent({ type: 'error', peer: out.peer, error: error as Error });
         }
@@ -269,6 +284,28 @@ class NodeHost {
     } catch (error) {
       this.#linkEvent({ type: 'error', error: error as Error });
     }
+  }
+
+  /** The link is congested: drop what comes for it until it drains; close it if it never does. */
+  #stall(peer: PeerHandle, link: Link): void {
+    const timer = setTimeout(() => {
+      this.#stalled.delete(peer);
+      // The engine hears of it now; the socket may take closeTimeoutMs to be cut.
+      this.#node?.peerDisconnected(peer, Date.now());
+      link.close(
+        CloseCode.PolicyViolation,
+        `write queue stalled for ${this.#io.writeStallTimeoutMs} ms: the peer is not reading`,
+      );
+    }, this.#io.writeStallTimeoutMs);
+    timer.unref();
+    this.#stalled.set(peer, timer);
+  }
+
+  #unstall(peer: PeerHandle): void {
+    const timer = this.#stalled.get(peer);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.#stalled.delete(peer);
   }
 
   #setTimer(at: number): void {

@@ -1,0 +1,784 @@
+import { type Endpoint, formatEndpoint, parseIp } from '../codec/address.js';
+import { type BaseToPeerMessage, decodeBaseToPeer } from '../codec/base-to-peer.js';
+import type { DeviceId } from '../codec/device-id.js';
+import type { Identity, RandomSource } from '../codec/identity.js';
+import {
+  decodeMulticast,
+  encodeMulticast,
+  isAcceptableMulticastSource,
+  MULTICAST_GROUPS,
+  MULTICAST_PORT,
+} from '../codec/multicast.js';
+import { encodePeerToBase, sealPeerToBase } from '../codec/peer-to-base.js';
+import {
+  decodePeerToPeer,
+  encodePeerToPeer,
+  type PeerHelloMessage,
+  type PeerToPeerMessage,
+  signPeerHello,
+  verifyPeerHello,
+} from '../codec/peer-to-peer.js';
+import { NatbaseError } from '../errors.js';
+import { DEFAULT_HOST_AGENT_LIMITS, type HostAgentLimits, resolveLimits } from '../limits.js';
+import { type ActiveBase, BaseLink } from './base-link.js';
+import { type Peer, PeerTable } from './peers.js';
+import type {
+  HostAgentAction,
+  HostAgentEvent,
+  HostAgentStats,
+  HostConnectionId,
+  HostDropReason,
+  PathKind,
+  PeerPath,
+} from './types.js';
+
+export interface HostAgentOptions {
+  readonly identity: Identity;
+  /** The TCP addresses of the base servers; all are tried at once (§8.1). */
+  readonly bases: readonly Endpoint[];
+  /** The UDP source port of the host's socket (announced by multicast, §10). */
+  readonly sourcePort: number;
+  /** The host's local addresses with its UDP port, sent in INFO (fc94 addresses are left out). */
+  readonly localAddresses?: readonly Endpoint[];
+  /** Random bytes for hello cookies and evictions (injected). */
+  readonly random: RandomSource;
+  /** Send the §10 multicast announcements and listen to them (default true). */
+  readonly multicast?: boolean;
+  /** A USER_AGENT text sent right after connecting (default none; optional upstream too). */
+  readonly userAgent?: string;
+  readonly limits?: Partial<HostAgentLimits>;
+  readonly onEvent?: (event: HostAgentEvent) => void;
+}
+
+const DROP_REASONS: readonly HostDropReason[] = [
+  'bad-frame',
+  'malformed',
+  'bad-hello',
+  'unknown-peer',
+  'stale-reply',
+  'unknown-source',
+  'bad-multicast',
+  'peer-limit',
+  'not-active-base',
+  'no-path',
+];
+
+/** P2B DATA = 33 + n bytes must fit a TCP record: the largest payload `send` takes. */
+const DATA_OVERHEAD = 33;
+
+/**
+ * The host agent of spec §8 as a sans-I/O core: base connections with failover, the NAT
+ * handshake (NAT_INIT / NAT_OK / NAT_OK_CONFIRM), INFO and REQUEST_INFO, the §8.2 send order,
+ * direct paths by HELLO / HELLO_REPLY every refresh, the §9 source-address map and the §10
+ * multicast discovery. The I/O layer reports TCP, UDP and multicast input and the time; the core
+ * answers with `HostAgentAction`s and reports datagrams and path changes through `onEvent`.
+ */
+export class HostAgent {
+  readonly limits: HostAgentLimits;
+  readonly identity: Identity;
+  readonly #random: RandomSource;
+  readonly #onEvent: (event: HostAgentEvent) => void;
+  readonly #multicast: boolean;
+  readonly #sourcePort: number;
+  readonly #link: BaseLink;
+  readonly #peers: PeerTable;
+  #local: Endpoint[];
+  /** Base UDP addresses of the last STATE, the primary first. */
+  #baseUdp: Endpoint[] = [];
+  #primaryKey: string | undefined;
+  #natCounter = 0n;
+  #natConfirmed = false;
+  #lastNatInitSent = Number.NEGATIVE_INFINITY;
+  #lastNatOk = Number.NEGATIVE_INFINITY;
+  #udpAliveReported = false;
+  #lastRefresh = Number.NEGATIVE_INFINITY;
+  #started = false;
+  #timerAt = Number.POSITIVE_INFINITY;
+  #now = 0;
+  readonly #counts = {
+    sentDirect: 0,
+    sentBaseUdp: 0,
+    sentBaseTcp: 0,
+    received: 0,
+    hellosSent: 0,
+  };
+  readonly #drops = Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<
+    HostDropReason,
+    number
+  >;
+
+  constructor(options: HostAgentOptions) {
+    this.limits = resolveLimits(DEFAULT_HOST_AGENT_LIMITS, options.limits);
+    if (options.bases.length === 0) throw new NatbaseError('BAD_VALUE', 'no base server given');
+    this.identity = options.identity;
+    this.#random = options.random;
+    this.#onEvent = options.onEvent ?? (() => {});
+    this.#multicast = options.multicast ?? true;
+    this.#sourcePort = options.sourcePort;
+    this.#local = filterLocal(options.localAddresses ?? []);
+    this.#peers = new PeerTable(this.limits.maxPeers, this.limits.maxSourceAddresses, (n) =>
+      randomIndex(this.#random, n),
+    );
+    this.#link = new BaseLink(
+      options.bases,
+      this.limits,
+      {
+        chosen: (active, now, actions) => this.#baseChosen(active, now, actions),
+        lost: (base, now, actions) => this.#baseLost(base, now, actions),
+        message: (msg, now, actions) => this.#baseMessage(msg, 'tcp', now, actions),
+        drop: (reason, detail) => this.#drop(reason, detail),
+      },
+      options.userAgent,
+    );
+  }
+
+  get stats(): HostAgentStats {
+    return {
+      peers: this.#peers.size,
+      ...this.#counts,
+      baseConnects: this.#link.connects,
+      drops: { ...this.#drops },
+    };
+  }
+
+  /** The TCP address of the base in use, if any. */
+  get base(): Endpoint | undefined {
+    return this.#link.active?.base;
+  }
+
+  /** Whether UDP to the base is alive (a NAT_OK within `udpBaseAliveMs`). */
+  get baseUdpAlive(): boolean {
+    return this.#isBaseUdp(this.#now);
+  }
+
+  /** A peer's path state (`none` for an unknown peer). */
+  peer(deviceId: DeviceId): PeerPath {
+    const p = this.#peers.get(deviceId);
+    return p ? this.#pathOf(p, this.#now) : { deviceId: deviceId.slice(), path: 'none' };
+  }
+
+  /** Every known peer's path state. */
+  peers(): PeerPath[] {
+    return [...this.#peers.values()].map((p) => this.#pathOf(p, this.#now));
+  }
+
+  // ---- lifecycle ------------------------------------------------------------------------------
+
+  /** Connects to every base and runs the first refresh. */
+  start(now: number): HostAgentAction[] {
+    this.#now = now;
+    const actions: HostAgentAction[] = [];
+    if (this.#started) return actions;
+    this.#started = true;
+    this.#link.start(now, actions);
+    this.#refresh(now, actions);
+    this.#schedule(actions);
+    return actions;
+  }
+
+  /** Closes the base connections; timers stop. */
+  stop(now: number): HostAgentAction[] {
+    this.#now = now;
+    const actions: HostAgentAction[] = [];
+    this.#started = false;
+    this.#link.stop(actions);
+    return actions;
+  }
+
+  /** The host's local addresses changed: INFO and a refresh at once (the "instant reconnect"). */
+  setLocalAddresses(addresses: readonly Endpoint[], now: number): HostAgentAction[] {
+    this.#now = now;
+    const actions: HostAgentAction[] = [];
+    const next = filterLocal(addresses);
+    if (keysOf(next) === keysOf(this.#local)) return actions;
+    this.#local = next;
+    if (this.#started) this.#refresh(now, actions);
+    this.#schedule(actions);
+    return actions;
+  }
+
+  /** A manual candidate address for a peer (§8.3), HELLOed at once and every refresh. */
+  addCandidate(deviceId: DeviceId, address: Endpoint, now: number): HostAgentAction[] {
+    this.#now = now;
+    const actions: HostAgentAction[] = [];
+    const peer = this.#peers.getOrCreate(deviceId, now);
+    if (!peer) throw new NatbaseError('BAD_VALUE', `already ${this.limits.maxPeers} peers`);
+    peer.manual.set(formatEndpoint(address), { ip: address.ip.slice(), port: address.port });
+    this.#reestablish(peer, now, actions);
+    this.#schedule(actions);
+    return actions;
+  }
+
+  // ---- sending (§8.2) -------------------------------------------------------------------------
+
+  /**
+   * Sends one datagram to a peer: direct if a path is up, else relayed by the base over UDP if
+   * NAT is confirmed within 35 s, else over TCP; and keeps trying to establish a direct path.
+   * Throws `PAYLOAD_TOO_LARGE` / `BAD_LENGTH` for a payload the relay could not carry.
+   */
+  send(deviceId: DeviceId, data: Uint8Array, now: number): HostAgentAction[] {
+    this.#now = now;
+    const actions: HostAgentAction[] = [];
+    if (data.length === 0) throw new NatbaseError('BAD_LENGTH', 'a datagram has at least one byte');
+    if (data.length > this.limits.maxTcpPayload - DATA_OVERHEAD) {
+      throw new NatbaseError(
+        'PAYLOAD_TOO_LARGE',
+        `a datagram is at most ${this.limits.maxTcpPayload - DATA_OVERHEAD} bytes, not ${data.length}`,
+      );
+    }
+    if (deviceId.length !== 16) throw new NatbaseError('BAD_VALUE', 'a device id is 16 bytes');
+    const peer = this.#peers.getOrCreate(deviceId, now);
+    if (!peer) {
+      this.#drop('peer-limit', `already ${this.limits.maxPeers} peers`);
+      return actions;
+    }
+    const wasActive = this.#isActive(peer, now);
+    if (peer.connected && peer.target) {
+      this.#counts.sentDirect++;
+      actions.push({
+        type: 'send',
+        transport: 'udp',
+        to: peer.target,
+        bytes: encodePeerToPeer({ kind: 'DATA', payload: data }),
+      });
+    } else {
+      const l = this.limits;
+      if (
+        !peer.reestablishing ||
+        (now - peer.lastReestablish > l.reestablishTimeoutMs &&
+          peer.failed <= l.maxFailedEstablishments)
+      ) {
+        this.#reestablish(peer, now, actions);
+      }
+      this.#relay(peer, data, now, actions);
+    }
+    if (!wasActive) this.#requestInfo(peer, actions);
+    peer.lastActivity = now;
+    peer.lastSeen = now;
+    this.#reportPath(peer, now);
+    this.#schedule(actions);
+    return actions;
+  }
+
+  #relay(peer: Peer, data: Uint8Array, now: number, actions: HostAgentAction[]): void {
+    const bytes = encodePeerToBase({
+      kind: 'DATA',
+      source: this.identity.deviceId,
+      target: peer.id,
+      data,
+    });
+    const primary = this.#baseUdp[0];
+    if (this.#isBaseUdp(now) && primary) {
+      this.#counts.sentBaseUdp++;
+      actions.push({ type: 'send', transport: 'udp', to: primary, bytes });
+    } else if (this.#link.send(bytes, actions)) {
+      this.#counts.sentBaseTcp++;
+    } else {
+      this.#drop('no-path', 'no direct path and no base connection');
+    }
+  }
+
+  // ---- input ----------------------------------------------------------------------------------
+
+  tcpConnected(conn: HostConnectionId, now: number): HostAgentAction[] {
+    this.#now = now;
+    const actions: HostAgentAction[] = [];
+    this.#link.tcpConnected(conn, now, actions);
+    return actions;
+  }
+
+  tcpData(conn: HostConnectionId, bytes: Uint8Array, now: number): HostAgentAction[] {
+    this.#now = now;
+    const actions: HostAgentAction[] = [];
+    this.#link.tcpData(conn, bytes, now, actions);
+    this.#schedule(actions);
+    return actions;
+  }
+
+  tcpClosed(conn: HostConnectionId, now: number): HostAgentAction[] {
+    this.#now = now;
+    const actions: HostAgentAction[] = [];
+    this.#link.tcpClosed(conn, now, actions);
+    this.#schedule(actions);
+    return actions;
+  }
+
+  /** A datagram on the host's UDP socket. */
+  udpData(source: Endpoint, bytes: Uint8Array, now: number): HostAgentAction[] {
+    this.#now = now;
+    const actions: HostAgentAction[] = [];
+    if (this.#primaryKey !== undefined && formatEndpoint(source) === this.#primaryKey) {
+      // §6: only the primary base UDP address is the base.
+      let msg: BaseToPeerMessage;
+      try {
+        msg = decodeBaseToPeer(bytes);
+      } catch (error) {
+        this.#drop('malformed', errorText(error));
+        return actions;
+      }
+      this.#baseMessage(msg, 'udp', now, actions);
+    } else {
+      let msg: PeerToPeerMessage;
+      try {
+        msg = decodePeerToPeer(bytes);
+      } catch (error) {
+        this.#drop('malformed', errorText(error));
+        return actions;
+      }
+      if (msg.kind === 'DATA') this.#peerData(source, msg.payload, now);
+      else if (msg.kind === 'HELLO') this.#hello(source, msg, now, actions);
+      else this.#helloReply(source, msg, now);
+    }
+    this.#schedule(actions);
+    return actions;
+  }
+
+  /** A datagram on the discovery socket (port 5581, spec §10). */
+  multicastData(source: Endpoint, bytes: Uint8Array, now: number): HostAgentAction[] {
+    this.#now = now;
+    const actions: HostAgentAction[] = [];
+    if (!this.#multicast) return actions;
+    if (!isAcceptableMulticastSource(source.ip)) {
+      this.#drop('bad-multicast', 'announcement from a non-local source');
+      return actions;
+    }
+    let ann: ReturnType<typeof decodeMulticast>;
+    try {
+      ann = decodeMulticast(bytes);
+    } catch (error) {
+      this.#drop('bad-multicast', errorText(error));
+      return actions;
+    }
+    if (sameBytes(ann.deviceId, this.identity.deviceId)) return actions;
+    const peer = this.#peers.get(ann.deviceId); // a hint for known peers only [ref]
+    if (!peer) return actions;
+    const address = { ip: source.ip.slice(), port: ann.port };
+    if (!peer.linkLocal || formatEndpoint(peer.linkLocal) !== formatEndpoint(address)) {
+      peer.linkLocal = address;
+      this.#reestablish(peer, now, actions);
+    }
+    this.#schedule(actions);
+    return actions;
+  }
+
+  /** Runs what is due at `now`: refresh, NAT_INIT retries, fallbacks, teardowns, base timers. */
+  timer(now: number): HostAgentAction[] {
+    this.#now = now;
+    const actions: HostAgentAction[] = [];
+    this.#timerAt = Number.POSITIVE_INFINITY;
+    if (!this.#started) return actions;
+    this.#link.timer(now, actions);
+    const l = this.limits;
+    if (now >= this.#lastRefresh + l.refreshIntervalMs) this.#refresh(now, actions);
+    if (!this.#natConfirmed && now >= this.#lastNatInitSent + l.natInitRetryMs) {
+      this.#sendNatInit(now, actions);
+    }
+    let next = Number.POSITIVE_INFINITY;
+    for (const peer of [...this.#peers.values()]) {
+      if (now >= peer.lastSeen + l.peerTeardownMs && !this.#isActive(peer, now)) {
+        this.#peers.remove(peer);
+        if (peer.reported !== 'none') {
+          this.#onEvent({ type: 'path', deviceId: peer.id, path: 'none' });
+        }
+        this.#onEvent({ type: 'peer-gone', deviceId: peer.id });
+        continue;
+      }
+      if (
+        peer.reestablishing &&
+        peer.connected &&
+        now >= peer.lastReestablish + l.reestablishTimeoutMs
+      ) {
+        peer.connected = false; // falling back to the relay
+      }
+      next = Math.min(next, Math.max(peer.lastSeen, peer.lastActivity) + l.peerTeardownMs);
+      if (peer.reestablishing && peer.connected) {
+        next = Math.min(next, peer.lastReestablish + l.reestablishTimeoutMs);
+      }
+    }
+    this.#wantTimer(next, actions);
+    this.#reportAll(now);
+    this.#schedule(actions);
+    return actions;
+  }
+
+  // ---- base -----------------------------------------------------------------------------------
+
+  #baseChosen(_active: ActiveBase, now: number, actions: HostAgentAction[]): void {
+    this.#baseUdp = [];
+    this.#primaryKey = undefined;
+    this.#natConfirmed = false;
+    this.#lastNatOk = Number.NEGATIVE_INFINITY;
+    this.#onEvent({ type: 'base', base: this.#link.active?.base });
+    for (const peer of this.#peers.values()) {
+      if (this.#isActive(peer, now)) this.#requestInfo(peer, actions);
+    }
+    this.#refresh(now, actions);
+    this.#reportAll(now);
+  }
+
+  #baseLost(_base: Endpoint, now: number, _actions: HostAgentAction[]): void {
+    this.#baseUdp = [];
+    this.#primaryKey = undefined;
+    this.#natConfirmed = false;
+    this.#lastNatOk = Number.NEGATIVE_INFINITY;
+    this.#onEvent({ type: 'base', base: undefined });
+    this.#reportAll(now);
+  }
+
+  #baseMessage(
+    msg: BaseToPeerMessage,
+    transport: 'tcp' | 'udp',
+    now: number,
+    actions: HostAgentAction[],
+  ): void {
+    switch (msg.kind) {
+      case 'DATA': {
+        this.#deliver(
+          msg.source,
+          msg.data,
+          transport === 'udp' ? 'base-udp' : 'base-tcp',
+          now,
+          actions,
+        );
+        return;
+      }
+      case 'NAT_OK': {
+        if (transport !== 'udp') {
+          this.#drop('malformed', 'NAT_OK over TCP');
+          return;
+        }
+        this.#lastNatOk = now;
+        this.#natConfirmed = true;
+        this.#sendToBaseUdp('NAT_OK_CONFIRM', actions);
+        this.#reportAll(now);
+        return;
+      }
+      case 'STATE': {
+        if (transport !== 'tcp') return;
+        // §16 decision: the transient range is read but never used (the reference never sends
+        // NAT_INIT_TRANSIENT either).
+        const before = keysOf(this.#baseUdp);
+        this.#baseUdp = msg.addresses.map((e) => ({ ip: e.ip.slice(), port: e.port }));
+        this.#primaryKey = formatEndpoint(this.#baseUdp[0]!);
+        if (keysOf(this.#baseUdp) !== before && !this.#natConfirmed)
+          this.#sendNatInit(now, actions);
+        return;
+      }
+      case 'DEVICE_ADDRESSES': {
+        if (transport !== 'tcp') return;
+        const peer = this.#peers.get(msg.deviceId);
+        if (!peer) return;
+        const next = msg.addresses
+          .slice(0, this.limits.maxTargetAddresses)
+          .map((e) => ({ ip: e.ip.slice(), port: e.port }))
+          .sort((a, b) => compareText(formatEndpoint(a), formatEndpoint(b)));
+        if (keysOf(next) === keysOf(peer.targets)) return;
+        peer.targets = next;
+        this.#reestablish(peer, now, actions);
+        return;
+      }
+      case 'HELLO':
+        return; // handled by the base link
+    }
+  }
+
+  #isBaseUdp(now: number): boolean {
+    return this.#baseUdp.length > 0 && now - this.#lastNatOk < this.limits.udpBaseAliveMs;
+  }
+
+  #sendNatInit(now: number, actions: HostAgentAction[]): void {
+    if (!this.#link.active || this.#baseUdp.length === 0) return;
+    this.#lastNatInitSent = now;
+    this.#natConfirmed = false;
+    this.#natCounter++;
+    this.#sendToBaseUdp('NAT_INIT', actions);
+  }
+
+  /** NAT_INIT and NAT_OK_CONFIRM go to every base UDP address (§5). */
+  #sendToBaseUdp(kind: 'NAT_INIT' | 'NAT_OK_CONFIRM', actions: HostAgentAction[]): void {
+    const active = this.#link.active;
+    if (!active) return;
+    const bytes = sealPeerToBase({ kind, counter: this.#natCounter }, this.identity, active.cookie);
+    for (const to of this.#baseUdp) actions.push({ type: 'send', transport: 'udp', to, bytes });
+  }
+
+  #requestInfo(peer: Peer, actions: HostAgentAction[]): void {
+    const active = this.#link.active;
+    if (!active) return; // resent for every active peer on the next HELLO
+    const bytes = sealPeerToBase(
+      { kind: 'REQUEST_INFO', target: peer.id },
+      this.identity,
+      active.cookie,
+    );
+    this.#link.send(bytes, actions);
+  }
+
+  /** §2: INFO, NAT_INIT, multicast and the peers' HELLOs, every `refreshIntervalMs`. */
+  #refresh(now: number, actions: HostAgentAction[]): void {
+    this.#lastRefresh = now;
+    const active = this.#link.active;
+    if (active) {
+      const info = sealPeerToBase(
+        {
+          kind: 'INFO',
+          addresses: this.#local.slice(0, maxInfoEntries(this.limits.maxTcpPayload)),
+        },
+        this.identity,
+        active.cookie,
+      );
+      this.#link.send(info, actions);
+      this.#sendNatInit(now, actions);
+    }
+    if (this.#multicast) {
+      const bytes = encodeMulticast({ port: this.#sourcePort, deviceId: this.identity.deviceId });
+      for (const group of MULTICAST_GROUPS) {
+        actions.push({
+          type: 'send',
+          transport: 'multicast',
+          to: { ip: group, port: MULTICAST_PORT },
+          bytes,
+        });
+      }
+    }
+    for (const peer of this.#peers.values()) {
+      if (!this.#isActive(peer, now)) {
+        peer.connected = false;
+        continue;
+      }
+      if (
+        peer.reestablishing &&
+        peer.connected &&
+        now - peer.lastReestablish > this.limits.reestablishTimeoutMs
+      ) {
+        peer.connected = false;
+      }
+      this.#reestablish(peer, now, actions);
+    }
+  }
+
+  // ---- peers ----------------------------------------------------------------------------------
+
+  #isActive(peer: Peer, now: number): boolean {
+    return now - peer.lastActivity < this.limits.peerTeardownMs;
+  }
+
+  /** HELLO every candidate address with a fresh cookie (§8.3); the first valid reply wins. */
+  #reestablish(peer: Peer, now: number, actions: HostAgentAction[]): void {
+    peer.failed++;
+    peer.lastReestablish = now;
+    peer.reestablishing = true;
+    peer.helloCookie = this.#random(16);
+    const hello = encodePeerToPeer(
+      signPeerHello('HELLO', this.identity, peer.id, peer.helloCookie),
+    );
+    const targetKey = peer.target ? formatEndpoint(peer.target) : undefined;
+    for (const to of this.#peers.candidates(peer)) {
+      if (to.ip[0] === 0xfc && to.ip[1] === 0x94) continue; // never over the overlay itself
+      actions.push({ type: 'send', transport: 'udp', to, bytes: hello });
+      this.#counts.hellosSent++;
+      if (formatEndpoint(to) === targetKey) {
+        actions.push({ type: 'send', transport: 'udp', to, bytes: hello }); // twice, as upstream
+      }
+    }
+    this.#wantTimer(now + this.limits.reestablishTimeoutMs, actions);
+  }
+
+  #hello(source: Endpoint, msg: PeerHelloMessage, now: number, actions: HostAgentAction[]): void {
+    try {
+      verifyPeerHello(msg, this.identity.deviceId);
+    } catch (error) {
+      this.#drop('bad-hello', errorText(error));
+      return;
+    }
+    const peer = this.#peers.getOrCreate(msg.senderId, now);
+    if (!peer) {
+      this.#drop('peer-limit', `already ${this.limits.maxPeers} peers`);
+      return;
+    }
+    peer.lastSeen = now;
+    this.#peers.addSource(peer, source);
+    if (isLinkLocal(source.ip) && !peer.linkLocal) {
+      peer.linkLocal = { ip: source.ip.slice(), port: source.port };
+      if (this.#isActive(peer, now)) this.#reestablish(peer, now, actions);
+    }
+    const reply = signPeerHello('HELLO_REPLY', this.identity, msg.senderId, msg.helloCookie);
+    actions.push({ type: 'send', transport: 'udp', to: source, bytes: encodePeerToPeer(reply) });
+    // peerwire: a HELLO from a peer we are trying to reach proves that its side of the path is
+    // open; HELLO it back at that source at once (one datagram, like the reply) instead of
+    // waiting for the next refresh, so both NATs open in one round trip.
+    if (this.#isActive(peer, now) && (!peer.connected || peer.reestablishing)) {
+      if (peer.reestablishing && peer.helloCookie) {
+        const hello = signPeerHello('HELLO', this.identity, peer.id, peer.helloCookie);
+        actions.push({
+          type: 'send',
+          transport: 'udp',
+          to: source,
+          bytes: encodePeerToPeer(hello),
+        });
+        this.#counts.hellosSent++;
+      } else {
+        this.#reestablish(peer, now, actions);
+      }
+    }
+  }
+
+  #helloReply(source: Endpoint, msg: PeerHelloMessage, now: number): void {
+    try {
+      verifyPeerHello(msg, this.identity.deviceId);
+    } catch (error) {
+      this.#drop('bad-hello', errorText(error));
+      return;
+    }
+    const peer = this.#peers.get(msg.senderId);
+    if (!peer) {
+      this.#drop('unknown-peer', 'HELLO_REPLY from a device never HELLOed');
+      return;
+    }
+    if (
+      !peer.reestablishing ||
+      !peer.helloCookie ||
+      !sameBytes(peer.helloCookie, msg.helloCookie)
+    ) {
+      this.#drop('stale-reply', 'HELLO_REPLY without the current cookie');
+      return;
+    }
+    peer.target = { ip: source.ip.slice(), port: source.port };
+    peer.connected = true;
+    peer.failed = 0;
+    peer.reestablishing = false;
+    peer.rttMs = now - peer.lastReestablish;
+    peer.lastSeen = now;
+    // peerwire: the winning address also demultiplexes the peer's DATA (§9).
+    this.#peers.addSource(peer, source);
+    this.#reportPath(peer, now);
+  }
+
+  #peerData(source: Endpoint, payload: Uint8Array, now: number): void {
+    const peer = this.#peers.bySource(source);
+    if (!peer) {
+      this.#drop('unknown-source', `DATA from ${formatEndpoint(source)}`);
+      return;
+    }
+    peer.lastActivity = now;
+    peer.lastSeen = now;
+    this.#counts.received++;
+    this.#onEvent({ type: 'datagram', from: peer.id, data: payload, path: 'direct' });
+  }
+
+  /** Relayed DATA: counts as activity; an inactive peer is asked about (peerwire decision). */
+  #deliver(
+    from: DeviceId,
+    data: Uint8Array,
+    path: 'base-udp' | 'base-tcp',
+    now: number,
+    actions: HostAgentAction[],
+  ): void {
+    const peer = this.#peers.getOrCreate(from, now);
+    if (peer) {
+      if (!this.#isActive(peer, now)) this.#requestInfo(peer, actions);
+      peer.lastActivity = now;
+      peer.lastSeen = now;
+    }
+    this.#counts.received++;
+    this.#onEvent({ type: 'datagram', from: from.slice(), data, path });
+  }
+
+  // ---- paths ----------------------------------------------------------------------------------
+
+  #pathOf(peer: Peer, now: number): PeerPath {
+    let path: PathKind;
+    if (peer.connected && peer.target) path = 'direct';
+    else if (this.#isBaseUdp(now)) path = 'base-udp';
+    else if (this.#link.active) path = 'base-tcp';
+    else path = 'none';
+    const out: PeerPath = { deviceId: peer.id, path };
+    if (path === 'direct') return { ...out, target: peer.target, rttMs: peer.rttMs };
+    return out;
+  }
+
+  #reportPath(peer: Peer, now: number): void {
+    const p = this.#pathOf(peer, now);
+    const key = p.path === 'direct' ? `direct ${formatEndpoint(p.target!)}` : p.path;
+    if (key === peer.reported) return;
+    peer.reported = key;
+    this.#onEvent({ type: 'path', ...p });
+  }
+
+  #reportAll(now: number): void {
+    const alive = this.#isBaseUdp(now);
+    if (alive !== this.#udpAliveReported) {
+      this.#udpAliveReported = alive;
+      this.#onEvent({ type: 'base-udp', alive });
+    }
+    for (const peer of this.#peers.values()) this.#reportPath(peer, now);
+  }
+
+  // ---- timers ---------------------------------------------------------------------------------
+
+  #wantTimer(at: number, actions: HostAgentAction[]): void {
+    if (!Number.isFinite(at)) return;
+    at = Math.max(at, this.#now + this.limits.timerGranularityMs);
+    if (at >= this.#timerAt) return;
+    this.#timerAt = at;
+    actions.push({ type: 'timer', at });
+  }
+
+  /** Asks for a timer at the earliest of the agent's own deadlines. */
+  #schedule(actions: HostAgentAction[]): void {
+    if (!this.#started) return;
+    const l = this.limits;
+    let at = Math.min(this.#link.nextDeadline(), this.#lastRefresh + l.refreshIntervalMs);
+    if (!this.#natConfirmed && this.#link.active && this.#baseUdp.length > 0) {
+      at = Math.min(at, this.#lastNatInitSent + l.natInitRetryMs);
+    }
+    if (this.#isBaseUdp(this.#now)) at = Math.min(at, this.#lastNatOk + l.udpBaseAliveMs);
+    this.#wantTimer(at, actions);
+  }
+
+  #drop(reason: HostDropReason, detail: string): void {
+    this.#drops[reason]++;
+    this.#onEvent({ type: 'dropped', reason, detail });
+  }
+}
+
+function filterLocal(addresses: readonly Endpoint[]): Endpoint[] {
+  return addresses
+    .filter((e) => !(e.ip[0] === 0xfc && e.ip[1] === 0x94))
+    .map((e) => ({ ip: e.ip.slice(), port: e.port }))
+    .sort((a, b) => compareText(formatEndpoint(a), formatEndpoint(b)));
+}
+
+function maxInfoEntries(maxTcpPayload: number): number {
+  return Math.max(0, Math.floor((maxTcpPayload - 129) / 18));
+}
+
+function keysOf(list: readonly Endpoint[]): string {
+  return list.map(formatEndpoint).join(' ');
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+const LINK_LOCAL_V6 = parseIp('fe80::');
+
+function isLinkLocal(ip: Uint8Array): boolean {
+  return ip[0] === LINK_LOCAL_V6[0] && (ip[1]! & 0xc0) === 0x80;
+}
+
+function randomIndex(random: RandomSource, n: number): number {
+  if (n <= 1) return 0;
+  const b = random(4);
+  const v = ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+  return v % n;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

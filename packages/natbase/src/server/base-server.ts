@@ -1,0 +1,662 @@
+import { TokenBucket, toHex } from '@peerwire/wire';
+import { type Endpoint, formatIp } from '../codec/address.js';
+import { NatbaseFramer } from '../codec/framing.js';
+import type { RandomSource } from '../codec/identity.js';
+import {
+  decodePeerToBase,
+  type PeerToBaseMessage,
+  type SignedPeerToBaseMessage,
+} from '../codec/peer-to-base.js';
+import { NatbaseError } from '../errors.js';
+import { type BaseServerLimits, DEFAULT_BASE_SERVER_LIMITS, resolveLimits } from '../limits.js';
+import { type Device, Devices } from './devices.js';
+import { RateTable } from './rate-table.js';
+import type {
+  BaseServerAction,
+  BaseServerEvent,
+  BaseServerStats,
+  ConnectionId,
+  DropReason,
+} from './types.js';
+import {
+  checkProofOfWork,
+  encodeBaseData,
+  encodeBaseHello,
+  encodeDeviceAddresses,
+  encodeNatOk,
+  encodeState,
+  frame,
+  type SignatureCheck,
+  signatureCheck,
+  viewPeerData,
+} from './wire.js';
+
+export interface BaseServerOptions {
+  /** The base's UDP addresses, **primary first** (1 to 5, spec §6); advertised in STATE. */
+  readonly udpAddresses: readonly Endpoint[];
+  /** Random bytes for cookies (injected). */
+  readonly random: RandomSource;
+  /** Timers and limits; unset fields keep `DEFAULT_BASE_SERVER_LIMITS`. */
+  readonly limits?: Partial<BaseServerLimits>;
+  readonly onEvent?: (event: BaseServerEvent) => void;
+  /**
+   * Ed25519 verification of `signature` over `message` by `publicKey` (default `@noble/curves`,
+   * portable). The Node layer can pass a faster one (node:crypto); it must never throw.
+   */
+  readonly verify?: (message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array) => boolean;
+}
+
+/** One TCP connection from a host. */
+export interface Connection {
+  readonly id: ConnectionId;
+  readonly remote: Endpoint;
+  readonly ipKey: string;
+  readonly cookie: Uint8Array;
+  readonly cookieKey: string;
+  readonly framer: NatbaseFramer;
+  readonly openedAt: number;
+  readonly signedBucket: TokenBucket;
+  lastHeard: number;
+  lastSent: number;
+  /** Unsent bytes the I/O layer last reported (`tcpBacklog`). */
+  backlog: number;
+  device: Device | undefined;
+  closing: boolean;
+}
+
+const ALL_REASONS: readonly DropReason[] = [
+  'connection-limit',
+  'device-limit',
+  'bad-frame',
+  'malformed',
+  'oversize',
+  'bad-device-id',
+  'bad-cookie',
+  'bad-signature',
+  'wrong-device',
+  'replay',
+  'wrong-transport',
+  'unsupported',
+  'spoofed-source',
+  'unknown-target',
+  'empty',
+  'too-large',
+  'send-queue-full',
+  'rate-limited',
+  'interest-limit',
+];
+
+/**
+ * The peerwire base server of spec §7 as a sans-I/O core. The I/O layer reports TCP
+ * connections, their bytes and their end, UDP datagrams (with the local base address that got
+ * them) and the time; the core answers with `BaseServerAction`s. Everything it keeps is bounded
+ * by a named limit, every signed message is checked (length, proof of work, cookie, Ed25519)
+ * before it is acted on, and unsigned DATA is only relayed for the device that provably sent it.
+ */
+export class BaseServer {
+  readonly limits: BaseServerLimits;
+  readonly #primary: Endpoint;
+  readonly #udpAddresses: readonly Endpoint[];
+  readonly #random: RandomSource;
+  readonly #onEvent: (event: BaseServerEvent) => void;
+  readonly #verify: SignatureCheck;
+  readonly #conns = new Map<ConnectionId, Connection>();
+  readonly #cookies = new Map<string, Connection>();
+  readonly #perIp = new Map<string, number>();
+  readonly #devices: Devices;
+  readonly #udpSigned: RateTable;
+  readonly #relayRate: RateTable;
+  #pending = 0;
+  /** The time of the input being handled. */
+  #now = 0;
+  #timerAt = Number.POSITIVE_INFINITY;
+  readonly #counters = { natConfirmations: 0, natOks: 0, relayedUdp: 0, relayedTcp: 0 };
+  readonly #drops = Object.fromEntries(ALL_REASONS.map((r) => [r, 0])) as Record<
+    DropReason,
+    number
+  >;
+
+  constructor(options: BaseServerOptions) {
+    this.limits = resolveLimits(DEFAULT_BASE_SERVER_LIMITS, options.limits);
+    if (options.udpAddresses.length < 1 || options.udpAddresses.length > 5) {
+      throw new NatbaseError('BAD_VALUE', 'a base has 1 to 5 UDP addresses (STATE, spec §6)');
+    }
+    this.#udpAddresses = options.udpAddresses.map((e) => ({ ip: e.ip.slice(), port: e.port }));
+    this.#primary = this.#udpAddresses[0]!;
+    this.#random = options.random;
+    this.#onEvent = options.onEvent ?? (() => {});
+    this.#verify = signatureCheck(options.verify);
+    const l = this.limits;
+    this.#udpSigned = new RateTable(l.signedRatePerSecond, l.signedBurst, l.maxTrackedUdpSources);
+    this.#relayRate = new RateTable(l.relayRatePerSecond, l.relayBurst, l.maxDevices);
+    this.#devices = new Devices(l, {
+      sendTcp: (conn, payload, actions) => this.#sendTcp(conn, payload, actions),
+      event: (e) => this.#onEvent(e),
+      encodeDeviceAddresses,
+    });
+  }
+
+  get stats(): BaseServerStats {
+    return {
+      connections: this.#conns.size,
+      devicesConnected: this.#devices.size,
+      ...this.#counters,
+      addressPushes: this.#devices.pushes,
+      addressAnswers: this.#devices.answers,
+      drops: { ...this.#drops },
+    };
+  }
+
+  /** The device bound to a connection, if any. */
+  deviceOf(conn: ConnectionId): Uint8Array | undefined {
+    return this.#conns.get(conn)?.device?.id;
+  }
+
+  /** The connection a device is bound to, if it is connected. */
+  connectionOf(deviceId: Uint8Array): ConnectionId | undefined {
+    return this.#devices.get(deviceId)?.conn.id;
+  }
+
+  /** A device's observed public address (from its confirmed NAT handshake), if any. */
+  observedAddressOf(deviceId: Uint8Array): Endpoint | undefined {
+    return this.#devices.get(deviceId)?.observed;
+  }
+
+  // ---- TCP ------------------------------------------------------------------------------------
+
+  /** A host connected over TCP from `remote`: HELLO with a fresh cookie, then STATE (§7.1). */
+  tcpOpen(conn: ConnectionId, remote: Endpoint, now: number): BaseServerAction[] {
+    this.#now = now;
+    const actions: BaseServerAction[] = [];
+    const ipKey = formatIp(remote.ip);
+    const fromIp = this.#perIp.get(ipKey) ?? 0;
+    const l = this.limits;
+    if (this.#conns.has(conn)) {
+      // an I/O-layer bug: never close the connection that really has this id
+      this.#drop('connection-limit', 'tcp', `connection id ${conn} is already open`, { conn });
+      return actions;
+    }
+    let refuse: string | undefined;
+    if (this.#conns.size >= l.maxConnections) refuse = `already ${l.maxConnections} connections`;
+    else if (fromIp >= l.maxConnectionsPerIp)
+      refuse = `already ${l.maxConnectionsPerIp} connections from ${ipKey}`;
+    else if (this.#pending >= l.maxPendingConnections)
+      refuse = `already ${l.maxPendingConnections} connections without a device`;
+    if (refuse !== undefined) {
+      this.#drop('connection-limit', 'tcp', refuse, { conn });
+      actions.push({ type: 'close', conn });
+      return actions;
+    }
+    let cookie = this.#random(16);
+    while (this.#cookies.has(toHex(cookie))) cookie = this.#random(16);
+    const c: Connection = {
+      id: conn,
+      remote: { ip: remote.ip.slice(), port: remote.port },
+      ipKey,
+      cookie: cookie.slice(),
+      cookieKey: toHex(cookie),
+      framer: new NatbaseFramer(l.maxTcpPayload),
+      openedAt: now,
+      signedBucket: new TokenBucket(l.signedRatePerSecond, l.signedBurst, now),
+      lastHeard: now,
+      lastSent: now,
+      backlog: 0,
+      device: undefined,
+      closing: false,
+    };
+    this.#conns.set(conn, c);
+    this.#cookies.set(c.cookieKey, c);
+    this.#perIp.set(ipKey, fromIp + 1);
+    this.#pending++;
+    this.#onEvent({ type: 'connected', conn, remote: c.remote });
+    this.#sendTcp(c, encodeBaseHello(c.cookie), actions);
+    this.#sendTcp(c, encodeState(this.#udpAddresses), actions);
+    this.#wantTimer(Math.min(now + l.bindTimeoutMs, now + l.keepaliveIntervalMs), actions);
+    return actions;
+  }
+
+  /** Bytes received on a TCP connection. */
+  tcpData(conn: ConnectionId, bytes: Uint8Array, now: number): BaseServerAction[] {
+    this.#now = now;
+    const c = this.#conns.get(conn);
+    const actions: BaseServerAction[] = [];
+    if (!c || c.closing) return actions;
+    c.lastHeard = now;
+    let payloads: Uint8Array[];
+    try {
+      payloads = c.framer.push(bytes);
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      this.#drop('bad-frame', 'tcp', detail, { conn });
+      this.#close(c, actions);
+      return actions;
+    }
+    for (const payload of payloads) {
+      if (c.closing) break;
+      this.#tcpMessage(c, payload, now, actions);
+    }
+    return actions;
+  }
+
+  /**
+   * The I/O layer's count of bytes written to `conn` but not yet sent. Relayed DATA that would
+   * push it over `maxSendQueueBytes` is dropped (§7.10).
+   */
+  tcpBacklog(conn: ConnectionId, bytes: number): void {
+    const c = this.#conns.get(conn);
+    if (c) c.backlog = bytes;
+  }
+
+  /** The TCP connection ended (EOF, error, or after a `close` the core asked for). */
+  tcpClosed(conn: ConnectionId, now: number): BaseServerAction[] {
+    this.#now = now;
+    const c = this.#conns.get(conn);
+    const actions: BaseServerAction[] = [];
+    if (!c) return actions;
+    this.#forget(c, now, actions);
+    this.#conns.delete(conn);
+    const left = (this.#perIp.get(c.ipKey) ?? 1) - 1;
+    if (left > 0) this.#perIp.set(c.ipKey, left);
+    else this.#perIp.delete(c.ipKey);
+    this.#onEvent({ type: 'disconnected', conn, deviceId: c.device?.id });
+    return actions;
+  }
+
+  // ---- UDP ------------------------------------------------------------------------------------
+
+  /** A datagram to the base UDP address `local` from `remote`. */
+  udpData(local: Endpoint, remote: Endpoint, bytes: Uint8Array, now: number): BaseServerAction[] {
+    this.#now = now;
+    void local;
+    const actions: BaseServerAction[] = [];
+    if (bytes.length > this.limits.maxUdpDatagram) {
+      this.#drop('oversize', 'udp', `datagram of ${bytes.length} bytes`, { source: remote });
+      return actions;
+    }
+    const data = viewPeerData(bytes);
+    if (data) {
+      this.#udpDataMessage(data, remote, now, actions);
+      return actions;
+    }
+    let msg: PeerToBaseMessage;
+    try {
+      msg = decodePeerToBase(bytes);
+    } catch (error) {
+      this.#drop('malformed', 'udp', errorText(error), { source: remote });
+      return actions;
+    }
+    switch (msg.kind) {
+      case 'DATA':
+        this.#udpDataMessage(msg, remote, now, actions);
+        return actions;
+      case 'NAT_INIT':
+      case 'NAT_OK_CONFIRM':
+        this.#natMessage(msg, bytes, remote, now, actions);
+        return actions;
+      case 'NAT_INIT_TRANSIENT':
+        this.#drop('unsupported', 'udp', 'this base advertises no transient range', {
+          source: remote,
+        });
+        return actions;
+      default:
+        this.#drop('wrong-transport', 'udp', `${msg.kind} is a TCP message`, { source: remote });
+        return actions;
+    }
+  }
+
+  // ---- time -----------------------------------------------------------------------------------
+
+  /** Applies the timeouts and keepalives due at `now` (§7.9). */
+  timer(now: number): BaseServerAction[] {
+    this.#now = now;
+    const actions: BaseServerAction[] = [];
+    const l = this.limits;
+    this.#timerAt = Number.POSITIVE_INFINITY;
+    let next = Number.POSITIVE_INFINITY;
+    for (const c of this.#conns.values()) {
+      if (c.closing) continue;
+      if (c.device === undefined && now >= c.openedAt + l.bindTimeoutMs) {
+        this.#onEvent({ type: 'timeout', conn: c.id, why: 'unbound' });
+        this.#close(c, actions);
+        continue;
+      }
+      if (c.device !== undefined && now >= c.lastHeard + l.idleTimeoutMs) {
+        this.#onEvent({ type: 'timeout', conn: c.id, why: 'idle' });
+        this.#close(c, actions);
+        continue;
+      }
+      if (now >= c.lastSent + l.keepaliveIntervalMs) {
+        // §7.9: STATE again; the client treats it idempotently.
+        this.#sendTcp(c, encodeState(this.#udpAddresses), actions);
+      }
+      next = Math.min(
+        next,
+        c.lastSent + l.keepaliveIntervalMs,
+        c.device === undefined ? c.openedAt + l.bindTimeoutMs : c.lastHeard + l.idleTimeoutMs,
+      );
+    }
+    this.#wantTimer(Math.max(next, now + l.sweepIntervalMs), actions);
+    return actions;
+  }
+
+  // ---- internals: TCP messages ----------------------------------------------------------------
+
+  #tcpMessage(c: Connection, payload: Uint8Array, now: number, actions: BaseServerAction[]): void {
+    let msg: PeerToBaseMessage | undefined = viewPeerData(payload);
+    try {
+      msg ??= decodePeerToBase(payload);
+    } catch (error) {
+      this.#drop('malformed', 'tcp', errorText(error), { conn: c.id });
+      return;
+    }
+    switch (msg.kind) {
+      case 'USER_AGENT':
+        return; // optional, usually lost (§5); nothing depends on it
+      case 'DATA': {
+        const device = c.device;
+        if (device === undefined) {
+          this.#drop('spoofed-source', 'tcp', 'DATA before the connection is bound', {
+            conn: c.id,
+          });
+          return;
+        }
+        if (!sameBytes(device.id, msg.source)) {
+          this.#drop('spoofed-source', 'tcp', 'DATA claims another source device', {
+            conn: c.id,
+          });
+          return;
+        }
+        this.#relay(device, msg.target, msg.data, 'tcp', now, actions);
+        return;
+      }
+      case 'REQUEST_INFO':
+      case 'INFO': {
+        if (!c.signedBucket.take(1, now)) {
+          this.#drop('rate-limited', 'tcp', 'signed messages too fast', { conn: c.id });
+          return;
+        }
+        const device = this.#verifyTcp(c, msg, payload, now, actions);
+        if (!device) return;
+        if (msg.kind === 'INFO') this.#devices.setInfo(device, msg.addresses, actions);
+        else if (!this.#devices.requestInfo(device, msg.target, actions))
+          this.#drop('interest-limit', 'tcp', 'too many REQUEST_INFO targets', { conn: c.id });
+        return;
+      }
+      default:
+        this.#drop('wrong-transport', 'tcp', `${msg.kind} is a UDP message`, { conn: c.id });
+    }
+  }
+
+  /** Checks a signed TCP message and binds the connection on the first valid one (§7.2–§7.3). */
+  #verifyTcp(
+    c: Connection,
+    msg: SignedPeerToBaseMessage,
+    bytes: Uint8Array,
+    now: number,
+    actions: BaseServerAction[],
+  ): Device | undefined {
+    const h = msg;
+    if (c.device !== undefined && !sameBytes(c.device.id, h.deviceId)) {
+      this.#drop('wrong-device', 'tcp', 'the connection is bound to another device', {
+        conn: c.id,
+      });
+      return undefined;
+    }
+    if (!checkProofOfWork(msg)) {
+      this.#drop('bad-device-id', 'tcp', 'the key fails the proof of work or the id', {
+        conn: c.id,
+      });
+      return undefined;
+    }
+    if (!sameBytes(h.cookie, c.cookie)) {
+      this.#drop('bad-cookie', 'tcp', "not this connection's cookie", { conn: c.id });
+      return undefined;
+    }
+    if (!this.#verify(msg, bytes)) {
+      this.#drop('bad-signature', 'tcp', 'the signature does not verify', { conn: c.id });
+      return undefined;
+    }
+    return c.device ?? this.#bind(c, h.deviceId, h.publicKey, now, actions);
+  }
+
+  #bind(
+    c: Connection,
+    deviceId: Uint8Array,
+    publicKey: Uint8Array,
+    now: number,
+    actions: BaseServerAction[],
+  ): Device | undefined {
+    const old = this.#devices.get(deviceId);
+    if (!old && this.#devices.size >= this.limits.maxDevices) {
+      this.#drop('device-limit', 'tcp', `already ${this.limits.maxDevices} devices`, {
+        conn: c.id,
+      });
+      return undefined;
+    }
+    if (old) {
+      // [proposed] a newer connection for the same device replaces the older one.
+      const oldConn = old.conn;
+      this.#onEvent({ type: 'replaced', deviceId: old.id, old: oldConn.id, conn: c.id });
+      this.#close(oldConn, actions);
+    }
+    const device = this.#devices.bind(c, deviceId, publicKey, now, actions);
+    c.device = device;
+    this.#pending--;
+    this.#onEvent({ type: 'bound', conn: c.id, deviceId: device.id });
+    return device;
+  }
+
+  // ---- internals: UDP messages ----------------------------------------------------------------
+
+  #natMessage(
+    msg: Extract<SignedPeerToBaseMessage, { kind: 'NAT_INIT' | 'NAT_OK_CONFIRM' }>,
+    bytes: Uint8Array,
+    remote: Endpoint,
+    now: number,
+    actions: BaseServerAction[],
+  ): void {
+    const source = { source: remote };
+    if (!this.#udpSigned.take(formatIp(remote.ip), now)) {
+      this.#drop('rate-limited', 'udp', 'signed datagrams too fast from this IP', source);
+      return;
+    }
+    const h = msg;
+    if (!checkProofOfWork(msg)) {
+      this.#drop('bad-device-id', 'udp', 'the key fails the proof of work or the id', source);
+      return;
+    }
+    // On UDP the cookie must be that of a live TCP connection of that device (§7.2).
+    const c = this.#cookies.get(toHex(h.cookie));
+    if (!c || c.closing) {
+      this.#drop('bad-cookie', 'udp', 'no live connection has this cookie', source);
+      return;
+    }
+    if (c.device !== undefined && !sameBytes(c.device.id, h.deviceId)) {
+      this.#drop('bad-cookie', 'udp', "the cookie is another device's", source);
+      return;
+    }
+    if (!this.#verify(msg, bytes)) {
+      this.#drop('bad-signature', 'udp', 'the signature does not verify', source);
+      return;
+    }
+    const device = c.device ?? this.#bind(c, h.deviceId, h.publicKey, now, actions);
+    if (!device) return;
+    if (msg.kind === 'NAT_INIT') {
+      if (!this.#devices.natInit(device, msg.counter, remote)) {
+        this.#drop('replay', 'udp', `NAT_INIT counter ${msg.counter} already used`, source);
+        return;
+      }
+      // §7.5: NAT_OK from the primary address (the client only listens to that one).
+      this.#counters.natOks++;
+      actions.push({
+        type: 'send',
+        transport: 'udp',
+        from: this.#primary,
+        to: { ip: remote.ip.slice(), port: remote.port },
+        bytes: encodeNatOk(),
+      });
+      return;
+    }
+    const confirmed = this.#devices.natConfirm(device, msg.counter, remote, now, actions);
+    if (confirmed === undefined) {
+      this.#drop('replay', 'udp', 'NAT_OK_CONFIRM matches no NAT_OK sent', source);
+      return;
+    }
+    if (confirmed) {
+      this.#counters.natConfirmations++;
+      this.#onEvent({ type: 'nat-confirmed', deviceId: device.id, observed: device.observed! });
+    }
+  }
+
+  #udpDataMessage(
+    msg: { readonly source: Uint8Array; readonly target: Uint8Array; readonly data: Uint8Array },
+    remote: Endpoint,
+    now: number,
+    actions: BaseServerAction[],
+  ): void {
+    // [proposed] DATA is unsigned: over UDP only from the source device's observed address.
+    const device = this.#devices.get(msg.source);
+    if (!device || device.observed === undefined) {
+      this.#drop('spoofed-source', 'udp', 'DATA from a device without a confirmed UDP path', {
+        source: remote,
+      });
+      return;
+    }
+    if (!sameEndpoint(device.observed, remote)) {
+      this.#drop('spoofed-source', 'udp', "DATA not from the source device's address", {
+        source: remote,
+      });
+      return;
+    }
+    this.#relay(device, msg.target, msg.data, 'udp', now, actions);
+  }
+
+  // ---- internals: relaying --------------------------------------------------------------------
+
+  /** §7.8: B2P DATA to the target over UDP if its path is confirmed within 35 s, else TCP. */
+  #relay(
+    from: Device,
+    targetId: Uint8Array,
+    data: Uint8Array,
+    transport: 'tcp' | 'udp',
+    now: number,
+    actions: BaseServerAction[],
+  ): void {
+    const where = transport === 'tcp' ? { conn: from.conn.id } : { source: from.observed! };
+    if (data.length === 0) {
+      this.#drop('empty', transport, 'DATA without payload', where);
+      return;
+    }
+    if (!this.#relayRate.take(from.key, now)) {
+      this.#drop('rate-limited', transport, 'DATA too fast from this device', where);
+      return;
+    }
+    const target = this.#devices.get(targetId);
+    if (!target || target.conn.closing) {
+      this.#drop('unknown-target', transport, 'the target device is not connected', where);
+      return;
+    }
+    const out = encodeBaseData(from.id, data);
+    const confirmedAt = target.udpConfirmedAt;
+    if (
+      target.observed !== undefined &&
+      confirmedAt !== undefined &&
+      now - confirmedAt <= this.limits.udpConfirmedTtlMs
+    ) {
+      this.#counters.relayedUdp++;
+      actions.push({
+        type: 'send',
+        transport: 'udp',
+        from: this.#primary,
+        to: target.observed,
+        bytes: out,
+      });
+      this.#onEvent({
+        type: 'relayed',
+        from: from.id,
+        to: target.id,
+        path: 'udp',
+        bytes: data.length,
+      });
+      return;
+    }
+    if (out.length > this.limits.maxTcpPayload) {
+      this.#drop(
+        'too-large',
+        transport,
+        `DATA of ${out.length} bytes does not fit a record`,
+        where,
+      );
+      return;
+    }
+    if (target.conn.backlog + out.length + 5 > this.limits.maxSendQueueBytes) {
+      this.#drop('send-queue-full', transport, "the target's send queue is full", where);
+      return;
+    }
+    this.#counters.relayedTcp++;
+    this.#sendTcp(target.conn, out, actions);
+    this.#onEvent({
+      type: 'relayed',
+      from: from.id,
+      to: target.id,
+      path: 'tcp',
+      bytes: data.length,
+    });
+  }
+
+  // ---- internals: plumbing --------------------------------------------------------------------
+
+  #sendTcp(c: Connection, payload: Uint8Array, actions: BaseServerAction[]): void {
+    if (c.closing) return;
+    actions.push({ type: 'send', transport: 'tcp', conn: c.id, bytes: frame(payload) });
+    c.lastSent = this.#now;
+  }
+
+  /** Asks to close and stops serving the connection at once (its device is unbound now). */
+  #close(c: Connection, actions: BaseServerAction[]): void {
+    if (c.closing) return;
+    this.#forget(c, undefined, actions);
+    actions.push({ type: 'close', conn: c.id });
+  }
+
+  #forget(c: Connection, _now: number | undefined, actions: BaseServerAction[]): void {
+    if (c.closing) return;
+    c.closing = true;
+    this.#cookies.delete(c.cookieKey);
+    if (c.device === undefined) this.#pending--;
+    else {
+      this.#devices.unbind(c.device, actions);
+      this.#relayRate.delete(c.device.key);
+    }
+  }
+
+  #wantTimer(at: number, actions: BaseServerAction[]): void {
+    if (!Number.isFinite(at) || at >= this.#timerAt) return;
+    this.#timerAt = at;
+    actions.push({ type: 'timer', at });
+  }
+
+  #drop(
+    reason: DropReason,
+    transport: 'tcp' | 'udp',
+    detail: string,
+    where: { conn?: ConnectionId; source?: Endpoint },
+  ): void {
+    this.#drops[reason]++;
+    this.#onEvent({ type: 'dropped', reason, transport, ...where, detail });
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
+  return a.port === b.port && sameBytes(a.ip, b.ip);
+}
+
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
