@@ -31,9 +31,13 @@ export { CliError } from './cli-error.js';
 import { CliError } from './cli-error.js';
 
 export function defaultKeychainPath(): string {
-  const base = process.env.XDG_CONFIG_HOME || join(homedir(), '.config');
-  return join(base, 'peerwire', 'keychain');
+  return join(configDir(), 'keychain');
 }
+
+/** `$XDG_CONFIG_HOME/peerwire` (default `~/.config/peerwire`). */
+import { configDir } from './config-dir.js';
+
+export { configDir };
 
 export function keychainPath(opts: GlobalOptions): string {
   return opts.keychain ?? process.env.PEERWIRE_KEYCHAIN ?? defaultKeychainPath();

@@ -8,6 +8,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  symlinkSync,
   truncateSync,
   writeFileSync,
 } from 'node:fs';
@@ -288,6 +289,37 @@ describe('peerwire send / recv', () => {
     expect((await sender.done).code).toBe(0);
     expect(forced.code, forced.stderr).toBe(0);
     expect(readFileSync(join(out, 'notes.txt'), 'utf8')).toBe('new notes');
+  });
+
+  it('says once, and in --help, that the default relay is a public internet relay', async () => {
+    for (const cmd of ['send', 'recv']) {
+      const help = await start([cmd, '--help']).done;
+      expect(help.stdout).toMatch(/osau\.re:9000, (bob's )?a? ?public relay on the internet/);
+    }
+    // A missing path fails before anything connects: the note shows, no network is used.
+    const xdg = { XDG_CONFIG_HOME: join(sub(), 'xdg') };
+    const first = await start(['send', join(dir, 'nope')], undefined, xdg).done;
+    expect(first.code).toBe(2);
+    expect(first.stderr).toMatch(/goes through osau\.re:9000, bob's public relay on the internet/);
+    const second = await start(['send', join(dir, 'nope')], undefined, xdg).done;
+    expect(second.code).toBe(2);
+    expect(second.stderr).not.toMatch(/public relay/);
+  });
+
+  it('a symbolic link in a sent folder is reported, not silently skipped', async () => {
+    const src = sub();
+    const out = sub();
+    const folder = join(src, 'album');
+    mkdirSync(folder);
+    writeFileSync(join(folder, 'a.txt'), 'a');
+    symlinkSync('/etc/hostname', join(folder, 'outside'));
+    const sender = start(['send', folder, '-p', 'symlink-pw', ...at]);
+    const got = await start(['recv', 'symlink-pw', '-y', '-o', out, ...at]).done;
+    const sent = await sender.done;
+    expect(got.code, got.stderr).toBe(0);
+    expect(sent.code, sent.stderr).toBe(0);
+    expect(sent.stderr).toMatch(/Skipped symbolic link outside \(not sent\)/);
+    expect(readdirSync(join(out, 'album'))).toEqual(['a.txt']);
   });
 
   it('usage errors: a missing path, a URL as relay, no password on an empty stdin', async () => {

@@ -184,6 +184,8 @@ describe('views', () => {
     expect(safeFileName('..')).toBe('attachment');
     expect(safeFileName('C:\\x\\évil$.txt')).toBe('_vil_.txt');
     expect(safeFileName('.hidden')).toBe('hidden');
+    expect(safeFileName(' .')).toBe('attachment'); // found by fast-check
+    expect(safeFileName('. .a ')).toBe('a');
     fc.assert(
       fc.property(fc.string(), (s) => {
         const name = safeFileName(s);

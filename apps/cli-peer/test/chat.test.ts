@@ -17,6 +17,7 @@ type Line = Record<string, unknown> & { event: string };
 let dir: string;
 let relay: RelayProcess;
 let node: string;
+let relayHttp: string;
 const children: ChildProcess[] = [];
 
 const env = () => ({ ...process.env, XDG_CONFIG_HOME: join(dir, 'xdg') });
@@ -117,6 +118,7 @@ beforeAll(async () => {
   relay = startRelayProcess(['--bob-port', '0', '--bob-secure-port', '0']);
   const m = await relay.output(/ptpchat node \S+ listening on 127\.0\.0\.1:(\d+)/);
   node = `127.0.0.1:${m[1]}`;
+  relayHttp = `http://127.0.0.1:${(await relay.output(/listening on http:\/\/127\.0\.0\.1:(\d+)/))[1]}`;
   for (const name of ['alice', 'bob', 'carol', 'dave']) {
     const r = run(['id', 'new', '-k', join(dir, name), '--name', name]);
     expect(r.code, r.stderr).toBe(0);
@@ -134,7 +136,10 @@ afterAll(async () => {
 
 describe('peerwire chat through the relay daemon', () => {
   it('open and closed channels, a file, a direct path, a one-shot send', async () => {
-    const [alice, bob, carol] = ['alice', 'bob', 'carol'].map((n) => new Chat(n, [node]));
+    const files = join(dir, 'carol-files');
+    const [alice, bob, carol] = ['alice', 'bob', 'carol'].map(
+      (n) => new Chat(n, n === 'carol' ? [node, '--files', files] : [node]),
+    );
     const ids: Record<string, string> = {};
     for (const c of [alice!, bob!, carol!]) {
       const hello = await c.waitFor((l) => l.event === 'connected', 'connected');
@@ -229,9 +234,22 @@ describe('peerwire chat through the relay daemon', () => {
       (l) => l.event === 'message' && l.text === 'notes.txt',
       'the file',
     );
-    const [att] = withFile.attachments as { type: string; size: number; data: string }[];
-    expect(att).toMatchObject({ type: 'text/plain', size: 3000 });
+    const [att] = withFile.attachments as {
+      type: string;
+      size: number;
+      data: string;
+      file: string;
+    }[];
+    expect(att).toMatchObject({ type: 'text/plain', size: 3000, file: join(files, 'notes.txt') });
     expect(Buffer.from(att!.data, 'base64').equals(content)).toBe(true);
+    // --files: saved under the sender's name, never over an existing file.
+    expect(readFileSync(join(files, 'notes.txt')).equals(content)).toBe(true);
+    await alice!.ask({ cmd: 'send', channel: 'general', file });
+    const again = await carol!.waitFor(
+      (l) => l.event === 'message' && l.text === 'notes.txt' && l.msgId !== withFile.msgId,
+      'the file again',
+    );
+    expect((again.attachments as { file: string }[])[0]!.file).toBe(join(files, 'notes-1.txt'));
 
     // A direct UDP path between two peers, punched through the relay (loopback: no NAT).
     expect((await alice!.ask({ cmd: 'path', node: 'bob' })).path).toBe('relayed');
@@ -257,6 +275,35 @@ describe('peerwire chat through the relay daemon', () => {
       const m = await c.waitFor((l) => l.event === 'message' && l.text === 'one shot', 'one shot');
       expect(m.from).toMatch(/^dave@/);
     }
+    const oneFile = run([
+      'chat',
+      'send',
+      'general',
+      '--file',
+      file,
+      '--node',
+      node,
+      '-k',
+      join(dir, 'dave'),
+    ]);
+    expect(oneFile.code, oneFile.stderr).toBe(0);
+    expect(oneFile.stdout).toBe('sent to #general\n');
+    const daveFile = await bob!.waitFor(
+      (l) => l.event === 'message' && l.text === 'notes.txt' && String(l.from).startsWith('dave@'),
+      "dave's file",
+    );
+    const [daveAtt] = daveFile.attachments as { data: string }[];
+    expect(Buffer.from(daveAtt!.data, 'base64').equals(content)).toBe(true);
+    expect(run(['chat', 'send', 'general', '-k', join(dir, 'dave')]).code).toBe(2);
+
+    // The relay carried all of it (floods, the closed channel's copies, the rendezvous) and read
+    // none: its node joins no channel.
+    const metrics = await (await fetch(`${relayHttp}/metrics`)).text();
+    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1]);
+    expect(value('peerwire_ptpchat_floods_forwarded_total')).toBeGreaterThanOrEqual(4);
+    expect(value('peerwire_ptpchat_messages_delivered_total')).toBe(0);
+    expect(value('peerwire_ptpchat_connect_attempts_total')).toBe(1);
+    expect(value('peerwire_ptpchat_connect_successes_total')).toBe(1);
 
     for (const c of [alice!, bob!, carol!]) {
       expect((await c.ask({ cmd: 'quit' })).event).toBe('bye');

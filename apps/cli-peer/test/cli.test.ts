@@ -324,6 +324,13 @@ describe('peerwire group', () => {
     expect(added.code).toBe(0);
     const list = await run(['group', 'list', group, '--json', ...kc('alice')]);
     expect(JSON.parse(list.stdout).members).toEqual([bob]);
+    // Group messages are signed only: the CLI says so when sending.
+    const toGroup = await run(['spot', 'send', group, 'hello group', ...kc('alice')]);
+    expect(toGroup.stderr).toMatch(
+      /^Note: to a group \(g\.[^)]+\) messages are signed but not encrypted: the relay and the recipients can read them\.$/m,
+    );
+    const toBob = await run(['spot', 'send', bob, 'hello bob', ...kc('alice')]);
+    expect(toBob.stderr).not.toMatch(/not encrypted/);
   }, 30_000);
 });
 

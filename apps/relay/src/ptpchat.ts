@@ -5,6 +5,7 @@
  * CONNECT (spec §9). Its identity lives in `<dataDir>/ptpchat` (fresh with `--memory`), its
  * metrics on the relay's registry (`peerwire_ptpchat_*`), its logs through the relay's logger.
  */
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { ConnectEvent, PtpchatNode, PtpchatOutput } from '@peerwire/ptpchat';
 import { type RunningPtpchatNode, startPtpchatNode } from '@peerwire/ptpchat/node';
@@ -52,8 +53,21 @@ function errnoOf(error: unknown): string | undefined {
 /** CONNECT progress seen by this node, by role and state (`peerwire_ptpchat_connect_events_total`). */
 type ConnectTally = Map<string, number>;
 
-function registerMetrics(registry: Registry, node: PtpchatNode, tally: ConnectTally): void {
+function registerMetrics(
+  registry: Registry,
+  running: RunningPtpchatNode,
+  tally: ConnectTally,
+): void {
+  const node = running.node;
   const c = node.counters;
+  new Gauge({
+    name: 'peerwire_ptpchat_tcp_links',
+    help: 'ptpchat TCP connections open now (before and after HELLO)',
+    registers: [registry],
+    collect() {
+      this.set(running.tcpLinks);
+    },
+  });
   new Gauge({
     name: 'peerwire_ptpchat_neighbours',
     help: 'ptpchat neighbours (links past HELLO), by transport (tcp links, udp punched paths)',
@@ -121,6 +135,18 @@ function registerMetrics(registry: Registry, node: PtpchatNode, tally: ConnectTa
       () => c.connectFailures,
     ],
   ];
+  counters.push(
+    [
+      'write_drops_total',
+      'Messages not queued because their TCP link was congested (a neighbour reading too slowly)',
+      () => running.writeDrops,
+    ],
+    [
+      'udp_dropped_total',
+      'UDP datagrams dropped by the socket (too large, too many remotes)',
+      () => running.udpDropped,
+    ],
+  );
   for (const [name, help, read] of counters)
     mirrored(registry, `peerwire_ptpchat_${name}`, help, read);
   mirroredByLabel(
@@ -215,8 +241,21 @@ async function startRelayPtpchat(
       listen: { host, port: config.port },
       udp: config.udp ? { host, port: config.udpPort } : false,
       onOutput,
+      onLink: (event) => {
+        if (event.type === 'error')
+          logger.debug(
+            { peer: event.peer, detail: event.error.message },
+            'ptpchat transport error',
+          );
+      },
     });
   } catch (cause) {
+    if ((cause as { code?: unknown }).code === 'BAD_OPTION' && config.udp && isIP(host) === 0) {
+      throw new PtpchatStartError(
+        `the ptpchat UDP socket binds an IP address, and --host ${host} is a name: give an IP address, or --no-ptpchat-udp`,
+        { cause },
+      );
+    }
     const errno = errnoOf(cause);
     if (errno !== 'EADDRINUSE' && errno !== 'EACCES') throw cause;
     // The adapter binds UDP first ("cannot bind UDP ..."), then listens on TCP.
@@ -238,7 +277,7 @@ async function startRelayPtpchat(
     `ptpchat node ${loaded.nodeId} listening on ${shownHost}:${tcp}${running.udpPort === undefined ? '' : ` (rendezvous on UDP port ${running.udpPort})`}`,
   );
   const before = registry.getMetricsAsArray().map((m) => m.name);
-  registerMetrics(registry, node, tally);
+  registerMetrics(registry, running, tally);
   let closing: Promise<void> | undefined;
   return {
     name: 'ptpchat',

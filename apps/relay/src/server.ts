@@ -123,13 +123,24 @@ export async function startRelayServer(
   const { store, serverCode } = await openStore(config, logger);
   const cluster = await joinCluster(config.cluster, serverCode, config.publicHosts, logger);
   let metrics: RelayMetrics | undefined;
+  // The remote address of each open connection, so that rejections name it.
+  const remotes = new Map<string, string>();
+  const rejections = refusalLog(logger, Date.now, {
+    line: 'connection rejected',
+    plural: 'connections rejected',
+  });
   const onEvent = (event: RelayEvent) => {
     metrics?.onEvent(event);
     switch (event.type) {
+      case 'open':
+        remotes.set(event.cid, event.address);
+        break;
       case 'reject':
-        logger.info(
-          { cid: event.cid, reason: event.reason, detail: event.detail },
-          'connection rejected',
+        rejections.refused(
+          (event.cid !== undefined && remotes.get(event.cid)) || 'unknown',
+          event.reason,
+          event.detail,
+          event.cid !== undefined ? { cid: event.cid } : {},
         );
         break;
       case 'store_error':
@@ -142,6 +153,7 @@ export async function startRelayServer(
         );
         break;
       case 'close':
+        remotes.delete(event.cid);
         logger.debug(
           { cid: event.cid, hash: event.hash, reason: event.reason },
           'connection closed',
@@ -285,6 +297,7 @@ export async function startRelayServer(
   const tick = setInterval(() => {
     relay.tick();
     refusals.prune();
+    rejections.prune();
   }, 1000);
   tick.unref();
 
@@ -340,6 +353,7 @@ export async function startRelayServer(
       await servicesClosed;
       await store.close();
       refusals.flush();
+      rejections.flush();
       const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections?.();
       await httpClosed;

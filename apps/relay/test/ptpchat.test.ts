@@ -190,6 +190,8 @@ describe('the relay as a ptpchat neighbour and rendezvous', () => {
       'peerwire_ptpchat_connect_attempts_total',
       'peerwire_ptpchat_connect_successes_total',
       'peerwire_ptpchat_drops_total',
+      'peerwire_ptpchat_tcp_links',
+      'peerwire_ptpchat_write_drops_total',
     ])
       expect(service.metrics).toContain(name);
     expect(service.metrics.every((n) => n.startsWith('peerwire_ptpchat_'))).toBe(true);
@@ -197,6 +199,7 @@ describe('the relay as a ptpchat neighbour and rendezvous', () => {
     const alice = await peer('alice', r);
     const bob = await peer('bob', r);
     expect(await metric(r, 'peerwire_ptpchat_neighbours', '{transport="tcp"}')).toBe(2);
+    expect(await metric(r, 'peerwire_ptpchat_tcp_links')).toBe(2);
     const health = (await (await fetch(`${r.url}/healthz`)).json()) as {
       status: string;
       services: { ptpchat: Record<string, unknown> };
@@ -281,6 +284,12 @@ describe('the relay as a ptpchat neighbour and rendezvous', () => {
     };
     expect(health.services.ptpchat).toBeUndefined();
     expect(await r.metrics.registry.metrics()).not.toContain('peerwire_ptpchat_');
+  });
+
+  it('refuses a host name for the UDP socket with a clear message', async () => {
+    await expect(startRelay({ host: 'localhost' })).rejects.toThrow(
+      /ptpchat UDP socket binds an IP address, and --host localhost is a name/,
+    );
   });
 
   it('runs without UDP (no rendezvous) when asked', async () => {

@@ -43,7 +43,7 @@ export const SLASH_HELP: readonly (readonly [usage: string, what: string])[] = [
   ['/join <channel>', 'join a channel (name or id) and make it the current one'],
   ['/leave [channel]', 'leave a channel (default: the current one)'],
   ['/create <name> [--closed]', 'create a channel; --closed: only invited key holders read it'],
-  ['/invite <node>', 'send the current closed channel’s key to a node (name, name@GUID or GUID)'],
+  ['/invite <node>', "send the current closed channel's key to a node (name, name@GUID or GUID)"],
   ['/send <file>', 'send a file as an attachment to the current channel'],
   ['/members [channel]', 'the members of a channel (default: the current one)'],
   ['/online', 'the nodes reachable now: neighbours, direct paths and relayed ones'],

@@ -28,7 +28,7 @@ export async function chatLoop(
     terminal,
   });
   const prompt = () => {
-    if (!terminal) return;
+    if (!terminal || quitting) return;
     const c = session.current === undefined ? undefined : session.node.channel(session.current);
     rl.setPrompt(c ? `#${c.name}> ` : '> ');
     rl.prompt();
@@ -43,6 +43,7 @@ export async function chatLoop(
   const quit = () => {
     if (quitting) return;
     quitting = true;
+    printer.detach();
     chain = chain.then(async () => {
       await session.settle(opts.settleMs);
       done();
@@ -66,8 +67,8 @@ export async function chatLoop(
     }
     try {
       const result = await runCommand(session, cmd);
+      if (cmd.cmd === 'quit') quit(); // before printing: no prompt after "bye"
       await printer.result(result, cmd.id);
-      if (cmd.cmd === 'quit') quit();
     } catch (error) {
       await printer.error(error as CliError, cmd.id);
     }

@@ -26,6 +26,11 @@ export class ChatPrinter {
     this.#rl = rl;
   }
 
+  /** No more prompt to redraw (quitting). */
+  detach(): void {
+    this.#rl = undefined;
+  }
+
   readonly event = (e: ChatEvent): void => {
     this.#queue = this.#queue
       .then(() => this.#event(e))

@@ -95,7 +95,7 @@ export class ChatSession {
   /** When this peer last sent a CERTIFICATE (a one-shot send lingers while peers ask for it). */
   lastCertificateSent = 0;
   readonly #listeners = new Set<(o: PtpchatOutput) => void>();
-  readonly #known = new Set<string>();
+  #known = new Set<string>();
   #checker: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -274,18 +274,16 @@ export class ChatSession {
 
   /**
    * Channels are announced by their members every 60 s; a node that appears in between would
-   * wait that long to hear of them. So when a node this peer did not know appears (a new route),
-   * it re-announces the public channels it is in, at most once per check.
+   * wait that long to hear of them. So when a node appears (a route that was not there at the
+   * last check), this peer re-announces the public channels it is in, at most once per check.
    */
   #checkNewNodes(): void {
+    // Compared to the previous check, not to every node ever seen: a node that left and comes
+    // back (a one-shot `chat send` on the same keychain) is new again.
+    const now = new Set(this.node.routes().map((r) => guidOf(r.nodeId)));
     let fresh = false;
-    for (const r of this.node.routes()) {
-      const g = guidOf(r.nodeId);
-      if (!this.#known.has(g)) {
-        this.#known.add(g);
-        fresh = true;
-      }
-    }
+    for (const g of now) if (!this.#known.has(g)) fresh = true;
+    this.#known = now;
     if (fresh) this.#announceJoined();
   }
 

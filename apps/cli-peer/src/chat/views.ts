@@ -75,14 +75,15 @@ export function mimeTypeOf(fileName: string): string {
 /**
  * A safe local name for a received attachment, from the sender's text (which names the file):
  * its last path segment with anything but letters, digits, `.`, `-`, `_` and spaces replaced,
+ * leading dots and spaces removed (no hidden files),
  * never empty, `.` or `..`, at most 128 characters.
  */
 export function safeFileName(text: string): string {
   const last = text.split(/[/\\]/).pop() ?? '';
   const cleaned = last
     .replace(/[^A-Za-z0-9._ -]/g, '_')
-    .replace(/^\.+/, '')
+    .replace(/^[. ]+/, '')
     .slice(0, 128)
-    .trim();
+    .trimEnd();
   return cleaned === '' ? 'attachment' : cleaned;
 }

@@ -100,13 +100,16 @@ current channel. --json: one JSON event per line out, one command per line in, e
     .command('send')
     .description('one shot: say <text> in a public channel and exit once the relay has it')
     .argument('<channel>', 'channel name or id (it must have been announced on the network)')
-    .argument('<text...>', 'the message')
+    .argument('[text...]', 'the message (or --file)')
     .option(
       '--node <host:port>',
       `the ptpchat node (env PEERWIRE_CHAT_NODE; default ${DEFAULT_CHAT_NODE})`,
     )
     .option('--name <name>', 'your name in the node id name@GUID')
-    .option('--file <file>', 'attach a file (the text is sent with it)')
+    .option(
+      '--file <file>',
+      'send a file as an attachment instead of text (its name is the message text)',
+    )
     .option(
       '--linger <ms>',
       `stay this long after the relay's ACK to hand your certificate to readers (default ${DEFAULT_LINGER_MS})`,
@@ -119,6 +122,9 @@ current channel. --json: one JSON event per line out, one command per line in, e
         flags: ChatFlags & { node?: string; file?: string; linger?: number },
       ) => {
         const g = globals();
+        if (words.length > 0 === (flags.file !== undefined)) {
+          throw new CliError('chat send takes a <text> or a --file, one of the two', EXIT.usage);
+        }
         const timeoutMs = g.timeout ?? DEFAULT_TIMEOUT_MS;
         const { session, keychainFile } = await startSession(g, flags, flags.node, () => {});
         try {

@@ -13,6 +13,22 @@ import {
 } from '../context.js';
 import { countArg } from '../options.js';
 
+/**
+ * Only `k.` targets are end-to-end encrypted; to `g.` (a group) and `c.` (a connection) a message
+ * is signed but travels readable by the relay and whoever receives it. Said on stderr.
+ */
+export function warnUnencrypted(address: string): void {
+  const kind = address.startsWith('g.')
+    ? 'a group'
+    : address.startsWith('c.')
+      ? 'a connection'
+      : '';
+  if (!kind) return;
+  process.stderr.write(
+    `Note: to ${kind} (${address.split('/')[0]}) messages are signed but not encrypted: the relay and the recipients can read them.\n`,
+  );
+}
+
 export function registerSpot(program: Command, globals: () => GlobalOptions): void {
   const spot = program.command('spot').description('Spot messaging through a relay');
 
@@ -77,12 +93,15 @@ export function registerSpot(program: Command, globals: () => GlobalOptions): vo
 
   spot
     .command('send <address> <payload>')
-    .description('send a message (text, or @file); to k. addresses it is end-to-end encrypted')
+    .description(
+      'send a message (text, or @file); to k. addresses it is end-to-end encrypted, to g. and c. addresses only signed',
+    )
     .action(async (address: string, payload: string) => {
       const g = globals();
       const client = await connect(g);
       try {
         const to = address.includes('/') ? address : `${address}/message`;
+        warnUnencrypted(to);
         // Waits one round trip, so that "no route" (the recipient is not online) is reported.
         await client.sendChecked(to, payloadArg(payload));
         output(g, { sent: true, to }, `sent to ${to} (the relay took it)`);
@@ -102,6 +121,7 @@ export function registerSpot(program: Command, globals: () => GlobalOptions): vo
       const g = globals();
       if (!address.includes('/'))
         throw new CliError(`${address} names no endpoint (e.g. ${address}/echo)`, EXIT.usage);
+      warnUnencrypted(address);
       const client = await connect(g);
       try {
         const response = await client.query(

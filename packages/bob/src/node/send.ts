@@ -73,6 +73,8 @@ export interface SendOptions extends TransferOptions {
 
 export type SendEvent =
   | { readonly type: 'password'; readonly password: string }
+  /** An entry of the folder that is not sent: a symbolic link or a special file. */
+  | { readonly type: 'skipped'; readonly path: string; readonly reason: 'symlink' | 'special' }
   | HandshakeNotice
   | {
       readonly type: 'sending';
@@ -167,6 +169,7 @@ export async function sendPath(path: string, options: SendOptions): Promise<Send
   } else {
     kind = 'folder';
     const scanned = await scanFolder(full, primitives.sha1, signal);
+    for (const entry of scanned.skipped) options.onEvent?.({ type: 'skipped', ...entry });
     const plan = planFolderPack(name, scanned.root, { sha1: primitives.sha1 });
     objects = plan.objects.length;
     progress.total = scanned.bytes;
