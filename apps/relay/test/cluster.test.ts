@@ -25,7 +25,7 @@ function daemon(args: string[], env: Record<string, string> = {}): Promise<Daemo
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      [main, '--memory', '--host', '127.0.0.1', '-p', '0', '--no-bob', ...args],
+      [main, '--memory', '--host', '127.0.0.1', '-p', '0', '--no-bob', '--no-ptpchat', ...args],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...process.env, ...env },
