@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { DEFAULT_RELAY_LIMITS, type RelayLimits } from '@peerwire/relay';
 import { z } from 'zod';
 import { BOB_LIMITS, BobConfigSchema, bobLimitEnvName, describeBobConfig } from './bob.js';
+import { ClusterConfigSchema, clusterConfigFromEnv, describeClusterConfig } from './cluster.js';
 import { DattConfigSchema, dattConfigFromEnv, describeDattConfig } from './datt-config.js';
 import {
   describePtpchatConfig,
@@ -55,6 +56,8 @@ export const ConfigSchema = z
     datt: DattConfigSchema,
     /** The bob relay (see bob.ts): enabled, ports, limits. */
     bob: BobConfigSchema.prefault({}),
+    /** Relay cluster on Redis/Valkey (see cluster.ts); off unless cluster.url is set. */
+    cluster: ClusterConfigSchema,
     /** The ptpchat node (on by default; see ptpchat-config.ts). */
     ptpchat: PtpchatConfigSchema,
   })
@@ -158,6 +161,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
     if (raw !== undefined) limits[limit] = convert(raw, 'number', name);
   }
   if (Object.keys(limits).length > 0) out.limits = limits;
+  const cluster = clusterConfigFromEnv(env, convert);
+  if (cluster) out.cluster = cluster;
   const datt = dattConfigFromEnv(env, convert);
   if (datt) out.datt = datt;
   const ptpchat = ptpchatConfigFromEnv(env, convert);
@@ -254,6 +259,7 @@ export function describeConfig(): string {
   }
   lines.push(...describeDattConfig());
   lines.push(...describeBobConfig());
+  lines.push(...describeClusterConfig());
   lines.push(...describePtpchatConfig());
   return lines.join('\n');
 }

@@ -57,6 +57,7 @@ const program = new Command()
     'short relay name in c.<srv>.<id> (default: generated, kept in the data dir)',
   )
   .option('--public-host <host...>', 'host names listed by the discovery endpoint')
+  .option('--cluster <url>', 'join a relay cluster: redis://host:port[/db] (env: PEERWIRE_CLUSTER)')
   .option('--tls-cert <file>', 'PEM certificate: serve HTTPS and WSS (with --tls-key)')
   .option('--tls-key <file>', 'PEM private key for --tls-cert')
   .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)')
@@ -101,6 +102,7 @@ const flags = program.opts<{
   memory?: boolean;
   serverCode?: string;
   publicHost?: string[];
+  cluster?: string;
   tlsCert?: string;
   tlsKey?: string;
   logLevel?: string;
@@ -139,6 +141,7 @@ try {
     memory: flags.memory,
     serverCode: flags.serverCode,
     publicHosts: flags.publicHost,
+    cluster: { url: flags.cluster },
     tlsCert: flags.tlsCert,
     tlsKey: flags.tlsKey,
     logLevel: flags.logLevel,
@@ -234,6 +237,8 @@ try {
     );
   } else if (e.code === 'LISTEN_FAILED') {
     logger.fatal(`${e.message}; choose other ports (--datt-port, --datt-ws-port)`);
+  } else if (e.code === 'CONNECT_FAILED') {
+    logger.fatal(`${e.message}; check --cluster / PEERWIRE_CLUSTER`);
   } else if (e.code === 'BOB_LISTEN_FAILED' || e.code === 'PTPCHAT_LISTEN_FAILED') {
     logger.fatal(e.message);
   } else if (e.code === 'PTPCHAT_IDENTITY') {

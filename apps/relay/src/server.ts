@@ -13,6 +13,7 @@ import { MemoryRelayStore, Relay, type RelayEvent, type RelayStore } from '@peer
 import { attachWebSocketServer, createWebServer } from '@peerwire/transport/node';
 import type { Logger } from 'pino';
 import { type BobComponent, bobService } from './bob.js';
+import { joinCluster } from './cluster.js';
 import type { RelayConfig } from './config.js';
 import { dattService, type RelayDatt } from './datt.js';
 import { LevelRelayStore } from './level-store.js';
@@ -120,6 +121,7 @@ export async function startRelayServer(
 ): Promise<RunningRelay> {
   const { logger } = options;
   const { store, serverCode } = await openStore(config, logger);
+  const cluster = await joinCluster(config.cluster, serverCode, config.publicHosts, logger);
   let metrics: RelayMetrics | undefined;
   // The remote address of each open connection, so that rejections name it.
   const remotes = new Map<string, string>();
@@ -165,13 +167,14 @@ export async function startRelayServer(
     serverCode,
     version: `peerwire-relay/${options.version}`,
     limits: config.limits,
-    store,
+    ...(cluster ? { store: cluster.cluster.store, bus: cluster.cluster.bus } : { store }),
     // Handshake signatures are verified on libuv's thread pool: the event loop stays free.
     cryptoBackend: nodeThreadPoolBackend,
     onEvent,
   });
   await relay.start();
   metrics = createMetrics(relay);
+  cluster?.attach(relay, metrics.registry);
   const services = await startServices(config, {
     logger,
     registry: metrics.registry,
@@ -184,6 +187,7 @@ export async function startRelayServer(
     await store.close();
     throw error;
   });
+  if (cluster) services.set(cluster.name, cluster);
   const bob = services.get('bob') as BobComponent | undefined;
   const datt = services.get('datt') as RelayDatt | undefined;
   const ptpchat = services.get('ptpchat') as RelayPtpchat | undefined;
@@ -236,7 +240,10 @@ export async function startRelayServer(
           config.publicHosts.length > 0
             ? config.publicHosts
             : [req.headers.host ?? `${config.host}:${config.port}`];
-        json(res, 200, { result: 'success', data: { hosts, min_conn: config.minConnections } });
+        json(res, 200, {
+          result: 'success',
+          data: { hosts: cluster ? cluster.hosts(hosts) : hosts, min_conn: config.minConnections },
+        });
         return;
       }
       default:
@@ -312,6 +319,9 @@ export async function startRelayServer(
   const hostForUrl = shown.includes(':') ? `[${shown}]` : shown;
   const scheme = tls ? 'https' : 'http';
   const url = `${scheme}://${hostForUrl}:${address.port}`;
+  cluster?.cluster.setHosts(
+    config.publicHosts.length > 0 ? config.publicHosts : [`${hostForUrl}:${address.port}`],
+  );
   logger.info(
     { url, serverCode, dataDir: config.memory ? '(memory)' : config.dataDir, tls: Boolean(tls) },
     `peerwire relay listening on ${url}${wildcard ? ' and every other interface' : ''} (Spot clients: ${tls ? 'wss' : 'ws'}://${hostForUrl}:${address.port}/_websocket)`,
