@@ -83,7 +83,11 @@ async function neighbours(port: number): Promise<{ sockets: Socket[]; stop(): vo
   const sockets: Socket[] = [];
   const ids: string[] = [];
   // From the start: opening thousands takes longer than the node's 15 s dead-after.
-  const timer = setInterval(() => sockets.forEach((s, i) => s.write(hello(ids[i]!))), 2000);
+  const timer = setInterval(() => {
+    sockets.forEach((s, i) => {
+      s.write(hello(ids[i]!));
+    });
+  }, 2000);
   for (let i = 0; i < COUNT; i += 250) {
     await Promise.all(
       Array.from({ length: Math.min(250, COUNT - i) }, (_, k) => {
