@@ -1,4 +1,4 @@
-import { TokenBucket, toHex } from '@peerwire/wire';
+import { TokenBucket } from '@peerwire/wire';
 import { type Endpoint, formatIp } from '../codec/address.js';
 import { NatbaseFramer } from '../codec/framing.js';
 import type { RandomSource } from '../codec/identity.js';
@@ -7,10 +7,12 @@ import {
   type PeerToBaseMessage,
   type SignedPeerToBaseMessage,
 } from '../codec/peer-to-base.js';
+import type { Ed25519Verify } from '../codec/signature.js';
 import { NatbaseError } from '../errors.js';
 import { type BaseServerLimits, DEFAULT_BASE_SERVER_LIMITS, resolveLimits } from '../limits.js';
 import { type Device, Devices } from './devices.js';
 import { RateTable } from './rate-table.js';
+import { Relay } from './relay.js';
 import type {
   BaseServerAction,
   BaseServerEvent,
@@ -18,14 +20,15 @@ import type {
   ConnectionId,
   DropReason,
 } from './types.js';
+import { DROP_REASONS } from './types.js';
 import {
   checkProofOfWork,
-  encodeBaseData,
   encodeBaseHello,
   encodeDeviceAddresses,
   encodeNatOk,
   encodeState,
   frame,
+  idKey,
   type SignatureCheck,
   signatureCheck,
   viewPeerData,
@@ -40,10 +43,10 @@ export interface BaseServerOptions {
   readonly limits?: Partial<BaseServerLimits>;
   readonly onEvent?: (event: BaseServerEvent) => void;
   /**
-   * Ed25519 verification of `signature` over `message` by `publicKey` (default `@noble/curves`,
-   * portable). The Node layer can pass a faster one (node:crypto); it must never throw.
+   * The Ed25519 verifier (default the portable `nobleEd25519Verify`); a busy base passes
+   * `opensslEd25519Verify()` from `@peerwire/natbase/node`.
    */
-  readonly verify?: (message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array) => boolean;
+  readonly verify?: Ed25519Verify;
 }
 
 /** One TCP connection from a host. */
@@ -51,7 +54,7 @@ export interface Connection {
   readonly id: ConnectionId;
   readonly remote: Endpoint;
   readonly ipKey: string;
-  readonly cookie: Uint8Array;
+  /** The HELLO's cookie as an `idKey` string (the bytes are not kept: 16-byte arrays are dear). */
   readonly cookieKey: string;
   readonly framer: NatbaseFramer;
   readonly openedAt: number;
@@ -63,28 +66,6 @@ export interface Connection {
   device: Device | undefined;
   closing: boolean;
 }
-
-const ALL_REASONS: readonly DropReason[] = [
-  'connection-limit',
-  'device-limit',
-  'bad-frame',
-  'malformed',
-  'oversize',
-  'bad-device-id',
-  'bad-cookie',
-  'bad-signature',
-  'wrong-device',
-  'replay',
-  'wrong-transport',
-  'unsupported',
-  'spoofed-source',
-  'unknown-target',
-  'empty',
-  'too-large',
-  'send-queue-full',
-  'rate-limited',
-  'interest-limit',
-];
 
 /**
  * The peerwire base server of spec §7 as a sans-I/O core. The I/O layer reports TCP
@@ -105,13 +86,13 @@ export class BaseServer {
   readonly #perIp = new Map<string, number>();
   readonly #devices: Devices;
   readonly #udpSigned: RateTable;
-  readonly #relayRate: RateTable;
+  readonly #relay: Relay;
   #pending = 0;
   /** The time of the input being handled. */
   #now = 0;
   #timerAt = Number.POSITIVE_INFINITY;
-  readonly #counters = { natConfirmations: 0, natOks: 0, relayedUdp: 0, relayedTcp: 0 };
-  readonly #drops = Object.fromEntries(ALL_REASONS.map((r) => [r, 0])) as Record<
+  readonly #counters = { natConfirmations: 0, natOks: 0 };
+  readonly #drops = Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<
     DropReason,
     number
   >;
@@ -128,11 +109,15 @@ export class BaseServer {
     this.#verify = signatureCheck(options.verify);
     const l = this.limits;
     this.#udpSigned = new RateTable(l.signedRatePerSecond, l.signedBurst, l.maxTrackedUdpSources);
-    this.#relayRate = new RateTable(l.relayRatePerSecond, l.relayBurst, l.maxDevices);
     this.#devices = new Devices(l, {
       sendTcp: (conn, payload, actions) => this.#sendTcp(conn, payload, actions),
       event: (e) => this.#onEvent(e),
       encodeDeviceAddresses,
+    });
+    this.#relay = new Relay(l, this.#primary, this.#devices, {
+      drop: (reason, transport, detail, where) => this.#drop(reason, transport, detail, where),
+      sendTcp: (conn, payload, actions) => this.#sendTcp(conn, payload, actions),
+      event: (e) => this.#onEvent(e),
     });
   }
 
@@ -141,6 +126,8 @@ export class BaseServer {
       connections: this.#conns.size,
       devicesConnected: this.#devices.size,
       ...this.#counters,
+      relayedUdp: this.#relay.relayedUdp,
+      relayedTcp: this.#relay.relayedTcp,
       addressPushes: this.#devices.pushes,
       addressAnswers: this.#devices.answers,
       drops: { ...this.#drops },
@@ -188,13 +175,12 @@ export class BaseServer {
       return actions;
     }
     let cookie = this.#random(16);
-    while (this.#cookies.has(toHex(cookie))) cookie = this.#random(16);
+    while (this.#cookies.has(idKey(cookie))) cookie = this.#random(16);
     const c: Connection = {
       id: conn,
-      remote: { ip: remote.ip.slice(), port: remote.port },
+      remote, // kept as given: the I/O layer must not modify it
       ipKey,
-      cookie: cookie.slice(),
-      cookieKey: toHex(cookie),
+      cookieKey: idKey(cookie),
       framer: new NatbaseFramer(l.maxTcpPayload),
       openedAt: now,
       signedBucket: new TokenBucket(l.signedRatePerSecond, l.signedBurst, now),
@@ -209,7 +195,7 @@ export class BaseServer {
     this.#perIp.set(ipKey, fromIp + 1);
     this.#pending++;
     this.#onEvent({ type: 'connected', conn, remote: c.remote });
-    this.#sendTcp(c, encodeBaseHello(c.cookie), actions);
+    this.#sendTcp(c, encodeBaseHello(cookie), actions);
     this.#sendTcp(c, encodeState(this.#udpAddresses), actions);
     this.#wantTimer(Math.min(now + l.bindTimeoutMs, now + l.keepaliveIntervalMs), actions);
     return actions;
@@ -264,7 +250,10 @@ export class BaseServer {
 
   // ---- UDP ------------------------------------------------------------------------------------
 
-  /** A datagram to the base UDP address `local` from `remote`. */
+  /**
+   * A datagram to the base UDP address `local` from `remote`. Like `tcpOpen`'s `remote`, the
+   * endpoint may be kept (as a device's observed address): do not modify it afterwards.
+   */
   udpData(local: Endpoint, remote: Endpoint, bytes: Uint8Array, now: number): BaseServerAction[] {
     this.#now = now;
     void local;
@@ -275,7 +264,7 @@ export class BaseServer {
     }
     const data = viewPeerData(bytes);
     if (data) {
-      this.#udpDataMessage(data, remote, now, actions);
+      this.#relay.fromUdp(data, remote, now, actions);
       return actions;
     }
     let msg: PeerToBaseMessage;
@@ -287,7 +276,7 @@ export class BaseServer {
     }
     switch (msg.kind) {
       case 'DATA':
-        this.#udpDataMessage(msg, remote, now, actions);
+        this.#relay.fromUdp(msg, remote, now, actions);
         return actions;
       case 'NAT_INIT':
       case 'NAT_OK_CONFIRM':
@@ -366,7 +355,7 @@ export class BaseServer {
           });
           return;
         }
-        this.#relay(device, msg.target, msg.data, 'tcp', now, actions);
+        this.#relay.relay(device, msg.target, msg.data, 'tcp', now, actions);
         return;
       }
       case 'REQUEST_INFO':
@@ -408,7 +397,7 @@ export class BaseServer {
       });
       return undefined;
     }
-    if (!sameBytes(h.cookie, c.cookie)) {
+    if (idKey(h.cookie) !== c.cookieKey) {
       this.#drop('bad-cookie', 'tcp', "not this connection's cookie", { conn: c.id });
       return undefined;
     }
@@ -416,13 +405,12 @@ export class BaseServer {
       this.#drop('bad-signature', 'tcp', 'the signature does not verify', { conn: c.id });
       return undefined;
     }
-    return c.device ?? this.#bind(c, h.deviceId, h.publicKey, now, actions);
+    return c.device ?? this.#bind(c, h.deviceId, now, actions);
   }
 
   #bind(
     c: Connection,
     deviceId: Uint8Array,
-    publicKey: Uint8Array,
     now: number,
     actions: BaseServerAction[],
   ): Device | undefined {
@@ -439,7 +427,7 @@ export class BaseServer {
       this.#onEvent({ type: 'replaced', deviceId: old.id, old: oldConn.id, conn: c.id });
       this.#close(oldConn, actions);
     }
-    const device = this.#devices.bind(c, deviceId, publicKey, now, actions);
+    const device = this.#devices.bind(c, deviceId, now, actions);
     c.device = device;
     this.#pending--;
     this.#onEvent({ type: 'bound', conn: c.id, deviceId: device.id });
@@ -466,7 +454,7 @@ export class BaseServer {
       return;
     }
     // On UDP the cookie must be that of a live TCP connection of that device (§7.2).
-    const c = this.#cookies.get(toHex(h.cookie));
+    const c = this.#cookies.get(idKey(h.cookie));
     if (!c || c.closing) {
       this.#drop('bad-cookie', 'udp', 'no live connection has this cookie', source);
       return;
@@ -479,7 +467,7 @@ export class BaseServer {
       this.#drop('bad-signature', 'udp', 'the signature does not verify', source);
       return;
     }
-    const device = c.device ?? this.#bind(c, h.deviceId, h.publicKey, now, actions);
+    const device = c.device ?? this.#bind(c, h.deviceId, now, actions);
     if (!device) return;
     if (msg.kind === 'NAT_INIT') {
       if (!this.#devices.natInit(device, msg.counter, remote)) {
@@ -492,7 +480,7 @@ export class BaseServer {
         type: 'send',
         transport: 'udp',
         from: this.#primary,
-        to: { ip: remote.ip.slice(), port: remote.port },
+        to: remote,
         bytes: encodeNatOk(),
       });
       return;
@@ -506,102 +494,6 @@ export class BaseServer {
       this.#counters.natConfirmations++;
       this.#onEvent({ type: 'nat-confirmed', deviceId: device.id, observed: device.observed! });
     }
-  }
-
-  #udpDataMessage(
-    msg: { readonly source: Uint8Array; readonly target: Uint8Array; readonly data: Uint8Array },
-    remote: Endpoint,
-    now: number,
-    actions: BaseServerAction[],
-  ): void {
-    // [proposed] DATA is unsigned: over UDP only from the source device's observed address.
-    const device = this.#devices.get(msg.source);
-    if (!device || device.observed === undefined) {
-      this.#drop('spoofed-source', 'udp', 'DATA from a device without a confirmed UDP path', {
-        source: remote,
-      });
-      return;
-    }
-    if (!sameEndpoint(device.observed, remote)) {
-      this.#drop('spoofed-source', 'udp', "DATA not from the source device's address", {
-        source: remote,
-      });
-      return;
-    }
-    this.#relay(device, msg.target, msg.data, 'udp', now, actions);
-  }
-
-  // ---- internals: relaying --------------------------------------------------------------------
-
-  /** §7.8: B2P DATA to the target over UDP if its path is confirmed within 35 s, else TCP. */
-  #relay(
-    from: Device,
-    targetId: Uint8Array,
-    data: Uint8Array,
-    transport: 'tcp' | 'udp',
-    now: number,
-    actions: BaseServerAction[],
-  ): void {
-    const where = transport === 'tcp' ? { conn: from.conn.id } : { source: from.observed! };
-    if (data.length === 0) {
-      this.#drop('empty', transport, 'DATA without payload', where);
-      return;
-    }
-    if (!this.#relayRate.take(from.key, now)) {
-      this.#drop('rate-limited', transport, 'DATA too fast from this device', where);
-      return;
-    }
-    const target = this.#devices.get(targetId);
-    if (!target || target.conn.closing) {
-      this.#drop('unknown-target', transport, 'the target device is not connected', where);
-      return;
-    }
-    const out = encodeBaseData(from.id, data);
-    const confirmedAt = target.udpConfirmedAt;
-    if (
-      target.observed !== undefined &&
-      confirmedAt !== undefined &&
-      now - confirmedAt <= this.limits.udpConfirmedTtlMs
-    ) {
-      this.#counters.relayedUdp++;
-      actions.push({
-        type: 'send',
-        transport: 'udp',
-        from: this.#primary,
-        to: target.observed,
-        bytes: out,
-      });
-      this.#onEvent({
-        type: 'relayed',
-        from: from.id,
-        to: target.id,
-        path: 'udp',
-        bytes: data.length,
-      });
-      return;
-    }
-    if (out.length > this.limits.maxTcpPayload) {
-      this.#drop(
-        'too-large',
-        transport,
-        `DATA of ${out.length} bytes does not fit a record`,
-        where,
-      );
-      return;
-    }
-    if (target.conn.backlog + out.length + 5 > this.limits.maxSendQueueBytes) {
-      this.#drop('send-queue-full', transport, "the target's send queue is full", where);
-      return;
-    }
-    this.#counters.relayedTcp++;
-    this.#sendTcp(target.conn, out, actions);
-    this.#onEvent({
-      type: 'relayed',
-      from: from.id,
-      to: target.id,
-      path: 'tcp',
-      bytes: data.length,
-    });
   }
 
   // ---- internals: plumbing --------------------------------------------------------------------
@@ -626,7 +518,7 @@ export class BaseServer {
     if (c.device === undefined) this.#pending--;
     else {
       this.#devices.unbind(c.device, actions);
-      this.#relayRate.delete(c.device.key);
+      this.#relay.forget(c.device);
     }
   }
 
@@ -651,7 +543,7 @@ function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
+function _sameEndpoint(a: Endpoint, b: Endpoint): boolean {
   return a.port === b.port && sameBytes(a.ip, b.ip);
 }
 

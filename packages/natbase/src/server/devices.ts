@@ -9,7 +9,6 @@ export interface Device {
   readonly id: Uint8Array;
   /** `id` as a map key (`idKey`). */
   readonly key: string;
-  readonly publicKey: Uint8Array;
   readonly conn: Connection;
   readonly boundAt: number;
   /** The addresses of its last INFO (at most `maxInfoAddresses`). */
@@ -64,17 +63,10 @@ export class Devices {
     return this.#byKey.get(idKey(id));
   }
 
-  bind(
-    conn: Connection,
-    id: Uint8Array,
-    publicKey: Uint8Array,
-    now: number,
-    actions: BaseServerAction[],
-  ): Device {
+  bind(conn: Connection, id: Uint8Array, now: number, actions: BaseServerAction[]): Device {
     const device: Device = {
-      id: id.slice(),
+      id, // the decoder's own copy
       key: idKey(id),
-      publicKey: publicKey.slice(),
       conn,
       boundAt: now,
       info: [],
@@ -104,7 +96,8 @@ export class Devices {
 
   /** §7.4: store the INFO addresses; a change is pushed (§7.7). */
   setInfo(device: Device, addresses: readonly Endpoint[], actions: BaseServerAction[]): void {
-    const kept = addresses.slice(0, this.limits.maxInfoAddresses).map(copyEndpoint);
+    // the decoded INFO's endpoints are fresh copies already (the codec slices them)
+    const kept = addresses.slice(0, this.limits.maxInfoAddresses);
     const before = keys(device.info);
     device.info = kept;
     if (keys(kept) !== before) this.#push(device, actions);
@@ -169,7 +162,7 @@ export class Devices {
     if (device.confirmedCounter === counter) return false;
     device.confirmedCounter = counter;
     const before = device.observed === undefined ? undefined : formatEndpoint(device.observed);
-    device.observed = copyEndpoint(remote);
+    device.observed = remote; // kept as given: the I/O layer must not modify it
     if (before !== source) this.#push(device, actions);
     return true;
   }
@@ -207,10 +200,6 @@ export class Devices {
       this.hooks.event({ type: 'pushed', deviceId: device.id, to: requester.id });
     }
   }
-}
-
-function copyEndpoint(e: Endpoint): Endpoint {
-  return { ip: e.ip.slice(), port: e.port };
 }
 
 function keys(list: readonly Endpoint[]): string {

@@ -1,10 +1,14 @@
-import { utf8Encode } from '@peerwire/wire';
 import type { Endpoint } from '../codec/address.js';
 import { encodeBaseToPeer } from '../codec/base-to-peer.js';
 import { verifyDeviceId } from '../codec/device-id.js';
 import { encodeRecord } from '../codec/framing.js';
 import type { SignedPeerToBaseMessage } from '../codec/peer-to-base.js';
-import { SIGNATURE_LENGTH, SignatureContext, verifyWithContext } from '../codec/signature.js';
+import {
+  type Ed25519Verify,
+  SIGNATURE_LENGTH,
+  SignatureContext,
+  verifyWithContext,
+} from '../codec/signature.js';
 import { NatbaseError } from '../errors.js';
 
 /**
@@ -26,32 +30,16 @@ export function checkProofOfWork(m: SignedPeerToBaseMessage): boolean {
 /** Whether the signature at the end of the received `bytes` verifies with the message's key. */
 export type SignatureCheck = (m: SignedPeerToBaseMessage, bytes: Uint8Array) => boolean;
 
-const PREFIX = utf8Encode(`${SignatureContext.PEER_TO_BASE}\n`);
-
-/** The check, with `verify` (raw Ed25519) if given, else the codecs' `verifyWithContext`. */
-export function signatureCheck(
-  verify?: (message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array) => boolean,
-): SignatureCheck {
-  if (!verify) {
-    return (m, bytes) =>
-      verifyWithContext(
-        SignatureContext.PEER_TO_BASE,
-        bytes.subarray(0, bytes.length - SIGNATURE_LENGTH),
-        m.signature,
-        m.publicKey,
-      );
-  }
-  return (m, bytes) => {
-    const body = bytes.subarray(0, bytes.length - SIGNATURE_LENGTH);
-    const message = new Uint8Array(PREFIX.length + body.length);
-    message.set(PREFIX, 0);
-    message.set(body, PREFIX.length);
-    try {
-      return verify(message, m.signature, m.publicKey);
-    } catch {
-      return false;
-    }
-  };
+/** The check with `verify` (default: the codecs' portable `nobleEd25519Verify`). */
+export function signatureCheck(verify?: Ed25519Verify): SignatureCheck {
+  return (m, bytes) =>
+    verifyWithContext(
+      SignatureContext.PEER_TO_BASE,
+      bytes.subarray(0, bytes.length - SIGNATURE_LENGTH),
+      m.signature,
+      m.publicKey,
+      verify,
+    );
 }
 
 export const encodeBaseHello = (cookie: Uint8Array): Uint8Array =>

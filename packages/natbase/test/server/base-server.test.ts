@@ -604,7 +604,7 @@ describe('options', () => {
     const server = new BaseServer({
       udpAddresses: [PRIMARY],
       random: seededRandom(1),
-      verify: (message, signature, publicKey) => {
+      verify: (signature, message, publicKey) => {
         seen.push(message);
         return opensslVerify(message, signature, publicKey);
       },

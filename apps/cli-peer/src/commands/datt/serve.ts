@@ -10,15 +10,8 @@ import {
 import { startDattNode } from '@peerwire/datt/node';
 import type { Command } from 'commander';
 import { CliError, EXIT, type GlobalOptions, output } from '../../context.js';
-
-import {
-  dattKey,
-  defaultDataDir,
-  eventLine,
-  nodeUrl,
-  nonNegativeInteger,
-  portArg,
-} from './shared.js';
+import { portArg, satoshisArg } from '../../options.js';
+import { dattKey, defaultDataDir, eventLine, nodeUrl } from './shared.js';
 
 /** Adds `datt serve` to the `datt` command. */
 export function registerDattServe(datt: Command, globals: () => GlobalOptions): void {
@@ -26,12 +19,12 @@ export function registerDattServe(datt: Command, globals: () => GlobalOptions): 
     .command('serve')
     .description('run a Datt node (stores, serves and charges for content) until interrupted')
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
-    .option('--port <port>', 'TCP port (0 = any free port)', portArg, 4000)
-    .option('--ws-port <port>', 'also listen on WebSocket at this port', portArg)
+    .option('--port <port>', 'TCP port (0 = any free port)', portArg(0), 4000)
+    .option('--ws-port <port>', 'also listen on WebSocket at this port', portArg(0))
     .option('--data-dir <dir>', `where content is kept (default ${defaultDataDir()})`)
     .option('--memory', 'keep content in memory only')
-    .option('--get-price <satoshis>', 'satoshis asked per download', nonNegativeInteger, 0)
-    .option('--post-price <satoshis>', 'satoshis asked per stored post', nonNegativeInteger, 0)
+    .option('--get-price <satoshis>', 'satoshis asked per download', satoshisArg, 0)
+    .option('--post-price <satoshis>', 'satoshis asked per stored post', satoshisArg, 0)
     .option('--pay-to <address>', 'Base58Check address paid (default: the Datt key)')
     .option('--peer <address...>', 'nodes to connect to (host:port, tcp://…, ws://…)')
     .action(

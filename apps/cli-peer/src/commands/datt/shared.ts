@@ -29,7 +29,7 @@ import {
   printable,
 } from '../../context.js';
 
-import { integerArg } from '../../options.js';
+import { hostPortProblem } from '../../options.js';
 
 /** Exit code of a request the node would serve or store only against a payment that was not given. */
 export const EXIT_PAYMENT_REQUIRED = EXIT.paymentRequired;
@@ -47,19 +47,23 @@ export interface NodeOptions {
 
 export function nodeUrl(given: string | undefined): string {
   const spec = given ?? process.env.PEERWIRE_DATT_NODE ?? DEFAULT_DATT_NODE;
-  if (/^(tcp|wss?):\/\//.test(spec)) return spec;
-  if (/^(\[[0-9a-fA-F:.]+\]|[^:/\s]+):\d{1,5}$/.test(spec)) return `tcp://${spec}`;
+  if (/^(tcp|wss?):\/\//.test(spec)) {
+    let url: URL | undefined;
+    try {
+      url = new URL(spec);
+    } catch {
+      url = undefined;
+    }
+    // URL() itself refuses a port above 65535; tcp:// needs one.
+    if (url?.hostname && (url.port !== '' || !spec.startsWith('tcp:'))) return spec;
+  } else if (hostPortProblem(spec) === undefined) {
+    return `tcp://${spec}`;
+  }
   throw new CliError(
     `--node ${JSON.stringify(spec)} is not host:port, tcp://host:port or ws://host:port/path`,
     EXIT.usage,
   );
 }
-
-/** A price in satoshis: a whole number from 0. */
-export const nonNegativeInteger = integerArg('a price in satoshis', 0);
-
-/** A TCP port, 0 for any free one. */
-export const portArg = integerArg('a port', 0, 65535);
 
 /** The Datt key of the keychain; a clear error when there is none. */
 export async function dattKey(g: GlobalOptions): Promise<Uint8Array> {
