@@ -9,6 +9,11 @@ export interface Channel {
   /** Members by GUID. */
   readonly members: Map<string, NodeId>;
   joined: boolean;
+  /**
+   * This node left (or declined) the channel with `leave`: a CHANNEL still listing it gets a
+   * LEAVE back even for a closed channel (where being listed otherwise means being invited).
+   */
+  left: boolean;
   /** Closed channels: the key, once this node holds it. */
   key: Uint8Array | undefined;
   /** Last CHANNEL received or sent for it (for the periodic announcement and expiry). */
@@ -50,6 +55,7 @@ export class ChannelTable {
         closed,
         members: new Map(),
         joined: false,
+        left: false,
         key: undefined,
         lastSeen: now,
       };

@@ -43,6 +43,7 @@ export class ChannelMembership {
     const channel = knownChannel(this.ctx.channels, channelId);
     if (channel.joined) return;
     channel.joined = true;
+    channel.left = false;
     this.ctx.channels.addMember(channel, h.selfGuid, h.selfId);
     const ref = channelRef(h, channel);
     for (const [guid, member] of channel.members) {
@@ -59,12 +60,15 @@ export class ChannelMembership {
   leave(channelId: string): void {
     const h = this.ctx.host;
     const channel = knownChannel(this.ctx.channels, channelId);
-    if (!channel.joined) return;
+    // Leaving a closed channel this node was invited to but has not joined declines it.
+    const invited = channel.closed && !channel.left && channel.members.size > 0;
+    if (!channel.joined && !invited) return;
     const ref = channelRef(h, channel);
     for (const [guid, member] of channel.members) {
       if (guid !== h.selfGuid) h.originate('LEAVE', ref, { target: member });
     }
     channel.joined = false;
+    channel.left = true;
     channel.members.delete(h.selfGuid);
   }
 
@@ -121,7 +125,11 @@ export class ChannelMembership {
     const listsMe = data.members.some((m) => guidOf(m.node_id) === h.selfGuid);
     // Seed rules (§8.4-8.5), answered to the announcer whose list is wrong.
     if (channel.joined && !listsMe) h.originate('JOIN', channelRef(h, channel), { target: sender });
-    if (!channel.joined && listsMe)
+    // A closed channel's CHANNEL goes to its members only, so being listed there means being
+    // invited (`invite` lists the invitee before its KEY arrives, and before the application
+    // joins): no LEAVE for that, only once this node has left or declined it.
+    const invited = channel.closed && !channel.left;
+    if (!channel.joined && listsMe && !invited)
       h.originate('LEAVE', channelRef(h, channel), { target: sender });
     void senderGuid;
     if (changed) h.emit({ type: 'channel', channel: this.ctx.channels.info(channel) });
