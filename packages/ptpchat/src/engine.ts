@@ -136,6 +136,7 @@ export class PtpchatNode {
       emit: (o) => this.#emit(o),
       drop: (reason, detail, link) => this.#drop(reason, detail, link),
       closed: (peer) => this.#framers.delete(peer),
+      neighbourUp: (nodeId) => this.#chat.neighbourUp(nodeId),
     });
     this.#chat = new ChatRules(this.#chatHost());
     this.#rendezvous = new Rendezvous(this.#rendezvousHost());

@@ -17,6 +17,8 @@ export interface LivenessContext {
   readonly fwd: Forwarder;
   emit(output: PtpchatOutput): void;
   drop(reason: DropReason, detail: string, link?: Link): void;
+  /** A new neighbour (not a punched path) is up, with a route to it. */
+  neighbourUp(nodeId: string): void;
   /** A link is gone (the engine forgets its framer). */
   closed(peer: PeerHandle): void;
 }
@@ -76,6 +78,7 @@ export class Liveness {
       this.#c.routing.addNeighbour(guid, claimed);
       this.#c.fwd.sendRouting(link, this.#c.routing.advertisement(guid), true);
       this.#c.fwd.routingChanged();
+      this.#c.neighbourUp(claimed);
     }
   }
   /** Removes a link; its neighbour is gone: its routes are withdrawn at once. */

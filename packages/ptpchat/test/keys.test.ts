@@ -151,6 +151,10 @@ describe('closed channels: GETKEY/KEY (§7.3, §8.9-8.10)', () => {
     await net.runFor(1000);
     expect(net.eventsOf(b, 'message').map((m) => m.text)).toEqual(['welcome']);
     expect(net.eventsOf(a, 'member-left')).toEqual([]);
+    // bob's JOIN is reported once: he was listed, but as an invitee.
+    expect(net.eventsOf(a, 'member-joined')).toMatchObject([
+      { channelId: ch.channelId, nodeId: b.node.nodeId },
+    ]);
     // Declining (leave without having joined) is an explicit LEAVE.
     const other = a.node.createChannel('other', { closed: true });
     a.node.invite(other.channelId, b.node.nodeId);
