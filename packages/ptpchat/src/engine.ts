@@ -379,7 +379,12 @@ export class PtpchatNode {
       return;
     }
     const msg = this.#decode(input);
-    if (!msg) return;
+    if (!msg) {
+      // A link's first message must be its HELLO: a link that opens with garbage is closed at
+      // once (an identified neighbour's bad frame is only dropped and counted).
+      if (link.nodeId === null) this.#liveness.close(peer, 'malformed', true);
+      return;
+    }
     this.counters.received++;
     link.lastHeard = now;
     this.#handle(msg, link);
@@ -392,6 +397,7 @@ export class PtpchatNode {
     }
     if (link.nodeId === null) {
       this.#drop('not-neighbour', `${msg.msg_type} before HELLO`, link);
+      this.#liveness.close(link.peer, 'malformed', true);
       return;
     }
     switch (msg.msg_type) {

@@ -42,6 +42,7 @@ export class Liveness {
     const claimed = msg.sender_id ?? msg.msg_data?.node_id ?? null;
     if (claimed === null) {
       this.#c.drop('malformed', 'HELLO names no node', link);
+      if (link.nodeId === null) this.close(link.peer, 'malformed', true); // a first frame
       return;
     }
     const guid = guidOf(claimed);
