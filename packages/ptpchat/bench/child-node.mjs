@@ -8,6 +8,8 @@ import { startPtpchatNode } from '../dist/node/index.js';
 
 const { limits = {}, io = {} } = JSON.parse(process.argv[2] ?? '{}');
 const random = (n) => new Uint8Array(randomBytes(n));
+/** Links closed, by reason (what ended them tells why neighbours are missing). */
+const closed = {};
 const nodeId = createNodeId('bench', random);
 const node = await startPtpchatNode({
   nodeId,
@@ -17,6 +19,9 @@ const node = await startPtpchatNode({
   nodeType: 'server',
   limits,
   io,
+  onLink: (e) => {
+    if (e.type === 'closed') closed[e.reason] = (closed[e.reason] ?? 0) + 1;
+  },
 });
 const out = (v) => process.stdout.write(`${JSON.stringify(v)}\n`);
 out({ port: node.tcpPort, nodeId });
@@ -35,6 +40,7 @@ createInterface({ input: process.stdin }).on('line', (line) => {
     neighbours: node.node.sizes.neighbours,
     tcpLinks: node.tcpLinks,
     writeDrops: node.writeDrops,
+    closed,
     cpuMs: cpuMs(),
   });
 });

@@ -27,6 +27,7 @@ interface Memory {
   tcpLinks: number;
   neighbours?: number;
   cpuMs?: number;
+  closed?: Record<string, number>;
 }
 interface Child {
   readonly proc: ChildProcess;
@@ -81,6 +82,8 @@ const hello = (nodeId: string) =>
 async function neighbours(port: number): Promise<{ sockets: Socket[]; stop(): void }> {
   const sockets: Socket[] = [];
   const ids: string[] = [];
+  // From the start: opening thousands takes longer than the node's 15 s dead-after.
+  const timer = setInterval(() => sockets.forEach((s, i) => s.write(hello(ids[i]!))), 2000);
   for (let i = 0; i < COUNT; i += 250) {
     await Promise.all(
       Array.from({ length: Math.min(250, COUNT - i) }, (_, k) => {
@@ -98,7 +101,6 @@ async function neighbours(port: number): Promise<{ sockets: Socket[]; stop(): vo
       }),
     );
   }
-  const timer = setInterval(() => sockets.forEach((s, i) => s.write(hello(ids[i]!))), 2000);
   return {
     sockets,
     stop() {
@@ -166,6 +168,6 @@ for (const count of COUNTS) {
     ],
   );
   console.log(
-    `node: ${got} neighbours in ${node.connectedMs} ms; RSS ${(node.before.rss / 2 ** 20).toFixed(0)} -> ${(node.after.rss / 2 ** 20).toFixed(0)} MiB, heap ${(node.before.heapUsed / 2 ** 20).toFixed(0)} -> ${(node.after.heapUsed / 2 ** 20).toFixed(0)} MiB, CPU ${node.after.cpuMs?.toFixed(0)} ms; bare server RSS ${(bare.before.rss / 2 ** 20).toFixed(0)} -> ${(bare.after.rss / 2 ** 20).toFixed(0)} MiB`,
+    `node: ${got} neighbours in ${node.connectedMs} ms; RSS ${(node.before.rss / 2 ** 20).toFixed(0)} -> ${(node.after.rss / 2 ** 20).toFixed(0)} MiB, heap ${(node.before.heapUsed / 2 ** 20).toFixed(0)} -> ${(node.after.heapUsed / 2 ** 20).toFixed(0)} MiB, CPU ${node.after.cpuMs?.toFixed(0)} ms, links closed ${JSON.stringify(node.after.closed ?? {})}; bare server RSS ${(bare.before.rss / 2 ** 20).toFixed(0)} -> ${(bare.after.rss / 2 ** 20).toFixed(0)} MiB`,
   );
 }
