@@ -332,6 +332,7 @@ export class PtpchatNode {
       links: this.#links.size,
       neighbours: this.#links.identified,
       routes: this.#routing.size,
+      reversePaths: this.#fwd.reversePaths,
       duplicates: this.#dedup.size,
       unacked: this.#retransmit.size,
       held: this.#chat.held,

@@ -126,6 +126,11 @@ export class Forwarder {
     return link?.nodeId ? link : undefined;
   }
 
+  /** Originators whose reverse path is remembered (at most `maxReversePaths`). */
+  get reversePaths(): number {
+    return this.#reversePath.size;
+  }
+
   #heardVia(guid: string, peer: PeerHandle): void {
     this.#reversePath.delete(guid);
     this.#reversePath.set(guid, peer);

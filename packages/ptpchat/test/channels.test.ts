@@ -189,4 +189,21 @@ describe('channels (§8.4-8.6)', () => {
     await net.runFor(3000);
     expect(net.eventsOf(a, 'message').map((m) => m.text)).toEqual(['hi, new here']);
   });
+
+  it('remembers at most maxReversePaths originators', async () => {
+    const p = await probe({ maxReversePaths: 3 });
+    p.neighbour('l1', N1);
+    for (let i = 0; i < 10; i++) {
+      const sender = `n${i}@${'0'.repeat(8)}-0000-4000-8000-${String(i).padStart(12, '0')}`;
+      p.from(
+        'l1',
+        envelope(
+          'CHANNEL',
+          { node_id: sender, channel: 'c', channel_id: CH, members: [], closed: false },
+          { flood: true, sender },
+        ),
+      );
+    }
+    expect(p.node.sizes.reversePaths).toBe(3);
+  });
 });
