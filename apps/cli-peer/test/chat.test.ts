@@ -194,8 +194,8 @@ describe('peerwire chat through the relay daemon', () => {
       hasKey: true,
       joined: true,
     });
-    // bob's JOIN reaches alice through the relay (the engine's invite announcement made bob, not
-    // yet joined, answer LEAVE first: alice lists him again when his JOIN arrives).
+    // bob's JOIN reaches alice through the relay (alice listed him as an invitee at once; his JOIN
+    // is reported as member-joined).
     await alice!.waitFor(
       (l) =>
         l.event === 'member-joined' && l.channelId === secret.channelId && l.nodeId === ids.bob,

@@ -254,22 +254,27 @@ describe('the relay as a ptpchat neighbour and rendezvous', () => {
   it('counts drops by reason and keeps serving after garbage', async () => {
     const r = await relay();
     const alice = await peer('alice', r);
-    const sock = connect(r.ptpchat!.ports.tcp, '127.0.0.1');
-    cleanups.push(() => sock.destroy());
-    sock.on('error', () => {});
-    const ended = new Promise<void>((resolve) => {
-      sock.once('end', () => resolve());
-      sock.once('close', () => resolve());
-    });
-    sock.resume();
-    await new Promise<void>((resolve) => sock.once('connect', () => resolve()));
-    // Garbage: dropped and counted.
-    sock.write(encodeFrame(new TextEncoder().encode('{"msg_type": oops')));
-    await waitFor(() => r.ptpchat!.node.counters.drops.malformed > 0, 10_000, 'a malformed drop');
+    const raw = async () => {
+      const sock = connect(r.ptpchat!.ports.tcp, '127.0.0.1');
+      cleanups.push(() => sock.destroy());
+      sock.on('error', () => {});
+      const ended = new Promise<void>((resolve) => {
+        sock.once('end', () => resolve());
+        sock.once('close', () => resolve());
+      });
+      sock.resume();
+      await new Promise<void>((resolve) => sock.once('connect', () => resolve()));
+      return { sock, ended };
+    };
+    // Garbage as a link's first frame: dropped, counted, and the link closed at once.
+    const first = await raw();
+    first.sock.write(encodeFrame(new TextEncoder().encode('{"msg_type": oops')));
+    await first.ended;
     expect(await metric(r, 'peerwire_ptpchat_drops_total', '{reason="malformed"}')).toBe(1);
     // A frame over the 99999-byte limit: refused from its length prefix, the link closed.
-    sock.write(Uint8Array.of(0, 2, 0, 0));
-    await ended;
+    const second = await raw();
+    second.sock.write(Uint8Array.of(0, 2, 0, 0));
+    await second.ended;
     expect(await metric(r, 'peerwire_ptpchat_drops_total', '{reason="frame-too-large"}')).toBe(1);
     // alice's link is untouched.
     expect(r.ptpchat!.node.neighbours().map((n) => n.nodeId)).toEqual([alice.node.nodeId]);

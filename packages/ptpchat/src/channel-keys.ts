@@ -30,8 +30,10 @@ export class ChannelKeys {
     if (!channel.closed || !channel.key)
       throw new PtpchatError('NO_CHANNEL_KEY', 'not a closed channel whose key this node holds');
     const guid = guidOf(nodeId);
+    const listed = channel.members.has(guid);
     if (!this.ctx.channels.addMember(channel, guid, nodeId))
       throw new PtpchatError('LIMIT_EXCEEDED', 'channel is full');
+    if (!listed) channel.invited.add(guid);
     const pin = this.ctx.certificates.get(guid);
     if (!pin) {
       this.certs.awaitInvite(guid, channel.id);

@@ -9,6 +9,16 @@ export interface Channel {
   /** Members by GUID. */
   readonly members: Map<string, NodeId>;
   joined: boolean;
+  /**
+   * Closed channels: GUIDs this node invited that have not sent their JOIN yet (listed as
+   * members already; their JOIN is then reported as `member-joined`).
+   */
+  readonly invited: Set<string>;
+  /**
+   * This node left (or declined) the channel with `leave`: a CHANNEL still listing it gets a
+   * LEAVE back even for a closed channel (where being listed otherwise means being invited).
+   */
+  left: boolean;
   /** Closed channels: the key, once this node holds it. */
   key: Uint8Array | undefined;
   /** Last CHANNEL received or sent for it (for the periodic announcement and expiry). */
@@ -50,6 +60,8 @@ export class ChannelTable {
         closed,
         members: new Map(),
         joined: false,
+        invited: new Set(),
+        left: false,
         key: undefined,
         lastSeen: now,
       };

@@ -96,6 +96,11 @@ export class ChatRules {
     this.#membership.announce(channel);
   }
 
+  /** A new neighbour: it hears of the public channels this node knows (§8.6). */
+  neighbourUp(nodeId: NodeId): void {
+    this.#membership.announceToNeighbour(nodeId);
+  }
+
   /** Periodic maintenance: re-announce quiet subscribed channels, forget stale ones, expire held. */
   timer(now: number): void {
     this.#membership.timer(now);

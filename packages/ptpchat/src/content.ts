@@ -1,5 +1,6 @@
 import { gcm } from '@noble/ciphers/aes.js';
 import {
+  Bottle,
   type CryptoBackend,
   type IDCard,
   type Keychain,
@@ -8,7 +9,6 @@ import {
   type PrivateKey,
   sealMessageBody,
   signedBy,
-  signMessageBody,
 } from '@peerwire/crypto';
 import { concatBytes, utf8Encode } from '@peerwire/wire';
 import { fromBase64, toBase64 } from './base64.js';
@@ -20,6 +20,8 @@ export const CHANNEL_CIPHER = 'AES-256-GCM';
 export const CHANNEL_KEY_LENGTH = 32;
 const NONCE = 12;
 const TAG = 16;
+/** Bytes of the random `nonce` in a content bottle's signed header (see `sealContent`). */
+export const CONTENT_NONCE_LENGTH = 16;
 
 interface CryptoOptions {
   readonly backend?: CryptoBackend | undefined;
@@ -57,8 +59,12 @@ export function decryptForChannel(
 }
 
 /**
- * The base64 of a signed Bottle of `payload` (spec §7.2): `[{}, payload, 0, null, [[0, pkix,
- * sig]]]`. With a channel key, the payload is first encrypted for the channel (§7.3).
+ * The base64 of a signed Bottle of `payload` (spec §7.2). peerwire puts a fresh random `nonce`
+ * (16 bytes) in the header of the bottle, so the header is inside the signed bytes:
+ * `[{}, CBOR([{nonce}, payload, 0, null, null]), 1, null, [[0, pkix, sig]]]`. Without it an
+ * Ed25519 signature (deterministic) over the same text would be the same bytes twice, and the
+ * replay rule could not tell a legitimate repeat from a replay. With a channel key, the payload
+ * is first encrypted for the channel (§7.3).
  */
 export async function sealContent(
   payload: Uint8Array,
@@ -71,7 +77,10 @@ export async function sealContent(
   const inner = opts.channel
     ? encryptForChannel(opts.channel.key, opts.channel.id, payload, opts.random)
     : payload;
-  return toBase64(await signMessageBody(inner, signer, backendOf(opts)));
+  const bottle = Bottle.fromPayload(inner);
+  bottle.header = new Map([['nonce', opts.random(CONTENT_NONCE_LENGTH)]]);
+  await bottle.sign(signer, backendOf(opts));
+  return toBase64(bottle.encode());
 }
 
 /**

@@ -136,6 +136,7 @@ export class PtpchatNode {
       emit: (o) => this.#emit(o),
       drop: (reason, detail, link) => this.#drop(reason, detail, link),
       closed: (peer) => this.#framers.delete(peer),
+      neighbourUp: (nodeId) => this.#chat.neighbourUp(nodeId),
     });
     this.#chat = new ChatRules(this.#chatHost());
     this.#rendezvous = new Rendezvous(this.#rendezvousHost());
@@ -331,6 +332,7 @@ export class PtpchatNode {
       links: this.#links.size,
       neighbours: this.#links.identified,
       routes: this.#routing.size,
+      reversePaths: this.#fwd.reversePaths,
       duplicates: this.#dedup.size,
       unacked: this.#retransmit.size,
       held: this.#chat.held,
@@ -378,7 +380,12 @@ export class PtpchatNode {
       return;
     }
     const msg = this.#decode(input);
-    if (!msg) return;
+    if (!msg) {
+      // A link's first message must be its HELLO: a link that opens with garbage is closed at
+      // once (an identified neighbour's bad frame is only dropped and counted).
+      if (link.nodeId === null) this.#liveness.close(peer, 'malformed', true);
+      return;
+    }
     this.counters.received++;
     link.lastHeard = now;
     this.#handle(msg, link);
@@ -391,6 +398,7 @@ export class PtpchatNode {
     }
     if (link.nodeId === null) {
       this.#drop('not-neighbour', `${msg.msg_type} before HELLO`, link);
+      this.#liveness.close(link.peer, 'malformed', true);
       return;
     }
     switch (msg.msg_type) {

@@ -51,6 +51,8 @@ export class Forwarder {
   readonly #c: ForwarderContext;
   /** Messages this node originated that may come back as NACKs: msg_id → target. */
   readonly originated = new Map<string, NodeId | null>();
+  /** Originator GUID → the neighbour its latest routed message came from (oldest first). */
+  readonly #reversePath = new Map<string, PeerHandle>();
   nextRouting = Number.POSITIVE_INFINITY;
   routingDebounce = Number.POSITIVE_INFINITY;
 
@@ -116,7 +118,24 @@ export class Forwarder {
     const neighbour = this.#c.links.byGuid(guid);
     if (neighbour) return neighbour;
     const route = this.#c.routing.route(guid);
-    return route ? this.#c.links.byGuid(route.via) : undefined;
+    if (route) return this.#c.links.byGuid(route.via);
+    // No route yet (a node that just appeared sends before ROUTING has told of it): the way its
+    // messages came, while that link is up.
+    const back = this.#reversePath.get(guid);
+    const link = back === undefined ? undefined : this.#c.links.get(back);
+    return link?.nodeId ? link : undefined;
+  }
+
+  /** Originators whose reverse path is remembered (at most `maxReversePaths`). */
+  get reversePaths(): number {
+    return this.#reversePath.size;
+  }
+
+  #heardVia(guid: string, peer: PeerHandle): void {
+    this.#reversePath.delete(guid);
+    this.#reversePath.set(guid, peer);
+    while (this.#reversePath.size > this.limits.maxReversePaths)
+      this.#reversePath.delete(this.#reversePath.keys().next().value!);
   }
 
   /** Floods to every neighbour except the one it came from (§3.1), encoded once. */
@@ -364,6 +383,7 @@ export class Forwarder {
       this.#c.drop('malformed', 'a message claiming to come from this node', link);
       return;
     }
+    this.#heardVia(senderGuid, link.peer);
     const ttl = Math.min(msg.ttl, this.limits.maxTtl);
     const targetGuid = msg.target_id === null ? null : guidOf(msg.target_id);
     const forMe = msg.flood || targetGuid === null || targetGuid === this.#c.guid;

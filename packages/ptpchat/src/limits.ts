@@ -59,6 +59,16 @@ export interface PtpchatLimits {
   readonly maxChannels: number;
   /** Most members of one channel (peerwire: 1024). */
   readonly maxChannelMembers: number;
+  /**
+   * Most public channels announced to a neighbour when it comes up (peerwire: 64): the
+   * channels this node is in first, then the most recently heard of.
+   */
+  readonly maxChannelsAnnouncedToNeighbour: number;
+  /**
+   * Most reverse paths remembered (peerwire: 4096): for each originator, the neighbour its last
+   * routed message came from, used as the next hop toward it while no route is known yet.
+   */
+  readonly maxReversePaths: number;
   /** Re-announce subscribed channels this often (peerwire: 60 s). */
   readonly channelAnnounceIntervalMs: number;
   /** Forget a channel this node is not in after this long without a CHANNEL (peerwire: 180 s, like the reference client). */
@@ -110,6 +120,8 @@ export const DEFAULT_LIMITS: PtpchatLimits = Object.freeze({
   maxAttachments: 4,
   maxChannels: 1_024,
   maxChannelMembers: 1_024,
+  maxChannelsAnnouncedToNeighbour: 64,
+  maxReversePaths: 4_096,
   channelAnnounceIntervalMs: 60_000,
   channelExpiryMs: 180_000,
   connectPerMinute: 6,

@@ -17,6 +17,8 @@ export interface LivenessContext {
   readonly fwd: Forwarder;
   emit(output: PtpchatOutput): void;
   drop(reason: DropReason, detail: string, link?: Link): void;
+  /** A new neighbour (not a punched path) is up, with a route to it. */
+  neighbourUp(nodeId: string): void;
   /** A link is gone (the engine forgets its framer). */
   closed(peer: PeerHandle): void;
 }
@@ -40,6 +42,7 @@ export class Liveness {
     const claimed = msg.sender_id ?? msg.msg_data?.node_id ?? null;
     if (claimed === null) {
       this.#c.drop('malformed', 'HELLO names no node', link);
+      if (link.nodeId === null) this.close(link.peer, 'malformed', true); // a first frame
       return;
     }
     const guid = guidOf(claimed);
@@ -76,6 +79,7 @@ export class Liveness {
       this.#c.routing.addNeighbour(guid, claimed);
       this.#c.fwd.sendRouting(link, this.#c.routing.advertisement(guid), true);
       this.#c.fwd.routingChanged();
+      this.#c.neighbourUp(claimed);
     }
   }
   /** Removes a link; its neighbour is gone: its routes are withdrawn at once. */

@@ -43,6 +43,7 @@ export class ChannelMembership {
     const channel = knownChannel(this.ctx.channels, channelId);
     if (channel.joined) return;
     channel.joined = true;
+    channel.left = false;
     this.ctx.channels.addMember(channel, h.selfGuid, h.selfId);
     const ref = channelRef(h, channel);
     for (const [guid, member] of channel.members) {
@@ -59,12 +60,15 @@ export class ChannelMembership {
   leave(channelId: string): void {
     const h = this.ctx.host;
     const channel = knownChannel(this.ctx.channels, channelId);
-    if (!channel.joined) return;
+    // Leaving a closed channel this node was invited to but has not joined declines it.
+    const invited = channel.closed && !channel.left && channel.members.size > 0;
+    if (!channel.joined && !invited) return;
     const ref = channelRef(h, channel);
     for (const [guid, member] of channel.members) {
       if (guid !== h.selfGuid) h.originate('LEAVE', ref, { target: member });
     }
     channel.joined = false;
+    channel.left = true;
     channel.members.delete(h.selfGuid);
   }
 
@@ -72,17 +76,38 @@ export class ChannelMembership {
   announce(channel: Channel): void {
     const h = this.ctx.host;
     channel.lastSeen = h.now;
-    const data = {
-      ...channelRef(h, channel),
-      members: [...channel.members.values()].map((node_id) => ({ node_id })),
-      closed: channel.closed,
-    };
+    const data = this.#channelData(channel);
     if (!channel.closed) {
       h.originate('CHANNEL', data, { flood: true });
       return;
     }
     for (const [guid, member] of channel.members) {
       if (guid !== h.selfGuid) h.originate('CHANNEL', data, { target: member });
+    }
+  }
+
+  #channelData(channel: Channel) {
+    return {
+      ...channelRef(this.ctx.host, channel),
+      members: [...channel.members.values()].map((node_id) => ({ node_id })),
+      closed: channel.closed,
+    };
+  }
+
+  /**
+   * §8.6 "optionally to newly connected nodes": a new neighbour gets one CHANNEL targeted at it
+   * for each public channel this node knows (at most `maxChannelsAnnouncedToNeighbour`: joined
+   * ones first, then the most recently heard of), whether or not this node is in it. The member
+   * list is what this node knows; it lists this node only if it joined, and a receiver takes the
+   * announcer as a member only when it is listed (`onChannel`), so a relay that passes channels
+   * on does not become a member of them. Closed channels are not announced (members only).
+   */
+  announceToNeighbour(nodeId: NodeId): void {
+    const h = this.ctx.host;
+    const open = [...this.ctx.channels.all()].filter((c) => !c.closed);
+    open.sort((x, y) => Number(y.joined) - Number(x.joined) || y.lastSeen - x.lastSeen);
+    for (const c of open.slice(0, h.limits.maxChannelsAnnouncedToNeighbour)) {
+      h.originate('CHANNEL', this.#channelData(c), { target: nodeId });
     }
   }
 
@@ -111,7 +136,11 @@ export class ChannelMembership {
       return;
     }
     let changed = !known;
-    for (const m of [{ node_id: sender }, ...data.members]) {
+    // The announcer is a member when it lists itself (peerwire's own announcements always do
+    // when it is in the channel). A CHANNEL from a node it does not list is hearsay: a node
+    // passing on what it knows (`announceToNeighbour`), neither a member nor the one to answer.
+    const hearsay = !data.members.some((m) => guidOf(m.node_id) === senderGuid);
+    for (const m of data.members) {
       const g = guidOf(m.node_id);
       if (g === h.selfGuid) continue;
       if (!channel.members.has(g) && this.ctx.channels.addMember(channel, g, m.node_id))
@@ -120,10 +149,17 @@ export class ChannelMembership {
     channel.lastSeen = h.now;
     const listsMe = data.members.some((m) => guidOf(m.node_id) === h.selfGuid);
     // Seed rules (§8.4-8.5), answered to the announcer whose list is wrong.
+    if (hearsay) {
+      if (changed) h.emit({ type: 'channel', channel: this.ctx.channels.info(channel) });
+      return;
+    }
     if (channel.joined && !listsMe) h.originate('JOIN', channelRef(h, channel), { target: sender });
-    if (!channel.joined && listsMe)
+    // A closed channel's CHANNEL goes to its members only, so being listed there means being
+    // invited (`invite` lists the invitee before its KEY arrives, and before the application
+    // joins): no LEAVE for that, only once this node has left or declined it.
+    const invited = channel.closed && !channel.left;
+    if (!channel.joined && listsMe && !invited)
       h.originate('LEAVE', channelRef(h, channel), { target: sender });
-    void senderGuid;
     if (changed) h.emit({ type: 'channel', channel: this.ctx.channels.info(channel) });
   }
 
@@ -133,7 +169,12 @@ export class ChannelMembership {
       this.ctx.host.drop('not-member', 'JOIN for an unknown channel');
       return;
     }
-    if (channel.members.has(senderGuid)) return;
+    if (channel.members.has(senderGuid)) {
+      // An invitee (listed since `invite`) joining is news; any other listed member is not.
+      if (channel.invited.delete(senderGuid))
+        this.ctx.host.emit({ type: 'member-joined', channelId: channel.id, nodeId: sender });
+      return;
+    }
     if (!this.ctx.channels.addMember(channel, senderGuid, sender)) {
       this.ctx.host.drop('limit', 'channel full');
       return;
@@ -143,6 +184,7 @@ export class ChannelMembership {
 
   onLeave({ message, sender, senderGuid }: Delivery<MessageOf<'LEAVE'>>): void {
     const channel = this.ctx.channels.get(message.msg_data.channel_id);
+    channel?.invited.delete(senderGuid);
     if (!channel?.members.delete(senderGuid)) return;
     this.ctx.host.emit({ type: 'member-left', channelId: channel.id, nodeId: sender });
   }

@@ -134,4 +134,76 @@ describe('channels (§8.4-8.6)', () => {
       expect.objectContaining({ code: 'LIMIT_EXCEEDED' }),
     );
   });
+  it('a new neighbour hears of known public channels at once, and the announcer (a relay) does not become a member', async () => {
+    const net = new SimNetwork({ seed: 31 });
+    const a = await net.addNode('alice');
+    const relay = await net.addNode('relay');
+    const b = await net.addNode('bob');
+    net.connect(a, relay);
+    await net.runFor(1000);
+    const open = a.node.createChannel('general');
+    const secret = a.node.createChannel('secret', { closed: true });
+    await net.runFor(1000);
+    expect(relay.node.channel(open.channelId)).toMatchObject({ joined: false });
+    net.connect(relay, b); // arrives after the channel was created
+    await net.runFor(3000); // far less than the 60 s re-announcement
+    expect(b.node.channel(open.channelId)).toMatchObject({
+      name: 'general',
+      members: [a.node.nodeId],
+    });
+    expect(b.node.channel(secret.channelId)).toBeUndefined(); // closed: members only
+    expect(relay.node.channel(open.channelId)!.members).toEqual([a.node.nodeId]);
+    b.node.join(open.channelId);
+    await net.runFor(1000);
+    expect(net.eventsOf(a, 'member-joined')).toMatchObject([{ nodeId: b.node.nodeId }]);
+    expect([...a.node.channel(open.channelId)!.members].sort()).toEqual(
+      [a.node.nodeId, b.node.nodeId].sort(),
+    );
+    expect(relay.node.channel(open.channelId)!.members).not.toContain(relay.node.nodeId);
+  });
+
+  it('announces at most maxChannelsAnnouncedToNeighbour channels to a new neighbour', async () => {
+    const net = new SimNetwork({ seed: 32, limits: { maxChannelsAnnouncedToNeighbour: 2 } });
+    const a = await net.addNode('alice');
+    const b = await net.addNode('bob');
+    for (let i = 0; i < 5; i++) a.node.createChannel(`c${i}`, {}, net.now);
+    await net.runFor(10);
+    net.connect(a, b);
+    await net.runFor(1000);
+    expect(b.node.channels()).toHaveLength(2);
+  });
+  it('a newcomer that sends at once, before routes to it are known, is still read (reverse path)', async () => {
+    const net = new SimNetwork({ seed: 33 });
+    const a = await net.addNode('alice');
+    const relay = await net.addNode('relay');
+    const d = await net.addNode('dave');
+    net.connect(a, relay);
+    await net.runFor(1000);
+    const ch = a.node.createChannel('general');
+    await net.runFor(1000);
+    net.connect(relay, d);
+    while (!d.node.channel(ch.channelId)) await net.runFor(5);
+    expect(a.node.pathTo(d.node.nodeId)).toBe('none'); // the race: no route to dave yet
+    d.node.join(ch.channelId);
+    await d.node.sendMessage(ch.channelId, 'hi, new here');
+    await net.runFor(3000);
+    expect(net.eventsOf(a, 'message').map((m) => m.text)).toEqual(['hi, new here']);
+  });
+
+  it('remembers at most maxReversePaths originators', async () => {
+    const p = await probe({ maxReversePaths: 3 });
+    p.neighbour('l1', N1);
+    for (let i = 0; i < 10; i++) {
+      const sender = `n${i}@${'0'.repeat(8)}-0000-4000-8000-${String(i).padStart(12, '0')}`;
+      p.from(
+        'l1',
+        envelope(
+          'CHANNEL',
+          { node_id: sender, channel: 'c', channel_id: CH, members: [], closed: false },
+          { flood: true, sender },
+        ),
+      );
+    }
+    expect(p.node.sizes.reversePaths).toBe(3);
+  });
 });

@@ -57,6 +57,34 @@ describe('hostile input', () => {
     expect(p.events('close')).toHaveLength(1);
   });
 
+  it('a link whose first frame is not a HELLO (malformed, or another verb) is closed at once', async () => {
+    const { p, stillServing } = await three();
+    const firsts = ['{', '[]', '{"msg_type":"RELAY","msg_id":"x"}', null, '{"msg_type":"HELLO"}'];
+    for (const [i, f] of firsts.entries()) {
+      const peer = `new${i}`;
+      p.node.peerConnected(peer, { transport: 'tcp' }, p.now);
+      const frame =
+        f === null
+          ? encodeFrame(
+              utf8Encode(
+                JSON.stringify(envelope('CHANNEL', channel(N1), { flood: true, sender: N1 })),
+              ),
+            )
+          : encodeFrame(utf8Encode(f));
+      p.node.receiveBytes(peer, new Uint8Array(4), p.now); // a keepalive first is fine
+      expect(p.events('close').filter((c) => c.peer === peer)).toEqual([]);
+      p.node.receiveBytes(peer, frame, p.now);
+      expect(p.events('close').filter((c) => c.peer === peer)).toMatchObject([
+        { peer, reason: 'malformed' },
+      ]);
+    }
+    expect(p.node.neighbours()).toHaveLength(3);
+    expect(stillServing()).toBe(true);
+    // An identified neighbour's malformed frame is only dropped (the link is kept).
+    p.node.receiveBytes('l1', encodeFrame(utf8Encode('{')), p.now);
+    expect(p.events('close').filter((c) => c.peer === 'l1')).toEqual([]);
+  });
+
   it('a flood of fresh msg_ids beyond the per-neighbour rate is cut; absurd TTLs are clamped', async () => {
     const { p, stillServing } = await three({ floodRatePerSecond: 50, floodBurst: 50 });
     for (let i = 0; i < 5000; i++)

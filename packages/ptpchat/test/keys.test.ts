@@ -128,4 +128,42 @@ describe('closed channels: GETKEY/KEY (§7.3, §8.9-8.10)', () => {
       expect.objectContaining({ code: 'DECRYPT_FAILED' }),
     );
   });
+  it('an invitation never draws a LEAVE: the invitee stays listed until it joins or declines', async () => {
+    const net = new SimNetwork({ seed: 22 });
+    const a = await net.addNode('alice');
+    const relay = await net.addNode('relay');
+    const b = await net.addNode('bob');
+    net.connect(a, relay);
+    net.connect(relay, b);
+    await net.runFor(1000);
+    const ch = a.node.createChannel('secret', { closed: true });
+    a.node.invite(ch.channelId, b.node.nodeId);
+    await net.runFor(2000);
+    expect(net.eventsOf(b, 'key')).toHaveLength(1);
+    // A periodic re-announcement before bob decides draws no LEAVE either.
+    await net.runFor(61_000);
+    expect(b.sent.get('LEAVE') ?? 0).toBe(0);
+    expect(net.eventsOf(a, 'member-left')).toEqual([]);
+    expect(a.node.channel(ch.channelId)!.members).toContain(b.node.nodeId);
+    b.node.join(ch.channelId);
+    await net.runFor(1000);
+    await a.node.sendMessage(ch.channelId, 'welcome');
+    await net.runFor(1000);
+    expect(net.eventsOf(b, 'message').map((m) => m.text)).toEqual(['welcome']);
+    expect(net.eventsOf(a, 'member-left')).toEqual([]);
+    // bob's JOIN is reported once: he was listed, but as an invitee.
+    expect(net.eventsOf(a, 'member-joined')).toMatchObject([
+      { channelId: ch.channelId, nodeId: b.node.nodeId },
+    ]);
+    // Declining (leave without having joined) is an explicit LEAVE.
+    const other = a.node.createChannel('other', { closed: true });
+    a.node.invite(other.channelId, b.node.nodeId);
+    await net.runFor(2000);
+    b.node.leave(other.channelId);
+    await net.runFor(1000);
+    expect(net.eventsOf(a, 'member-left')).toMatchObject([
+      { channelId: other.channelId, nodeId: b.node.nodeId },
+    ]);
+    expect(a.node.channel(other.channelId)!.members).not.toContain(b.node.nodeId);
+  });
 });

@@ -147,4 +147,32 @@ describe('MESSAGE (§7.2, §8.11)', () => {
     expect(p.events('message')).toEqual([]);
     expect(p.sent('l2').map((m) => m.msg_type)).toEqual(['MESSAGE']);
   });
+  it('delivers the same text sent twice (Ed25519 signs deterministically: each bottle carries a nonce)', async () => {
+    const net = new SimNetwork({ seed: 5 });
+    const a = await net.addNode('alice');
+    const b = await net.addNode('bob');
+    net.connect(a, b);
+    await net.runFor(1000);
+    for (const closed of [false, true]) {
+      const ch = a.node.createChannel(closed ? 'secret' : 'general', { closed });
+      await net.runFor(1000);
+      if (closed) {
+        a.node.invite(ch.channelId, b.node.nodeId);
+        await net.runFor(2000);
+      }
+      b.node.join(ch.channelId);
+      await net.runFor(1000);
+      await a.node.sendMessage(ch.channelId, 'same text');
+      await net.runFor(1000);
+      await a.node.sendMessage(ch.channelId, 'same text');
+      await net.runFor(1000);
+      expect(
+        net
+          .eventsOf(b, 'message')
+          .filter((m) => m.channelId === ch.channelId)
+          .map((m) => m.text),
+      ).toEqual(['same text', 'same text']);
+    }
+    expect(b.node.counters.drops.duplicate ?? 0).toBe(0);
+  });
 });

@@ -112,7 +112,10 @@ export class SimNetwork {
   readonly #queue = new Heap();
   #seq = 0;
   /** handle → [owner, peer node, peer's handle]. */
-  readonly #links = new Map<string, { owner: SimNode; other: SimNode; otherHandle: string }>();
+  readonly #links = new Map<
+    string,
+    { owner: SimNode; other: SimNode; otherHandle: string; lastAt: number }
+  >();
   /** Called for every output of every node (tests count transmissions here). */
   onOutput: ((from: SimNode, output: PtpchatOutput) => void) | undefined;
   /** Datagram delivery hook (a NAT model); default: deliver to the node owning the address. */
@@ -165,8 +168,8 @@ export class SimNetwork {
   connect(a: SimNode, b: SimNode, seen: { aSees?: string; bSees?: string } = {}): void {
     const ha = `${a.name}>${b.name}#${this.#seq}`;
     const hb = `${b.name}>${a.name}#${this.#seq++}`;
-    this.#links.set(ha, { owner: a, other: b, otherHandle: hb });
-    this.#links.set(hb, { owner: b, other: a, otherHandle: ha });
+    this.#links.set(ha, { owner: a, other: b, otherHandle: hb, lastAt: 0 });
+    this.#links.set(hb, { owner: b, other: a, otherHandle: ha, lastAt: 0 });
     a.node.peerConnected(
       ha,
       {
@@ -223,7 +226,9 @@ export class SimNetwork {
         const l = this.#links.get(o.peer);
         if (!l) return;
         const bytes = o.bytes;
-        this.at(this.now + this.#latency(), () => {
+        // A TCP link is FIFO: a frame never overtakes an earlier one on the same link.
+        l.lastAt = Math.max(this.now + this.#latency(), l.lastAt);
+        this.at(l.lastAt, () => {
           if (l.other.alive && this.#links.has(l.otherHandle))
             l.other.node.receiveBytes(l.otherHandle, bytes, this.now);
         });

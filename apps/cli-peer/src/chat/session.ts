@@ -81,9 +81,6 @@ export interface ChatSessionOptions {
   readonly onEvent: (event: ChatEvent) => void;
 }
 
-/** How often the known nodes are compared to spot new ones (then joined channels are re-announced). */
-const NEW_NODE_CHECK_MS = 1000;
-
 export class ChatSession {
   readonly running: RunningPtpchatNode;
   readonly node: PtpchatNode;
@@ -95,8 +92,6 @@ export class ChatSession {
   /** When this peer last sent a CERTIFICATE (a one-shot send lingers while peers ask for it). */
   lastCertificateSent = 0;
   readonly #listeners = new Set<(o: PtpchatOutput) => void>();
-  #known = new Set<string>();
-  #checker: NodeJS.Timeout | undefined;
   #closed = false;
 
   private constructor(running: RunningPtpchatNode, nodeId: NodeId) {
@@ -161,8 +156,6 @@ export class ChatSession {
       );
     }
     session.#listeners.delete(collect);
-    session.#checker = setInterval(() => session.#checkNewNodes(), NEW_NODE_CHECK_MS);
-    session.#checker.unref();
     return session;
   }
 
@@ -178,10 +171,6 @@ export class ChatSession {
       case 'neighbour-down':
         if (o.nodeId === this.neighbour)
           emit({ event: 'disconnected', neighbour: o.nodeId, reason: o.reason });
-        return;
-      case 'neighbour-up':
-        // A new direct path or link: tell it about the channels this peer is in.
-        if (this.neighbour !== undefined) this.#announceJoined();
         return;
       case 'channel':
         emit({ event: 'channel', channel: channelView(o.channel) });
@@ -269,33 +258,6 @@ export class ChatSession {
     } catch (error) {
       if (error instanceof TimeoutError) return undefined;
       throw error;
-    }
-  }
-
-  /**
-   * Channels are announced by their members every 60 s; a node that appears in between would
-   * wait that long to hear of them. So when a node appears (a route that was not there at the
-   * last check), this peer re-announces the public channels it is in, at most once per check.
-   */
-  #checkNewNodes(): void {
-    // Compared to the previous check, not to every node ever seen: a node that left and comes
-    // back (a one-shot `chat send` on the same keychain) is new again.
-    const now = new Set(this.node.routes().map((r) => guidOf(r.nodeId)));
-    let fresh = false;
-    for (const g of now) if (!this.#known.has(g)) fresh = true;
-    this.#known = now;
-    if (fresh) this.#announceJoined();
-  }
-
-  #announceJoined(): void {
-    for (const c of this.node.channels()) {
-      if (c.joined && !c.closed) {
-        try {
-          this.node.announce(c.channelId);
-        } catch {
-          // the channel was forgotten in between: nothing to announce
-        }
-      }
     }
   }
 
@@ -405,7 +367,6 @@ export class ChatSession {
   async close(savePins?: (pins: [string, Uint8Array][]) => void): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#checker);
     try {
       savePins?.(this.node.certificatePins());
     } catch {
