@@ -105,9 +105,7 @@ export {
   signPeerHello,
   verifyPeerHello,
 } from './codec/peer-to-peer.js';
-export type { Ed25519Verify } from './codec/signature.js';
 export {
-  nobleEd25519Verify,
   SIGNATURE_LENGTH,
   SignatureContext,
   signWithContext,
@@ -117,6 +115,8 @@ export type { SignedHeader } from './codec/signed-header.js';
 export { COOKIE_LENGTH, SIGNED_HEADER_LENGTH } from './codec/signed-header.js';
 export type { NatbaseErrorCode } from './errors.js';
 export { NatbaseError } from './errors.js';
+// The base server (§7) and the host agent (§8): sans-I/O state machines, with their limits.
+export * from './host/index.js';
 export { BOOT_ID_MASK, freshHelloseq } from './secure/channel.js';
 export { openData, sealData } from './secure/data.js';
 export { applyFlags, DEFAULT_SECURE_FLAGS, mixFlags, SecureFlag } from './secure/flags.js';
@@ -149,6 +149,4 @@ export {
   signSecureHello,
   verifySecureHello,
 } from './secure/secure-packet.js';
-// The base server (§7) and the host agent (§8): sans-I/O state machines, with their limits.
-export * from './host/index.js';
 export * from './server/index.js';

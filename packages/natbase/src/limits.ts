@@ -50,6 +50,12 @@ export interface BaseServerLimits {
   readonly relayBurst: number;
   /** UDP source IPs whose rate buckets are remembered; the oldest go first [pw: 16,384]. */
   readonly maxTrackedUdpSources: number;
+  /**
+   * Timeouts and keepalives are applied by one sweep over the connections at most this often, so
+   * that many connections cost one pass per interval, not one per deadline [pw: 1 s; a
+   * keepalive is then at most 1 s late, far inside the client's 35 s].
+   */
+  readonly sweepIntervalMs: number;
 }
 
 export const DEFAULT_BASE_SERVER_LIMITS: BaseServerLimits = Object.freeze({
@@ -71,6 +77,7 @@ export const DEFAULT_BASE_SERVER_LIMITS: BaseServerLimits = Object.freeze({
   relayRatePerSecond: 5_000,
   relayBurst: 10_000,
   maxTrackedUdpSources: 16_384,
+  sweepIntervalMs: 1_000,
 });
 
 export interface HostAgentLimits {
@@ -100,6 +107,8 @@ export interface HostAgentLimits {
   readonly maxTargetAddresses: number;
   /** Largest TCP record payload accepted from the base or produced (spec §3: 1994). */
   readonly maxTcpPayload: number;
+  /** Timers the agent asks for are at least this far apart (one pass over the peers each) [pw: 100 ms]. */
+  readonly timerGranularityMs: number;
 }
 
 export const DEFAULT_HOST_AGENT_LIMITS: HostAgentLimits = Object.freeze({
@@ -116,6 +125,7 @@ export const DEFAULT_HOST_AGENT_LIMITS: HostAgentLimits = Object.freeze({
   maxPeers: 4_096,
   maxTargetAddresses: 32,
   maxTcpPayload: MAX_TCP_PAYLOAD,
+  timerGranularityMs: 100,
 });
 
 /** Merges `partial` over `defaults`, rejecting values that are not positive finite numbers. */

@@ -716,7 +716,9 @@ export class HostAgent {
   // ---- timers ---------------------------------------------------------------------------------
 
   #wantTimer(at: number, actions: HostAgentAction[]): void {
-    if (!Number.isFinite(at) || at >= this.#timerAt) return;
+    if (!Number.isFinite(at)) return;
+    at = Math.max(at, this.#now + this.limits.timerGranularityMs);
+    if (at >= this.#timerAt) return;
     this.#timerAt = at;
     actions.push({ type: 'timer', at });
   }

@@ -20,13 +20,14 @@ import type {
 } from './types.js';
 import {
   checkProofOfWork,
-  checkSignature,
   encodeBaseData,
   encodeBaseHello,
   encodeDeviceAddresses,
   encodeNatOk,
   encodeState,
   frame,
+  type SignatureCheck,
+  signatureCheck,
 } from './wire.js';
 
 export interface BaseServerOptions {
@@ -37,6 +38,11 @@ export interface BaseServerOptions {
   /** Timers and limits; unset fields keep `DEFAULT_BASE_SERVER_LIMITS`. */
   readonly limits?: Partial<BaseServerLimits>;
   readonly onEvent?: (event: BaseServerEvent) => void;
+  /**
+   * Ed25519 verification of `signature` over `message` by `publicKey` (default `@noble/curves`,
+   * portable). The Node layer can pass a faster one (node:crypto); it must never throw.
+   */
+  readonly verify?: (message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array) => boolean;
 }
 
 /** One TCP connection from a host. */
@@ -92,6 +98,7 @@ export class BaseServer {
   readonly #udpAddresses: readonly Endpoint[];
   readonly #random: RandomSource;
   readonly #onEvent: (event: BaseServerEvent) => void;
+  readonly #verify: SignatureCheck;
   readonly #conns = new Map<ConnectionId, Connection>();
   readonly #cookies = new Map<string, Connection>();
   readonly #perIp = new Map<string, number>();
@@ -117,6 +124,7 @@ export class BaseServer {
     this.#primary = this.#udpAddresses[0]!;
     this.#random = options.random;
     this.#onEvent = options.onEvent ?? (() => {});
+    this.#verify = signatureCheck(options.verify);
     const l = this.limits;
     this.#udpSigned = new RateTable(l.signedRatePerSecond, l.signedBurst, l.maxTrackedUdpSources);
     this.#relayRate = new RateTable(l.relayRatePerSecond, l.relayBurst, l.maxDevices);
@@ -318,7 +326,7 @@ export class BaseServer {
         c.device === undefined ? c.openedAt + l.bindTimeoutMs : c.lastHeard + l.idleTimeoutMs,
       );
     }
-    this.#wantTimer(next, actions);
+    this.#wantTimer(Math.max(next, now + l.sweepIntervalMs), actions);
     return actions;
   }
 
@@ -395,7 +403,7 @@ export class BaseServer {
       this.#drop('bad-cookie', 'tcp', "not this connection's cookie", { conn: c.id });
       return undefined;
     }
-    if (!checkSignature(msg, bytes)) {
+    if (!this.#verify(msg, bytes)) {
       this.#drop('bad-signature', 'tcp', 'the signature does not verify', { conn: c.id });
       return undefined;
     }
@@ -458,7 +466,7 @@ export class BaseServer {
       this.#drop('bad-cookie', 'udp', "the cookie is another device's", source);
       return;
     }
-    if (!checkSignature(msg, bytes)) {
+    if (!this.#verify(msg, bytes)) {
       this.#drop('bad-signature', 'udp', 'the signature does not verify', source);
       return;
     }

@@ -1,3 +1,4 @@
+import { utf8Encode } from '@peerwire/wire';
 import type { Endpoint } from '../codec/address.js';
 import { encodeBaseToPeer } from '../codec/base-to-peer.js';
 import { verifyDeviceId } from '../codec/device-id.js';
@@ -23,9 +24,34 @@ export function checkProofOfWork(m: SignedPeerToBaseMessage): boolean {
 }
 
 /** Whether the signature at the end of the received `bytes` verifies with the message's key. */
-export function checkSignature(m: SignedPeerToBaseMessage, bytes: Uint8Array): boolean {
-  const body = bytes.subarray(0, bytes.length - SIGNATURE_LENGTH);
-  return verifyWithContext(SignatureContext.PEER_TO_BASE, body, m.signature, m.publicKey);
+export type SignatureCheck = (m: SignedPeerToBaseMessage, bytes: Uint8Array) => boolean;
+
+const PREFIX = utf8Encode(`${SignatureContext.PEER_TO_BASE}\n`);
+
+/** The check, with `verify` (raw Ed25519) if given, else the codecs' `verifyWithContext`. */
+export function signatureCheck(
+  verify?: (message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array) => boolean,
+): SignatureCheck {
+  if (!verify) {
+    return (m, bytes) =>
+      verifyWithContext(
+        SignatureContext.PEER_TO_BASE,
+        bytes.subarray(0, bytes.length - SIGNATURE_LENGTH),
+        m.signature,
+        m.publicKey,
+      );
+  }
+  return (m, bytes) => {
+    const body = bytes.subarray(0, bytes.length - SIGNATURE_LENGTH);
+    const message = new Uint8Array(PREFIX.length + body.length);
+    message.set(PREFIX, 0);
+    message.set(body, PREFIX.length);
+    try {
+      return verify(message, m.signature, m.publicKey);
+    } catch {
+      return false;
+    }
+  };
 }
 
 export const encodeBaseHello = (cookie: Uint8Array): Uint8Array =>

@@ -319,6 +319,8 @@ export class Net {
   readonly #seed: number;
   /** Datagrams dropped by a NAT filter or to nowhere. */
   lost = 0;
+  /** Sees every datagram that reaches a base (a wiretap for replay tests). */
+  tap: ((source: Endpoint, to: Endpoint, bytes: Uint8Array) => void) | undefined;
 
   constructor(seed = 1) {
     this.#seed = seed;
@@ -475,6 +477,7 @@ export class Net {
         if (!local) continue;
         if (!b.alive) return this.#lose();
         b.udpIn++;
+        this.tap?.(src, local, bytes);
         b.apply(b.server.udpData(local, src, bytes, this.now));
         return;
       }

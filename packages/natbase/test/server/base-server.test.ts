@@ -10,7 +10,7 @@ import {
   NatbaseError,
 } from '../../src/index.js';
 import { BaseServer } from '../../src/server/index.js';
-import { seededRandom, testIdentity } from '../helpers.js';
+import { opensslVerify, seededRandom, testIdentity } from '../helpers.js';
 import {
   closes,
   ep,
@@ -587,5 +587,43 @@ describe('caps (§7.10)', () => {
     expect(h.drops('rate-limited').length).toBe(3 + 4);
     b.register();
     expect(h.server.observedAddressOf(b.id)).toEqual(b.udpSource);
+  });
+});
+
+describe('options', () => {
+  it('uses an injected Ed25519 verify (node:crypto here) over "ng-p2b-msg\\n" ‖ message', () => {
+    const seen: Uint8Array[] = [];
+    const server = new BaseServer({
+      udpAddresses: [PRIMARY],
+      random: seededRandom(1),
+      verify: (message, signature, publicKey) => {
+        seen.push(message);
+        return opensslVerify(message, signature, publicKey);
+      },
+    });
+    const h = new ServerHarness();
+    h.server = server;
+    const { a } = hosts(h);
+    a.connect();
+    a.info([]);
+    expect(server.stats.devicesConnected).toBe(1);
+    expect(new TextDecoder().decode(seen[0]!.subarray(0, 11))).toBe('ng-p2b-msg\n');
+    const refusing = new BaseServer({
+      udpAddresses: [PRIMARY],
+      random: seededRandom(1),
+      verify: () => false,
+    });
+    h.server = refusing;
+    a.connect();
+    a.info([]);
+    expect(refusing.stats.devicesConnected).toBe(0);
+    expect(refusing.stats.drops['bad-signature']).toBe(1);
+  });
+
+  it('sweeps its connections at most once per sweepIntervalMs', () => {
+    const h = new ServerHarness();
+    for (let i = 0; i < 100; i++) h.server.tcpOpen(i, ep(`203.0.113.${i}:1`), h.now + i * 10);
+    const next = h.server.timer(h.now + 25_000).find((a) => a.type === 'timer');
+    expect(next?.type === 'timer' && next.at).toBeGreaterThanOrEqual(h.now + 26_000);
   });
 });

@@ -29,7 +29,7 @@ export function ep(text: string): Endpoint {
 
 export class ServerHarness {
   readonly events: BaseServerEvent[] = [];
-  readonly server: BaseServer;
+  server: BaseServer;
   now = 1_000;
 
   constructor(limits?: Partial<BaseServerLimits>, seed = 7) {
