@@ -109,6 +109,12 @@ export interface HostAgentLimits {
   readonly maxTcpPayload: number;
   /** Timers the agent asks for are at least this far apart (one pass over the peers each) [pw: 100 ms]. */
   readonly timerGranularityMs: number;
+  /** Peer HELLOs / HELLO_REPLYs verified per second per source IP; more are dropped unread [pw: 50]. */
+  readonly helloRatePerSecond: number;
+  /** Burst allowance of that rate [pw: 100]. */
+  readonly helloBurst: number;
+  /** Source IPs whose HELLO rate buckets are remembered; the oldest go first [pw: 1,024]. */
+  readonly maxTrackedHelloSources: number;
 }
 
 export const DEFAULT_HOST_AGENT_LIMITS: HostAgentLimits = Object.freeze({
@@ -126,6 +132,9 @@ export const DEFAULT_HOST_AGENT_LIMITS: HostAgentLimits = Object.freeze({
   maxTargetAddresses: 32,
   maxTcpPayload: MAX_TCP_PAYLOAD,
   timerGranularityMs: 100,
+  helloRatePerSecond: 50,
+  helloBurst: 100,
+  maxTrackedHelloSources: 1_024,
 });
 
 /** Merges `partial` over `defaults`, rejecting values that are not positive finite numbers. */

@@ -1,4 +1,4 @@
-import { type Endpoint, formatEndpoint, parseIp } from '../codec/address.js';
+import { type Endpoint, formatEndpoint, formatIp, parseIp } from '../codec/address.js';
 import { type BaseToPeerMessage, decodeBaseToPeer } from '../codec/base-to-peer.js';
 import type { DeviceId } from '../codec/device-id.js';
 import type { Identity, RandomSource } from '../codec/identity.js';
@@ -18,8 +18,10 @@ import {
   signPeerHello,
   verifyPeerHello,
 } from '../codec/peer-to-peer.js';
+import type { Ed25519Verify } from '../codec/signature.js';
 import { NatbaseError } from '../errors.js';
 import { DEFAULT_HOST_AGENT_LIMITS, type HostAgentLimits, resolveLimits } from '../limits.js';
+import { RateTable } from '../server/rate-table.js';
 import { type ActiveBase, BaseLink } from './base-link.js';
 import { type Peer, PeerTable } from './peers.js';
 import type {
@@ -48,6 +50,8 @@ export interface HostAgentOptions {
   readonly userAgent?: string;
   readonly limits?: Partial<HostAgentLimits>;
   readonly onEvent?: (event: HostAgentEvent) => void;
+  /** The Ed25519 verifier for peer HELLOs (default the portable `nobleEd25519Verify`). */
+  readonly verify?: Ed25519Verify;
 }
 
 const DROP_REASONS: readonly HostDropReason[] = [
@@ -61,6 +65,7 @@ const DROP_REASONS: readonly HostDropReason[] = [
   'peer-limit',
   'not-active-base',
   'no-path',
+  'rate-limited',
 ];
 
 /** P2B DATA = 33 + n bytes must fit a TCP record: the largest payload `send` takes. */
@@ -78,10 +83,12 @@ export class HostAgent {
   readonly identity: Identity;
   readonly #random: RandomSource;
   readonly #onEvent: (event: HostAgentEvent) => void;
+  readonly #verify: Ed25519Verify | undefined;
   readonly #multicast: boolean;
   readonly #sourcePort: number;
   readonly #link: BaseLink;
   readonly #peers: PeerTable;
+  readonly #helloRate: RateTable;
   #local: Endpoint[];
   /** Base UDP addresses of the last STATE, the primary first. */
   #baseUdp: Endpoint[] = [];
@@ -113,11 +120,17 @@ export class HostAgent {
     this.identity = options.identity;
     this.#random = options.random;
     this.#onEvent = options.onEvent ?? (() => {});
+    this.#verify = options.verify;
     this.#multicast = options.multicast ?? true;
     this.#sourcePort = options.sourcePort;
     this.#local = filterLocal(options.localAddresses ?? []);
     this.#peers = new PeerTable(this.limits.maxPeers, this.limits.maxSourceAddresses, (n) =>
       randomIndex(this.#random, n),
+    );
+    this.#helloRate = new RateTable(
+      this.limits.helloRatePerSecond,
+      this.limits.helloBurst,
+      this.limits.maxTrackedHelloSources,
     );
     this.#link = new BaseLink(
       options.bases,
@@ -326,7 +339,9 @@ export class HostAgent {
         return actions;
       }
       if (msg.kind === 'DATA') this.#peerData(source, msg.payload, now);
-      else if (msg.kind === 'HELLO') this.#hello(source, msg, now, actions);
+      else if (!this.#helloRate.take(formatIp(source.ip), now)) {
+        this.#drop('rate-limited', `HELLOs too fast from ${formatIp(source.ip)}`);
+      } else if (msg.kind === 'HELLO') this.#hello(source, msg, now, actions);
       else this.#helloReply(source, msg, now);
     }
     this.#schedule(actions);
@@ -585,7 +600,7 @@ export class HostAgent {
 
   #hello(source: Endpoint, msg: PeerHelloMessage, now: number, actions: HostAgentAction[]): void {
     try {
-      verifyPeerHello(msg, this.identity.deviceId);
+      verifyPeerHello(msg, this.identity.deviceId, this.#verify);
     } catch (error) {
       this.#drop('bad-hello', errorText(error));
       return;
@@ -624,7 +639,7 @@ export class HostAgent {
 
   #helloReply(source: Endpoint, msg: PeerHelloMessage, now: number): void {
     try {
-      verifyPeerHello(msg, this.identity.deviceId);
+      verifyPeerHello(msg, this.identity.deviceId, this.#verify);
     } catch (error) {
       this.#drop('bad-hello', errorText(error));
       return;

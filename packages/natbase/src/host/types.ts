@@ -58,7 +58,9 @@ export type HostDropReason =
   | 'bad-multicast'
   | 'peer-limit'
   | 'not-active-base'
-  | 'no-path';
+  | 'no-path'
+  /** HELLOs from one source IP beyond `helloRatePerSecond` (dropped before verifying). */
+  | 'rate-limited';
 
 export type HostAgentEvent =
   /** A datagram from a peer, with the path it came on. */

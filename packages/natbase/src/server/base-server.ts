@@ -1,5 +1,5 @@
-import { TokenBucket, toHex } from '@peerwire/wire';
-import { type Endpoint, formatEndpoint, formatIp } from '../codec/address.js';
+import { TokenBucket } from '@peerwire/wire';
+import { type Endpoint, formatIp } from '../codec/address.js';
 import { NatbaseFramer } from '../codec/framing.js';
 import type { RandomSource } from '../codec/identity.js';
 import {
@@ -7,6 +7,7 @@ import {
   type PeerToBaseMessage,
   type SignedPeerToBaseMessage,
 } from '../codec/peer-to-base.js';
+import type { Ed25519Verify } from '../codec/signature.js';
 import { NatbaseError } from '../errors.js';
 import { type BaseServerLimits, DEFAULT_BASE_SERVER_LIMITS, resolveLimits } from '../limits.js';
 import { type Device, Devices } from './devices.js';
@@ -26,8 +27,10 @@ import {
   encodeNatOk,
   encodeState,
   frame,
+  idKey,
   type SignatureCheck,
   signatureCheck,
+  viewPeerData,
 } from './wire.js';
 
 export interface BaseServerOptions {
@@ -39,10 +42,10 @@ export interface BaseServerOptions {
   readonly limits?: Partial<BaseServerLimits>;
   readonly onEvent?: (event: BaseServerEvent) => void;
   /**
-   * Ed25519 verification of `signature` over `message` by `publicKey` (default `@noble/curves`,
-   * portable). The Node layer can pass a faster one (node:crypto); it must never throw.
+   * The Ed25519 verifier (default the portable `nobleEd25519Verify`); a busy base passes
+   * `opensslEd25519Verify()` from `@peerwire/natbase/node`.
    */
-  readonly verify?: (message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array) => boolean;
+  readonly verify?: Ed25519Verify;
 }
 
 /** One TCP connection from a host. */
@@ -50,7 +53,7 @@ export interface Connection {
   readonly id: ConnectionId;
   readonly remote: Endpoint;
   readonly ipKey: string;
-  readonly cookie: Uint8Array;
+  /** The HELLO's cookie as an `idKey` string (the bytes are not kept: 16-byte arrays are dear). */
   readonly cookieKey: string;
   readonly framer: NatbaseFramer;
   readonly openedAt: number;
@@ -170,10 +173,13 @@ export class BaseServer {
     const ipKey = formatIp(remote.ip);
     const fromIp = this.#perIp.get(ipKey) ?? 0;
     const l = this.limits;
+    if (this.#conns.has(conn)) {
+      // an I/O-layer bug: never close the connection that really has this id
+      this.#drop('connection-limit', 'tcp', `connection id ${conn} is already open`, { conn });
+      return actions;
+    }
     let refuse: string | undefined;
-    if (this.#conns.has(conn)) refuse = `connection id ${conn} is already open`;
-    else if (this.#conns.size >= l.maxConnections)
-      refuse = `already ${l.maxConnections} connections`;
+    if (this.#conns.size >= l.maxConnections) refuse = `already ${l.maxConnections} connections`;
     else if (fromIp >= l.maxConnectionsPerIp)
       refuse = `already ${l.maxConnectionsPerIp} connections from ${ipKey}`;
     else if (this.#pending >= l.maxPendingConnections)
@@ -184,13 +190,12 @@ export class BaseServer {
       return actions;
     }
     let cookie = this.#random(16);
-    while (this.#cookies.has(toHex(cookie))) cookie = this.#random(16);
+    while (this.#cookies.has(idKey(cookie))) cookie = this.#random(16);
     const c: Connection = {
       id: conn,
-      remote: { ip: remote.ip.slice(), port: remote.port },
+      remote, // kept as given: the I/O layer must not modify it
       ipKey,
-      cookie: cookie.slice(),
-      cookieKey: toHex(cookie),
+      cookieKey: idKey(cookie),
       framer: new NatbaseFramer(l.maxTcpPayload),
       openedAt: now,
       signedBucket: new TokenBucket(l.signedRatePerSecond, l.signedBurst, now),
@@ -205,7 +210,7 @@ export class BaseServer {
     this.#perIp.set(ipKey, fromIp + 1);
     this.#pending++;
     this.#onEvent({ type: 'connected', conn, remote: c.remote });
-    this.#sendTcp(c, encodeBaseHello(c.cookie), actions);
+    this.#sendTcp(c, encodeBaseHello(cookie), actions);
     this.#sendTcp(c, encodeState(this.#udpAddresses), actions);
     this.#wantTimer(Math.min(now + l.bindTimeoutMs, now + l.keepaliveIntervalMs), actions);
     return actions;
@@ -260,13 +265,21 @@ export class BaseServer {
 
   // ---- UDP ------------------------------------------------------------------------------------
 
-  /** A datagram to the base UDP address `local` from `remote`. */
+  /**
+   * A datagram to the base UDP address `local` from `remote`. Like `tcpOpen`'s `remote`, the
+   * endpoint may be kept (as a device's observed address): do not modify it afterwards.
+   */
   udpData(local: Endpoint, remote: Endpoint, bytes: Uint8Array, now: number): BaseServerAction[] {
     this.#now = now;
     void local;
     const actions: BaseServerAction[] = [];
     if (bytes.length > this.limits.maxUdpDatagram) {
       this.#drop('oversize', 'udp', `datagram of ${bytes.length} bytes`, { source: remote });
+      return actions;
+    }
+    const data = viewPeerData(bytes);
+    if (data) {
+      this.#udpDataMessage(data, remote, now, actions);
       return actions;
     }
     let msg: PeerToBaseMessage;
@@ -333,9 +346,9 @@ export class BaseServer {
   // ---- internals: TCP messages ----------------------------------------------------------------
 
   #tcpMessage(c: Connection, payload: Uint8Array, now: number, actions: BaseServerAction[]): void {
-    let msg: PeerToBaseMessage;
+    let msg: PeerToBaseMessage | undefined = viewPeerData(payload);
     try {
-      msg = decodePeerToBase(payload);
+      msg ??= decodePeerToBase(payload);
     } catch (error) {
       this.#drop('malformed', 'tcp', errorText(error), { conn: c.id });
       return;
@@ -399,7 +412,7 @@ export class BaseServer {
       });
       return undefined;
     }
-    if (!sameBytes(h.cookie, c.cookie)) {
+    if (idKey(h.cookie) !== c.cookieKey) {
       this.#drop('bad-cookie', 'tcp', "not this connection's cookie", { conn: c.id });
       return undefined;
     }
@@ -407,13 +420,12 @@ export class BaseServer {
       this.#drop('bad-signature', 'tcp', 'the signature does not verify', { conn: c.id });
       return undefined;
     }
-    return c.device ?? this.#bind(c, h.deviceId, h.publicKey, now, actions);
+    return c.device ?? this.#bind(c, h.deviceId, now, actions);
   }
 
   #bind(
     c: Connection,
     deviceId: Uint8Array,
-    publicKey: Uint8Array,
     now: number,
     actions: BaseServerAction[],
   ): Device | undefined {
@@ -430,7 +442,7 @@ export class BaseServer {
       this.#onEvent({ type: 'replaced', deviceId: old.id, old: oldConn.id, conn: c.id });
       this.#close(oldConn, actions);
     }
-    const device = this.#devices.bind(c, deviceId, publicKey, now, actions);
+    const device = this.#devices.bind(c, deviceId, now, actions);
     c.device = device;
     this.#pending--;
     this.#onEvent({ type: 'bound', conn: c.id, deviceId: device.id });
@@ -457,7 +469,7 @@ export class BaseServer {
       return;
     }
     // On UDP the cookie must be that of a live TCP connection of that device (§7.2).
-    const c = this.#cookies.get(toHex(h.cookie));
+    const c = this.#cookies.get(idKey(h.cookie));
     if (!c || c.closing) {
       this.#drop('bad-cookie', 'udp', 'no live connection has this cookie', source);
       return;
@@ -470,7 +482,7 @@ export class BaseServer {
       this.#drop('bad-signature', 'udp', 'the signature does not verify', source);
       return;
     }
-    const device = c.device ?? this.#bind(c, h.deviceId, h.publicKey, now, actions);
+    const device = c.device ?? this.#bind(c, h.deviceId, now, actions);
     if (!device) return;
     if (msg.kind === 'NAT_INIT') {
       if (!this.#devices.natInit(device, msg.counter, remote)) {
@@ -483,7 +495,7 @@ export class BaseServer {
         type: 'send',
         transport: 'udp',
         from: this.#primary,
-        to: { ip: remote.ip.slice(), port: remote.port },
+        to: remote,
         bytes: encodeNatOk(),
       });
       return;
@@ -500,7 +512,7 @@ export class BaseServer {
   }
 
   #udpDataMessage(
-    msg: Extract<PeerToBaseMessage, { kind: 'DATA' }>,
+    msg: { readonly source: Uint8Array; readonly target: Uint8Array; readonly data: Uint8Array },
     remote: Endpoint,
     now: number,
     actions: BaseServerAction[],
@@ -513,7 +525,7 @@ export class BaseServer {
       });
       return;
     }
-    if (formatEndpoint(device.observed) !== formatEndpoint(remote)) {
+    if (!sameEndpoint(device.observed, remote)) {
       this.#drop('spoofed-source', 'udp', "DATA not from the source device's address", {
         source: remote,
       });
@@ -640,6 +652,10 @@ export class BaseServer {
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
+  return a.port === b.port && sameBytes(a.ip, b.ip);
 }
 
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

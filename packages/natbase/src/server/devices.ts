@@ -1,15 +1,14 @@
-import { toHex } from '@peerwire/wire';
 import { type Endpoint, formatEndpoint } from '../codec/address.js';
 import type { BaseServerLimits } from '../limits.js';
 import type { Connection } from './base-server.js';
 import type { BaseServerAction, BaseServerEvent } from './types.js';
+import { idKey } from './wire.js';
 
 /** A device bound to a TCP connection. */
 export interface Device {
   readonly id: Uint8Array;
-  /** `id` in hex: the map key. */
+  /** `id` as a map key (`idKey`). */
   readonly key: string;
-  readonly publicKey: Uint8Array;
   readonly conn: Connection;
   readonly boundAt: number;
   /** The addresses of its last INFO (at most `maxInfoAddresses`). */
@@ -24,7 +23,7 @@ export interface Device {
   natSource: string | undefined;
   /** The NAT_INIT counter last confirmed. */
   confirmedCounter: bigint;
-  /** Devices it asked about with REQUEST_INFO (hex ids). */
+  /** Devices it asked about with REQUEST_INFO (`idKey`s). */
   readonly interests: Set<string>;
 }
 
@@ -42,7 +41,7 @@ export interface DevicesHooks {
  */
 export class Devices {
   readonly #byKey = new Map<string, Device>();
-  /** target hex id → requesters' hex ids. */
+  /** target key → requesters' keys. */
   readonly #interested = new Map<string, Set<string>>();
   readonly #maxEntries: number;
   pushes = 0;
@@ -61,20 +60,13 @@ export class Devices {
   }
 
   get(id: Uint8Array): Device | undefined {
-    return this.#byKey.get(toHex(id));
+    return this.#byKey.get(idKey(id));
   }
 
-  bind(
-    conn: Connection,
-    id: Uint8Array,
-    publicKey: Uint8Array,
-    now: number,
-    actions: BaseServerAction[],
-  ): Device {
+  bind(conn: Connection, id: Uint8Array, now: number, actions: BaseServerAction[]): Device {
     const device: Device = {
-      id: id.slice(),
-      key: toHex(id),
-      publicKey: publicKey.slice(),
+      id, // the decoder's own copy
+      key: idKey(id),
       conn,
       boundAt: now,
       info: [],
@@ -104,7 +96,8 @@ export class Devices {
 
   /** §7.4: store the INFO addresses; a change is pushed (§7.7). */
   setInfo(device: Device, addresses: readonly Endpoint[], actions: BaseServerAction[]): void {
-    const kept = addresses.slice(0, this.limits.maxInfoAddresses).map(copyEndpoint);
+    // the decoded INFO's endpoints are fresh copies already (the codec slices them)
+    const kept = addresses.slice(0, this.limits.maxInfoAddresses);
     const before = keys(device.info);
     device.info = kept;
     if (keys(kept) !== before) this.#push(device, actions);
@@ -115,7 +108,7 @@ export class Devices {
    * False when the requester is at `maxInterestsPerDevice` (nothing is done then).
    */
   requestInfo(device: Device, target: Uint8Array, actions: BaseServerAction[]): boolean {
-    const targetKey = toHex(target);
+    const targetKey = idKey(target);
     if (!device.interests.has(targetKey)) {
       if (device.interests.size >= this.limits.maxInterestsPerDevice) return false;
       device.interests.add(targetKey);
@@ -169,7 +162,7 @@ export class Devices {
     if (device.confirmedCounter === counter) return false;
     device.confirmedCounter = counter;
     const before = device.observed === undefined ? undefined : formatEndpoint(device.observed);
-    device.observed = copyEndpoint(remote);
+    device.observed = remote; // kept as given: the I/O layer must not modify it
     if (before !== source) this.#push(device, actions);
     return true;
   }
@@ -207,10 +200,6 @@ export class Devices {
       this.hooks.event({ type: 'pushed', deviceId: device.id, to: requester.id });
     }
   }
-}
-
-function copyEndpoint(e: Endpoint): Endpoint {
-  return { ip: e.ip.slice(), port: e.port };
 }
 
 function keys(list: readonly Endpoint[]): string {

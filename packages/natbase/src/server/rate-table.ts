@@ -2,7 +2,8 @@ import { TokenBucket } from '@peerwire/wire';
 
 /**
  * Token buckets keyed by a string (a UDP source IP, a device id), at most `max` of them: the
- * least recently used key goes first, so a flood of fresh keys cannot grow memory.
+ * oldest key goes first, so a flood of fresh keys cannot grow memory. (A key evicted that way
+ * starts again with a full bucket: the cap must stay well above the keys that matter.)
  */
 export class RateTable {
   readonly #buckets = new Map<string, TokenBucket>();
@@ -20,16 +21,14 @@ export class RateTable {
   /** Spends one token of `key`'s bucket; false when it is empty. */
   take(key: string, now: number): boolean {
     let bucket = this.#buckets.get(key);
-    if (bucket) {
-      this.#buckets.delete(key);
-    } else {
+    if (!bucket) {
       bucket = new TokenBucket(this.rate, this.burst, now);
       if (this.#buckets.size >= this.max) {
         const oldest = this.#buckets.keys().next();
         if (!oldest.done) this.#buckets.delete(oldest.value);
       }
+      this.#buckets.set(key, bucket);
     }
-    this.#buckets.set(key, bucket);
     return bucket.take(1, now);
   }
 

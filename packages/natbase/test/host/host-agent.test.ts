@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { HostAgent } from '../../src/host/index.js';
 import {
   encodeMulticast,
   encodePeerToPeer,
@@ -354,6 +355,81 @@ describe('direct paths (§8.3, §9)', () => {
   });
 });
 
+describe('peerwire decisions of the host agent', () => {
+  it('HELLOs back, with the pending cookie, a peer that HELLOs us while we try to reach it', () => {
+    const { h, out } = withPeer();
+    const pending = hellos(out)[0]!.cookie;
+    const back = toPeers(h.helloFrom(B(), B_PUBLIC, 'HELLO', new Uint8Array(16).fill(7)));
+    expect(back.map((d) => d.msg.kind)).toEqual(['HELLO_REPLY', 'HELLO']);
+    const hello = back[1]!.msg;
+    expect(hello.kind === 'HELLO' && hello.helloCookie).toEqual(pending);
+    expect(back[1]!.to).toBe(formatEndpoint(B_PUBLIC));
+  });
+
+  it('does not HELLO back a peer that is not active', () => {
+    const h = new AgentHarness();
+    h.connected();
+    const out = toPeers(h.helloFrom(B(), B_PUBLIC, 'HELLO', new Uint8Array(16)));
+    expect(out.map((d) => d.msg.kind)).toEqual(['HELLO_REPLY']);
+  });
+
+  it("maps the winning HELLO_REPLY's source to the peer, so its DATA is recognised", () => {
+    const { h, out } = withPeer();
+    h.helloFrom(B(), B_PUBLIC, 'HELLO_REPLY', hellos(out)[0]!.cookie);
+    h.udp(B_PUBLIC, encodePeerToPeer({ kind: 'DATA', payload: Uint8Array.of(9) }));
+    expect(h.events.filter((e) => e.type === 'datagram')).toHaveLength(1);
+    expect(h.drops('unknown-source')).toHaveLength(0);
+  });
+
+  it('relayed DATA from a new peer makes it active and asks the base about it', () => {
+    const h = new AgentHarness();
+    h.connected();
+    const out = h.baseTcp(1, { kind: 'DATA', source: B().deviceId, data: Uint8Array.of(1) });
+    expect(toBaseTcp(out).map((m) => m.kind)).toEqual(['REQUEST_INFO']);
+    expect(h.events.find((e) => e.type === 'datagram')).toMatchObject({ path: 'base-tcp' });
+    // active now: the next refresh re-establishes towards it
+    h.baseTcp(1, { kind: 'DEVICE_ADDRESSES', deviceId: B().deviceId, addresses: [B_PUBLIC] });
+    expect(hellos(h.timer(25_000)).map((x) => x.to)).toContain(formatEndpoint(B_PUBLIC));
+  });
+});
+
+describe('application inputs', () => {
+  it('setLocalAddresses sends INFO and refreshes at once, and nothing when unchanged', () => {
+    const h = new AgentHarness();
+    h.connected();
+    const same = h.take(h.agent.setLocalAddresses([parseEndpoint('192.168.1.10:5582')], h.now));
+    expect(toBaseTcp(same)).toHaveLength(0);
+    const moved = h.take(
+      h.agent.setLocalAddresses(
+        [parseEndpoint('10.9.9.9:5582'), { ip: C().deviceId, port: 5582 }],
+        h.now,
+      ),
+    );
+    const info = toBaseTcp(moved).find((m) => m.kind === 'INFO');
+    expect(info?.kind === 'INFO' && info.addresses.map(formatEndpoint)).toEqual(['10.9.9.9:5582']); // fc94 left out
+    expect(toBaseUdp(moved).some((d) => d.msg.kind === 'NAT_INIT')).toBe(true);
+  });
+
+  it('addCandidate HELLOs a manual address at once and at every refresh', () => {
+    const h = new AgentHarness();
+    h.connected();
+    const manual = parseEndpoint('203.0.113.99:7000');
+    expect(
+      hellos(h.take(h.agent.addCandidate(B().deviceId, manual, h.now))).map((x) => x.to),
+    ).toEqual(['203.0.113.99:7000']);
+    h.take(h.agent.send(B().deviceId, Uint8Array.of(1), h.now)); // active
+    expect(hellos(h.timer(25_000)).map((x) => x.to)).toContain('203.0.113.99:7000');
+  });
+
+  it('stop closes the base connection and timers stop', () => {
+    const h = new AgentHarness();
+    h.connected();
+    const out = h.take(h.agent.stop(h.now));
+    expect(out).toEqual([{ type: 'close', conn: 1 }]);
+    expect(h.timer(60_000)).toEqual([]);
+  });
+});
+
 describe('link-local discovery (§10)', () => {
   const lan = parseEndpoint('192.168.1.20:5581');
   const announce = (id: Uint8Array, port = 5582) => encodeMulticast({ port, deviceId: id });
@@ -401,6 +477,49 @@ describe('options', () => {
       err = e as NatbaseError;
     }
     expect(err?.code).toBe('BAD_VALUE');
+  });
+});
+
+describe('injected verifier', () => {
+  it('checks peer HELLOs with the given Ed25519 verify', () => {
+    const calls: number[] = [];
+    const h = new AgentHarness();
+    const strict = new HostAgent({
+      identity: h.identity,
+      bases: [BASE1],
+      sourcePort: 5582,
+      random: () => new Uint8Array(16),
+      verify: (_signature, message, _publicKey) => {
+        calls.push(message.length);
+        return false;
+      },
+    });
+    const hello = encodePeerToPeer(
+      signPeerHello('HELLO', B(), h.identity.deviceId, new Uint8Array(16)),
+    );
+    expect(toPeers(strict.udpData(B_PUBLIC, hello, 0))).toHaveLength(0);
+    expect(calls).toEqual([11 + 81]); // "ng-p2p-msg\n" ‖ the first 81 bytes
+    expect(strict.stats.drops['bad-hello']).toBe(1);
+  });
+});
+
+describe('HELLO floods', () => {
+  it('verifies at most helloBurst HELLOs from one IP at once, then helloRatePerSecond', () => {
+    const h = new AgentHarness(undefined, { limits: { helloBurst: 5, helloRatePerSecond: 2 } });
+    h.connected();
+    const hello = encodePeerToPeer(
+      signPeerHello('HELLO', B(), h.identity.deviceId, new Uint8Array(16)),
+    );
+    let replies = 0;
+    for (let i = 0; i < 20; i++)
+      replies += toPeers(h.udp(parseEndpoint(`203.0.113.20:${1000 + i}`), hello)).length;
+    expect(replies).toBe(5);
+    expect(h.drops('rate-limited')).toHaveLength(15);
+    // another IP is unaffected; a second later the first gets 2 more
+    expect(toPeers(h.udp(parseEndpoint('203.0.113.21:1'), hello))).toHaveLength(1);
+    h.now += 1_000;
+    for (let i = 0; i < 5; i++) replies += toPeers(h.udp(B_PUBLIC, hello)).length;
+    expect(replies).toBe(7);
   });
 });
 

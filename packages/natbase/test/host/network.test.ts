@@ -207,3 +207,34 @@ describe('simulated network', () => {
     expect(b.textsFrom(a).filter((t) => /^pong \d+$/.test(t))).not.toHaveLength(0);
   });
 });
+
+describe('simulated network, many hosts', () => {
+  it('six hosts, half behind symmetric NATs: every pair talks; EIM pairs direct, the rest relayed', () => {
+    const net = new Net(11);
+    const base = net.addBase('b0', '198.51.100.1');
+    const hosts = Array.from({ length: 6 }, (_, i) => {
+      const kind = i % 2 === 0 ? 'eim' : 'symmetric';
+      return net.addHost(`h${i}`, testIdentity(20 + i), {
+        lanIp: `192.168.${10 + i}.2`,
+        lan: `lan${i}`,
+        nat: net.addNat(`203.0.113.${50 + i}`, kind),
+        bases: [base],
+      });
+    });
+    for (const h of hosts) h.start();
+    net.runFor(2_000);
+    expect(base.server.stats.devicesConnected).toBe(6);
+    for (let round = 0; round < 3; round++) {
+      for (const a of hosts) for (const b of hosts) if (a !== b) a.send(b, `ping ${round}`);
+      net.runFor(5_000);
+    }
+    for (const a of hosts) {
+      for (const b of hosts) {
+        if (a === b) continue;
+        expect(a.textsFrom(b).filter((t) => /^pong \d+$/.test(t))).toHaveLength(3);
+        const bothEim = hosts.indexOf(a) % 2 === 0 && hosts.indexOf(b) % 2 === 0;
+        expect(a.path(b).path).toBe(bothEim ? 'direct' : 'base-udp');
+      }
+    }
+  });
+});

@@ -569,6 +569,14 @@ describe('caps (§7.10)', () => {
     expect(all.drops('connection-limit')).toHaveLength(1);
   });
 
+  it('ignores a second tcpOpen for an open connection id without closing it', () => {
+    const h = new ServerHarness();
+    const { a } = hosts(h);
+    a.register();
+    expect(h.server.tcpOpen(1, ep('203.0.113.99:1'), h.now)).toEqual([]);
+    expect(h.server.connectionOf(a.id)).toBe(1);
+  });
+
   it('bounds devices', () => {
     const h = new ServerHarness({ maxDevices: 1 });
     const { a, b } = hosts(h);
@@ -596,7 +604,7 @@ describe('options', () => {
     const server = new BaseServer({
       udpAddresses: [PRIMARY],
       random: seededRandom(1),
-      verify: (message, signature, publicKey) => {
+      verify: (signature, message, publicKey) => {
         seen.push(message);
         return opensslVerify(message, signature, publicKey);
       },
