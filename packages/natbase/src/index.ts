@@ -105,7 +105,9 @@ export {
   signPeerHello,
   verifyPeerHello,
 } from './codec/peer-to-peer.js';
+export type { Ed25519Verify } from './codec/signature.js';
 export {
+  nobleEd25519Verify,
   SIGNATURE_LENGTH,
   SignatureContext,
   signWithContext,
