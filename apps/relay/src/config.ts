@@ -8,6 +8,11 @@ import { DEFAULT_RELAY_LIMITS, type RelayLimits } from '@peerwire/relay';
 import { z } from 'zod';
 import { BOB_LIMITS, BobConfigSchema, bobLimitEnvName, describeBobConfig } from './bob.js';
 import { DattConfigSchema, dattConfigFromEnv, describeDattConfig } from './datt-config.js';
+import {
+  describeNatbaseConfig,
+  NatbaseConfigSchema,
+  natbaseConfigFromEnv,
+} from './natbase-config.js';
 
 const positive = z.number().positive().finite();
 
@@ -50,6 +55,8 @@ export const ConfigSchema = z
     datt: DattConfigSchema,
     /** The bob relay (see bob.ts): enabled, ports, limits. */
     bob: BobConfigSchema.prefault({}),
+    /** The natbase base server (off by default; see natbase-config.ts). */
+    natbase: NatbaseConfigSchema,
   })
   .strict()
   .refine((c) => (c.tlsCert === undefined) === (c.tlsKey === undefined), {
@@ -130,6 +137,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   if (Object.keys(limits).length > 0) out.limits = limits;
   const datt = dattConfigFromEnv(env, convert);
   if (datt) out.datt = datt;
+  const natbase = natbaseConfigFromEnv(env, convert);
+  if (natbase) out.natbase = natbase;
   const bobLimits: Record<string, unknown> = {};
   for (const limit of Object.keys(BOB_LIMITS)) {
     const raw = env[bobLimitEnvName(limit)];
@@ -222,5 +231,6 @@ export function describeConfig(): string {
   }
   lines.push(...describeDattConfig());
   lines.push(...describeBobConfig());
+  lines.push(...describeNatbaseConfig());
   return lines.join('\n');
 }

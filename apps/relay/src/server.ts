@@ -17,6 +17,7 @@ import type { RelayConfig } from './config.js';
 import { dattService, type RelayDatt } from './datt.js';
 import { LevelRelayStore } from './level-store.js';
 import { createMetrics, type RelayMetrics } from './metrics.js';
+import { natbaseService } from './natbase.js';
 import { refusalLog } from './refusal-log.js';
 import type { RelayService, RunningService, ServiceContext } from './service.js';
 
@@ -86,6 +87,7 @@ function json(res: ServerResponse, status: number, body: unknown, draining = fal
 const SERVICES: readonly RelayService<{ readonly enabled: boolean }, RelayConfig>[] = [
   bobService,
   dattService,
+  natbaseService,
 ];
 
 async function startServices(
