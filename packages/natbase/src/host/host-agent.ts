@@ -1,4 +1,4 @@
-import { type Endpoint, formatEndpoint, formatIp, parseIp } from '../codec/address.js';
+import { type Endpoint, formatEndpoint, formatIp } from '../codec/address.js';
 import { type BaseToPeerMessage, decodeBaseToPeer } from '../codec/base-to-peer.js';
 import type { DeviceId } from '../codec/device-id.js';
 import type { Identity, RandomSource } from '../codec/identity.js';
@@ -13,16 +13,15 @@ import { encodePeerToBase, sealPeerToBase } from '../codec/peer-to-base.js';
 import {
   decodePeerToPeer,
   encodePeerToPeer,
-  type PeerHelloMessage,
   type PeerToPeerMessage,
-  signPeerHello,
-  verifyPeerHello,
 } from '../codec/peer-to-peer.js';
 import type { Ed25519Verify } from '../codec/signature.js';
 import { NatbaseError } from '../errors.js';
 import { DEFAULT_HOST_AGENT_LIMITS, type HostAgentLimits, resolveLimits } from '../limits.js';
 import { RateTable } from '../server/rate-table.js';
 import { type ActiveBase, BaseLink } from './base-link.js';
+import { DirectPaths, errorText, sameBytes } from './direct-paths.js';
+import { keysOf, NatHandshake } from './nat-handshake.js';
 import { type Peer, PeerTable } from './peers.js';
 import type {
   HostAgentAction,
@@ -88,15 +87,11 @@ export class HostAgent {
   readonly #sourcePort: number;
   readonly #link: BaseLink;
   readonly #peers: PeerTable;
+  readonly #direct: DirectPaths;
   readonly #helloRate: RateTable;
   #local: Endpoint[];
   /** Base UDP addresses of the last STATE, the primary first. */
-  #baseUdp: Endpoint[] = [];
-  #primaryKey: string | undefined;
-  #natCounter = 0n;
-  #natConfirmed = false;
-  #lastNatInitSent = Number.NEGATIVE_INFINITY;
-  #lastNatOk = Number.NEGATIVE_INFINITY;
+  readonly #nat: NatHandshake;
   #udpAliveReported = false;
   #lastRefresh = Number.NEGATIVE_INFINITY;
   #started = false;
@@ -126,6 +121,21 @@ export class HostAgent {
     this.#local = filterLocal(options.localAddresses ?? []);
     this.#peers = new PeerTable(this.limits.maxPeers, this.limits.maxSourceAddresses, (n) =>
       randomIndex(this.#random, n),
+    );
+    this.#nat = new NatHandshake(this.identity, this.limits);
+    this.#direct = new DirectPaths(
+      this.identity,
+      this.#peers,
+      this.limits,
+      this.#random,
+      options.verify,
+      {
+        counts: this.#counts,
+        drop: (reason, detail) => this.#drop(reason, detail),
+        wantTimer: (at, actions) => this.#wantTimer(at, actions),
+        reportPath: (peer, now) => this.#reportPath(peer, now),
+        event: (e) => this.#onEvent(e),
+      },
     );
     this.#helloRate = new RateTable(
       this.limits.helloRatePerSecond,
@@ -161,7 +171,7 @@ export class HostAgent {
 
   /** Whether UDP to the base is alive (a NAT_OK within `udpBaseAliveMs`). */
   get baseUdpAlive(): boolean {
-    return this.#isBaseUdp(this.#now);
+    return this.#nat.alive(this.#now);
   }
 
   /** A peer's path state (`none` for an unknown peer). */
@@ -217,7 +227,7 @@ export class HostAgent {
     const peer = this.#peers.getOrCreate(deviceId, now);
     if (!peer) throw new NatbaseError('BAD_VALUE', `already ${this.limits.maxPeers} peers`);
     peer.manual.set(formatEndpoint(address), { ip: address.ip.slice(), port: address.port });
-    this.#reestablish(peer, now, actions);
+    this.#direct.reestablish(peer, now, actions);
     this.#schedule(actions);
     return actions;
   }
@@ -245,7 +255,7 @@ export class HostAgent {
       this.#drop('peer-limit', `already ${this.limits.maxPeers} peers`);
       return actions;
     }
-    const wasActive = this.#isActive(peer, now);
+    const wasActive = this.#direct.isActive(peer, now);
     if (peer.connected && peer.target) {
       this.#counts.sentDirect++;
       actions.push({
@@ -261,7 +271,7 @@ export class HostAgent {
         (now - peer.lastReestablish > l.reestablishTimeoutMs &&
           peer.failed <= l.maxFailedEstablishments)
       ) {
-        this.#reestablish(peer, now, actions);
+        this.#direct.reestablish(peer, now, actions);
       }
       this.#relay(peer, data, now, actions);
     }
@@ -280,8 +290,8 @@ export class HostAgent {
       target: peer.id,
       data,
     });
-    const primary = this.#baseUdp[0];
-    if (this.#isBaseUdp(now) && primary) {
+    const primary = this.#nat.primary;
+    if (this.#nat.alive(now) && primary) {
       this.#counts.sentBaseUdp++;
       actions.push({ type: 'send', transport: 'udp', to: primary, bytes });
     } else if (this.#link.send(bytes, actions)) {
@@ -320,7 +330,8 @@ export class HostAgent {
   udpData(source: Endpoint, bytes: Uint8Array, now: number): HostAgentAction[] {
     this.#now = now;
     const actions: HostAgentAction[] = [];
-    if (this.#primaryKey !== undefined && formatEndpoint(source) === this.#primaryKey) {
+    const primaryKey = this.#nat.primaryKey;
+    if (primaryKey !== undefined && formatEndpoint(source) === primaryKey) {
       // §6: only the primary base UDP address is the base.
       let msg: BaseToPeerMessage;
       try {
@@ -338,11 +349,11 @@ export class HostAgent {
         this.#drop('malformed', errorText(error));
         return actions;
       }
-      if (msg.kind === 'DATA') this.#peerData(source, msg.payload, now);
+      if (msg.kind === 'DATA') this.#direct.peerData(source, msg.payload, now);
       else if (!this.#helloRate.take(formatIp(source.ip), now)) {
         this.#drop('rate-limited', `HELLOs too fast from ${formatIp(source.ip)}`);
-      } else if (msg.kind === 'HELLO') this.#hello(source, msg, now, actions);
-      else this.#helloReply(source, msg, now);
+      } else if (msg.kind === 'HELLO') this.#direct.hello(source, msg, now, actions);
+      else this.#direct.helloReply(source, msg, now);
     }
     this.#schedule(actions);
     return actions;
@@ -367,11 +378,7 @@ export class HostAgent {
     if (sameBytes(ann.deviceId, this.identity.deviceId)) return actions;
     const peer = this.#peers.get(ann.deviceId); // a hint for known peers only [ref]
     if (!peer) return actions;
-    const address = { ip: source.ip.slice(), port: ann.port };
-    if (!peer.linkLocal || formatEndpoint(peer.linkLocal) !== formatEndpoint(address)) {
-      peer.linkLocal = address;
-      this.#reestablish(peer, now, actions);
-    }
+    this.#direct.announced(peer, { ip: source.ip.slice(), port: ann.port }, now, actions);
     this.#schedule(actions);
     return actions;
   }
@@ -385,12 +392,12 @@ export class HostAgent {
     this.#link.timer(now, actions);
     const l = this.limits;
     if (now >= this.#lastRefresh + l.refreshIntervalMs) this.#refresh(now, actions);
-    if (!this.#natConfirmed && now >= this.#lastNatInitSent + l.natInitRetryMs) {
-      this.#sendNatInit(now, actions);
+    if (!this.#nat.confirmed && now >= this.#nat.lastInitSent + l.natInitRetryMs) {
+      this.#nat.init(this.#link.active?.cookie, now, actions);
     }
     let next = Number.POSITIVE_INFINITY;
     for (const peer of [...this.#peers.values()]) {
-      if (now >= peer.lastSeen + l.peerTeardownMs && !this.#isActive(peer, now)) {
+      if (now >= peer.lastSeen + l.peerTeardownMs && !this.#direct.isActive(peer, now)) {
         this.#peers.remove(peer);
         if (peer.reported !== 'none') {
           this.#onEvent({ type: 'path', deviceId: peer.id, path: 'none' });
@@ -419,23 +426,17 @@ export class HostAgent {
   // ---- base -----------------------------------------------------------------------------------
 
   #baseChosen(_active: ActiveBase, now: number, actions: HostAgentAction[]): void {
-    this.#baseUdp = [];
-    this.#primaryKey = undefined;
-    this.#natConfirmed = false;
-    this.#lastNatOk = Number.NEGATIVE_INFINITY;
+    this.#nat.reset();
     this.#onEvent({ type: 'base', base: this.#link.active?.base });
     for (const peer of this.#peers.values()) {
-      if (this.#isActive(peer, now)) this.#requestInfo(peer, actions);
+      if (this.#direct.isActive(peer, now)) this.#requestInfo(peer, actions);
     }
     this.#refresh(now, actions);
     this.#reportAll(now);
   }
 
   #baseLost(_base: Endpoint, now: number, _actions: HostAgentAction[]): void {
-    this.#baseUdp = [];
-    this.#primaryKey = undefined;
-    this.#natConfirmed = false;
-    this.#lastNatOk = Number.NEGATIVE_INFINITY;
+    this.#nat.reset();
     this.#onEvent({ type: 'base', base: undefined });
     this.#reportAll(now);
   }
@@ -462,9 +463,7 @@ export class HostAgent {
           this.#drop('malformed', 'NAT_OK over TCP');
           return;
         }
-        this.#lastNatOk = now;
-        this.#natConfirmed = true;
-        this.#sendToBaseUdp('NAT_OK_CONFIRM', actions);
+        this.#nat.ok(this.#link.active?.cookie, now, actions);
         this.#reportAll(now);
         return;
       }
@@ -472,11 +471,9 @@ export class HostAgent {
         if (transport !== 'tcp') return;
         // §16 decision: the transient range is read but never used (the reference never sends
         // NAT_INIT_TRANSIENT either).
-        const before = keysOf(this.#baseUdp);
-        this.#baseUdp = msg.addresses.map((e) => ({ ip: e.ip.slice(), port: e.port }));
-        this.#primaryKey = formatEndpoint(this.#baseUdp[0]!);
-        if (keysOf(this.#baseUdp) !== before && !this.#natConfirmed)
-          this.#sendNatInit(now, actions);
+        if (this.#nat.state(msg.addresses) && !this.#nat.confirmed) {
+          this.#nat.init(this.#link.active?.cookie, now, actions);
+        }
         return;
       }
       case 'DEVICE_ADDRESSES': {
@@ -489,32 +486,12 @@ export class HostAgent {
           .sort((a, b) => compareText(formatEndpoint(a), formatEndpoint(b)));
         if (keysOf(next) === keysOf(peer.targets)) return;
         peer.targets = next;
-        this.#reestablish(peer, now, actions);
+        this.#direct.reestablish(peer, now, actions);
         return;
       }
       case 'HELLO':
         return; // handled by the base link
     }
-  }
-
-  #isBaseUdp(now: number): boolean {
-    return this.#baseUdp.length > 0 && now - this.#lastNatOk < this.limits.udpBaseAliveMs;
-  }
-
-  #sendNatInit(now: number, actions: HostAgentAction[]): void {
-    if (!this.#link.active || this.#baseUdp.length === 0) return;
-    this.#lastNatInitSent = now;
-    this.#natConfirmed = false;
-    this.#natCounter++;
-    this.#sendToBaseUdp('NAT_INIT', actions);
-  }
-
-  /** NAT_INIT and NAT_OK_CONFIRM go to every base UDP address (§5). */
-  #sendToBaseUdp(kind: 'NAT_INIT' | 'NAT_OK_CONFIRM', actions: HostAgentAction[]): void {
-    const active = this.#link.active;
-    if (!active) return;
-    const bytes = sealPeerToBase({ kind, counter: this.#natCounter }, this.identity, active.cookie);
-    for (const to of this.#baseUdp) actions.push({ type: 'send', transport: 'udp', to, bytes });
   }
 
   #requestInfo(peer: Peer, actions: HostAgentAction[]): void {
@@ -542,7 +519,7 @@ export class HostAgent {
         active.cookie,
       );
       this.#link.send(info, actions);
-      this.#sendNatInit(now, actions);
+      this.#nat.init(active.cookie, now, actions);
     }
     if (this.#multicast) {
       const bytes = encodeMulticast({ port: this.#sourcePort, deviceId: this.identity.deviceId });
@@ -556,7 +533,7 @@ export class HostAgent {
       }
     }
     for (const peer of this.#peers.values()) {
-      if (!this.#isActive(peer, now)) {
+      if (!this.#direct.isActive(peer, now)) {
         peer.connected = false;
         continue;
       }
@@ -567,118 +544,11 @@ export class HostAgent {
       ) {
         peer.connected = false;
       }
-      this.#reestablish(peer, now, actions);
+      this.#direct.reestablish(peer, now, actions);
     }
   }
 
   // ---- peers ----------------------------------------------------------------------------------
-
-  #isActive(peer: Peer, now: number): boolean {
-    return now - peer.lastActivity < this.limits.peerTeardownMs;
-  }
-
-  /** HELLO every candidate address with a fresh cookie (§8.3); the first valid reply wins. */
-  #reestablish(peer: Peer, now: number, actions: HostAgentAction[]): void {
-    peer.failed++;
-    peer.lastReestablish = now;
-    peer.reestablishing = true;
-    peer.helloCookie = this.#random(16);
-    const hello = encodePeerToPeer(
-      signPeerHello('HELLO', this.identity, peer.id, peer.helloCookie),
-    );
-    const targetKey = peer.target ? formatEndpoint(peer.target) : undefined;
-    for (const to of this.#peers.candidates(peer)) {
-      if (to.ip[0] === 0xfc && to.ip[1] === 0x94) continue; // never over the overlay itself
-      actions.push({ type: 'send', transport: 'udp', to, bytes: hello });
-      this.#counts.hellosSent++;
-      if (formatEndpoint(to) === targetKey) {
-        actions.push({ type: 'send', transport: 'udp', to, bytes: hello }); // twice, as upstream
-      }
-    }
-    this.#wantTimer(now + this.limits.reestablishTimeoutMs, actions);
-  }
-
-  #hello(source: Endpoint, msg: PeerHelloMessage, now: number, actions: HostAgentAction[]): void {
-    try {
-      verifyPeerHello(msg, this.identity.deviceId, this.#verify);
-    } catch (error) {
-      this.#drop('bad-hello', errorText(error));
-      return;
-    }
-    const peer = this.#peers.getOrCreate(msg.senderId, now);
-    if (!peer) {
-      this.#drop('peer-limit', `already ${this.limits.maxPeers} peers`);
-      return;
-    }
-    peer.lastSeen = now;
-    this.#peers.addSource(peer, source);
-    if (isLinkLocal(source.ip) && !peer.linkLocal) {
-      peer.linkLocal = { ip: source.ip.slice(), port: source.port };
-      if (this.#isActive(peer, now)) this.#reestablish(peer, now, actions);
-    }
-    const reply = signPeerHello('HELLO_REPLY', this.identity, msg.senderId, msg.helloCookie);
-    actions.push({ type: 'send', transport: 'udp', to: source, bytes: encodePeerToPeer(reply) });
-    // peerwire: a HELLO from a peer we are trying to reach proves that its side of the path is
-    // open; HELLO it back at that source at once (one datagram, like the reply) instead of
-    // waiting for the next refresh, so both NATs open in one round trip.
-    if (this.#isActive(peer, now) && (!peer.connected || peer.reestablishing)) {
-      if (peer.reestablishing && peer.helloCookie) {
-        const hello = signPeerHello('HELLO', this.identity, peer.id, peer.helloCookie);
-        actions.push({
-          type: 'send',
-          transport: 'udp',
-          to: source,
-          bytes: encodePeerToPeer(hello),
-        });
-        this.#counts.hellosSent++;
-      } else {
-        this.#reestablish(peer, now, actions);
-      }
-    }
-  }
-
-  #helloReply(source: Endpoint, msg: PeerHelloMessage, now: number): void {
-    try {
-      verifyPeerHello(msg, this.identity.deviceId, this.#verify);
-    } catch (error) {
-      this.#drop('bad-hello', errorText(error));
-      return;
-    }
-    const peer = this.#peers.get(msg.senderId);
-    if (!peer) {
-      this.#drop('unknown-peer', 'HELLO_REPLY from a device never HELLOed');
-      return;
-    }
-    if (
-      !peer.reestablishing ||
-      !peer.helloCookie ||
-      !sameBytes(peer.helloCookie, msg.helloCookie)
-    ) {
-      this.#drop('stale-reply', 'HELLO_REPLY without the current cookie');
-      return;
-    }
-    peer.target = { ip: source.ip.slice(), port: source.port };
-    peer.connected = true;
-    peer.failed = 0;
-    peer.reestablishing = false;
-    peer.rttMs = now - peer.lastReestablish;
-    peer.lastSeen = now;
-    // peerwire: the winning address also demultiplexes the peer's DATA (§9).
-    this.#peers.addSource(peer, source);
-    this.#reportPath(peer, now);
-  }
-
-  #peerData(source: Endpoint, payload: Uint8Array, now: number): void {
-    const peer = this.#peers.bySource(source);
-    if (!peer) {
-      this.#drop('unknown-source', `DATA from ${formatEndpoint(source)}`);
-      return;
-    }
-    peer.lastActivity = now;
-    peer.lastSeen = now;
-    this.#counts.received++;
-    this.#onEvent({ type: 'datagram', from: peer.id, data: payload, path: 'direct' });
-  }
 
   /** Relayed DATA: counts as activity; an inactive peer is asked about (peerwire decision). */
   #deliver(
@@ -690,7 +560,7 @@ export class HostAgent {
   ): void {
     const peer = this.#peers.getOrCreate(from, now);
     if (peer) {
-      if (!this.#isActive(peer, now)) this.#requestInfo(peer, actions);
+      if (!this.#direct.isActive(peer, now)) this.#requestInfo(peer, actions);
       peer.lastActivity = now;
       peer.lastSeen = now;
     }
@@ -703,7 +573,7 @@ export class HostAgent {
   #pathOf(peer: Peer, now: number): PeerPath {
     let path: PathKind;
     if (peer.connected && peer.target) path = 'direct';
-    else if (this.#isBaseUdp(now)) path = 'base-udp';
+    else if (this.#nat.alive(now)) path = 'base-udp';
     else if (this.#link.active) path = 'base-tcp';
     else path = 'none';
     const out: PeerPath = { deviceId: peer.id, path };
@@ -720,7 +590,7 @@ export class HostAgent {
   }
 
   #reportAll(now: number): void {
-    const alive = this.#isBaseUdp(now);
+    const alive = this.#nat.alive(now);
     if (alive !== this.#udpAliveReported) {
       this.#udpAliveReported = alive;
       this.#onEvent({ type: 'base-udp', alive });
@@ -743,10 +613,7 @@ export class HostAgent {
     if (!this.#started) return;
     const l = this.limits;
     let at = Math.min(this.#link.nextDeadline(), this.#lastRefresh + l.refreshIntervalMs);
-    if (!this.#natConfirmed && this.#link.active && this.#baseUdp.length > 0) {
-      at = Math.min(at, this.#lastNatInitSent + l.natInitRetryMs);
-    }
-    if (this.#isBaseUdp(this.#now)) at = Math.min(at, this.#lastNatOk + l.udpBaseAliveMs);
+    at = Math.min(at, this.#nat.nextDeadline(this.#link.active !== undefined, this.#now));
     this.#wantTimer(at, actions);
   }
 
@@ -767,18 +634,8 @@ function maxInfoEntries(maxTcpPayload: number): number {
   return Math.max(0, Math.floor((maxTcpPayload - 129) / 18));
 }
 
-function keysOf(list: readonly Endpoint[]): string {
-  return list.map(formatEndpoint).join(' ');
-}
-
 function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-const LINK_LOCAL_V6 = parseIp('fe80::');
-
-function isLinkLocal(ip: Uint8Array): boolean {
-  return ip[0] === LINK_LOCAL_V6[0] && (ip[1]! & 0xc0) === 0x80;
 }
 
 function randomIndex(random: RandomSource, n: number): number {
@@ -786,14 +643,4 @@ function randomIndex(random: RandomSource, n: number): number {
   const b = random(4);
   const v = ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
   return v % n;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -15,9 +15,10 @@ import type {
   HostConnectionId,
   PeerPath,
 } from '../host/types.js';
-import type { HostAgentLimits } from '../limits.js';
+import { type HostAgentLimits, MAX_TCP_PAYLOAD } from '../limits.js';
 import { SecureLayer, type SecureOutput } from '../secure/layer.js';
 import type { SecureLimits } from '../secure/limits.js';
+import { SECURE_DATA_OVERHEAD } from '../secure/secure-packet.js';
 import { type BoundDatagram, bindDatagram, closeDatagram } from './datagram.js';
 import { opensslEd25519Verify } from './openssl-ed25519.js';
 import { pooledRandom } from './pooled-random.js';
@@ -30,6 +31,11 @@ export const FIRST_SOURCE_PORT = 5582;
 export const LAST_SOURCE_PORT = 6999;
 /** How long a TCP connect to a base may take before it counts as failed [pw: 10 s]. */
 export const DEFAULT_BASE_CONNECT_TIMEOUT_MS = 10_000;
+/**
+ * Largest datagram `send` takes through the secure layer: a relayed packet (33 bytes of P2B
+ * DATA header + 49 of secure DATA + the payload) must fit one TCP record (1994): 1912 bytes.
+ */
+export const MAX_SECURE_DATAGRAM = MAX_TCP_PAYLOAD - 33 - SECURE_DATA_OVERHEAD;
 
 export interface StartHostOptions {
   readonly identity: Identity;
@@ -143,7 +149,7 @@ export class NatbaseHost {
             now: monotonicNow,
             secretbox: sodiumSecretbox,
             verify,
-            limits: options.secureLimits,
+            limits: { maxPayloadLength: MAX_SECURE_DATAGRAM, ...options.secureLimits },
           });
     this.#timer = new TimerSlot(() => this.#run(this.core.timer(monotonicNow())));
     udp.socket.on('message', (msg: Buffer, rinfo) => {

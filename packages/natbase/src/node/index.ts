@@ -11,6 +11,7 @@ export {
   FIRST_SOURCE_PORT,
   interfaceAddresses,
   LAST_SOURCE_PORT,
+  MAX_SECURE_DATAGRAM,
   NatbaseHost,
 } from './host-agent-node.js';
 export { DEFAULT_ED25519_KEY_CACHE, opensslEd25519Verify } from './openssl-ed25519.js';

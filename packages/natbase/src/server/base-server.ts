@@ -12,6 +12,7 @@ import { NatbaseError } from '../errors.js';
 import { type BaseServerLimits, DEFAULT_BASE_SERVER_LIMITS, resolveLimits } from '../limits.js';
 import { type Device, Devices } from './devices.js';
 import { RateTable } from './rate-table.js';
+import { Relay } from './relay.js';
 import type {
   BaseServerAction,
   BaseServerEvent,
@@ -19,9 +20,9 @@ import type {
   ConnectionId,
   DropReason,
 } from './types.js';
+import { DROP_REASONS } from './types.js';
 import {
   checkProofOfWork,
-  encodeBaseData,
   encodeBaseHello,
   encodeDeviceAddresses,
   encodeNatOk,
@@ -66,28 +67,6 @@ export interface Connection {
   closing: boolean;
 }
 
-const ALL_REASONS: readonly DropReason[] = [
-  'connection-limit',
-  'device-limit',
-  'bad-frame',
-  'malformed',
-  'oversize',
-  'bad-device-id',
-  'bad-cookie',
-  'bad-signature',
-  'wrong-device',
-  'replay',
-  'wrong-transport',
-  'unsupported',
-  'spoofed-source',
-  'unknown-target',
-  'empty',
-  'too-large',
-  'send-queue-full',
-  'rate-limited',
-  'interest-limit',
-];
-
 /**
  * The peerwire base server of spec §7 as a sans-I/O core. The I/O layer reports TCP
  * connections, their bytes and their end, UDP datagrams (with the local base address that got
@@ -107,13 +86,13 @@ export class BaseServer {
   readonly #perIp = new Map<string, number>();
   readonly #devices: Devices;
   readonly #udpSigned: RateTable;
-  readonly #relayRate: RateTable;
+  readonly #relay: Relay;
   #pending = 0;
   /** The time of the input being handled. */
   #now = 0;
   #timerAt = Number.POSITIVE_INFINITY;
-  readonly #counters = { natConfirmations: 0, natOks: 0, relayedUdp: 0, relayedTcp: 0 };
-  readonly #drops = Object.fromEntries(ALL_REASONS.map((r) => [r, 0])) as Record<
+  readonly #counters = { natConfirmations: 0, natOks: 0 };
+  readonly #drops = Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<
     DropReason,
     number
   >;
@@ -130,11 +109,15 @@ export class BaseServer {
     this.#verify = signatureCheck(options.verify);
     const l = this.limits;
     this.#udpSigned = new RateTable(l.signedRatePerSecond, l.signedBurst, l.maxTrackedUdpSources);
-    this.#relayRate = new RateTable(l.relayRatePerSecond, l.relayBurst, l.maxDevices);
     this.#devices = new Devices(l, {
       sendTcp: (conn, payload, actions) => this.#sendTcp(conn, payload, actions),
       event: (e) => this.#onEvent(e),
       encodeDeviceAddresses,
+    });
+    this.#relay = new Relay(l, this.#primary, this.#devices, {
+      drop: (reason, transport, detail, where) => this.#drop(reason, transport, detail, where),
+      sendTcp: (conn, payload, actions) => this.#sendTcp(conn, payload, actions),
+      event: (e) => this.#onEvent(e),
     });
   }
 
@@ -143,6 +126,8 @@ export class BaseServer {
       connections: this.#conns.size,
       devicesConnected: this.#devices.size,
       ...this.#counters,
+      relayedUdp: this.#relay.relayedUdp,
+      relayedTcp: this.#relay.relayedTcp,
       addressPushes: this.#devices.pushes,
       addressAnswers: this.#devices.answers,
       drops: { ...this.#drops },
@@ -279,7 +264,7 @@ export class BaseServer {
     }
     const data = viewPeerData(bytes);
     if (data) {
-      this.#udpDataMessage(data, remote, now, actions);
+      this.#relay.fromUdp(data, remote, now, actions);
       return actions;
     }
     let msg: PeerToBaseMessage;
@@ -291,7 +276,7 @@ export class BaseServer {
     }
     switch (msg.kind) {
       case 'DATA':
-        this.#udpDataMessage(msg, remote, now, actions);
+        this.#relay.fromUdp(msg, remote, now, actions);
         return actions;
       case 'NAT_INIT':
       case 'NAT_OK_CONFIRM':
@@ -370,7 +355,7 @@ export class BaseServer {
           });
           return;
         }
-        this.#relay(device, msg.target, msg.data, 'tcp', now, actions);
+        this.#relay.relay(device, msg.target, msg.data, 'tcp', now, actions);
         return;
       }
       case 'REQUEST_INFO':
@@ -511,102 +496,6 @@ export class BaseServer {
     }
   }
 
-  #udpDataMessage(
-    msg: { readonly source: Uint8Array; readonly target: Uint8Array; readonly data: Uint8Array },
-    remote: Endpoint,
-    now: number,
-    actions: BaseServerAction[],
-  ): void {
-    // [proposed] DATA is unsigned: over UDP only from the source device's observed address.
-    const device = this.#devices.get(msg.source);
-    if (!device || device.observed === undefined) {
-      this.#drop('spoofed-source', 'udp', 'DATA from a device without a confirmed UDP path', {
-        source: remote,
-      });
-      return;
-    }
-    if (!sameEndpoint(device.observed, remote)) {
-      this.#drop('spoofed-source', 'udp', "DATA not from the source device's address", {
-        source: remote,
-      });
-      return;
-    }
-    this.#relay(device, msg.target, msg.data, 'udp', now, actions);
-  }
-
-  // ---- internals: relaying --------------------------------------------------------------------
-
-  /** §7.8: B2P DATA to the target over UDP if its path is confirmed within 35 s, else TCP. */
-  #relay(
-    from: Device,
-    targetId: Uint8Array,
-    data: Uint8Array,
-    transport: 'tcp' | 'udp',
-    now: number,
-    actions: BaseServerAction[],
-  ): void {
-    const where = transport === 'tcp' ? { conn: from.conn.id } : { source: from.observed! };
-    if (data.length === 0) {
-      this.#drop('empty', transport, 'DATA without payload', where);
-      return;
-    }
-    if (!this.#relayRate.take(from.key, now)) {
-      this.#drop('rate-limited', transport, 'DATA too fast from this device', where);
-      return;
-    }
-    const target = this.#devices.get(targetId);
-    if (!target || target.conn.closing) {
-      this.#drop('unknown-target', transport, 'the target device is not connected', where);
-      return;
-    }
-    const out = encodeBaseData(from.id, data);
-    const confirmedAt = target.udpConfirmedAt;
-    if (
-      target.observed !== undefined &&
-      confirmedAt !== undefined &&
-      now - confirmedAt <= this.limits.udpConfirmedTtlMs
-    ) {
-      this.#counters.relayedUdp++;
-      actions.push({
-        type: 'send',
-        transport: 'udp',
-        from: this.#primary,
-        to: target.observed,
-        bytes: out,
-      });
-      this.#onEvent({
-        type: 'relayed',
-        from: from.id,
-        to: target.id,
-        path: 'udp',
-        bytes: data.length,
-      });
-      return;
-    }
-    if (out.length > this.limits.maxTcpPayload) {
-      this.#drop(
-        'too-large',
-        transport,
-        `DATA of ${out.length} bytes does not fit a record`,
-        where,
-      );
-      return;
-    }
-    if (target.conn.backlog + out.length + 5 > this.limits.maxSendQueueBytes) {
-      this.#drop('send-queue-full', transport, "the target's send queue is full", where);
-      return;
-    }
-    this.#counters.relayedTcp++;
-    this.#sendTcp(target.conn, out, actions);
-    this.#onEvent({
-      type: 'relayed',
-      from: from.id,
-      to: target.id,
-      path: 'tcp',
-      bytes: data.length,
-    });
-  }
-
   // ---- internals: plumbing --------------------------------------------------------------------
 
   #sendTcp(c: Connection, payload: Uint8Array, actions: BaseServerAction[]): void {
@@ -629,7 +518,7 @@ export class BaseServer {
     if (c.device === undefined) this.#pending--;
     else {
       this.#devices.unbind(c.device, actions);
-      this.#relayRate.delete(c.device.key);
+      this.#relay.forget(c.device);
     }
   }
 
@@ -654,7 +543,7 @@ function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
+function _sameEndpoint(a: Endpoint, b: Endpoint): boolean {
   return a.port === b.port && sameBytes(a.ip, b.ip);
 }
 

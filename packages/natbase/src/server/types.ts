@@ -127,3 +127,26 @@ export interface BaseServerStats {
   /** Drops, by reason. */
   readonly drops: Readonly<Record<DropReason, number>>;
 }
+
+/** Every `DropReason`, for zeroed counters. */
+export const DROP_REASONS: readonly DropReason[] = [
+  'connection-limit',
+  'device-limit',
+  'bad-frame',
+  'malformed',
+  'oversize',
+  'bad-device-id',
+  'bad-cookie',
+  'bad-signature',
+  'wrong-device',
+  'replay',
+  'wrong-transport',
+  'unsupported',
+  'spoofed-source',
+  'unknown-target',
+  'empty',
+  'too-large',
+  'send-queue-full',
+  'rate-limited',
+  'interest-limit',
+];

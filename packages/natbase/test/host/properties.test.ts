@@ -237,7 +237,13 @@ describe('host agent under arbitrary event orders', () => {
           direct += agent.peers().filter((p) => p.path === 'direct').length;
         }
       }),
-      { numRuns: Math.min(fc.readConfigureGlobal().numRuns ?? 300, 300) },
+      // at most 300 runs by default (each run signs and verifies); NATBASE_STATE_RUNS raises it
+      {
+        numRuns: Math.min(
+          fc.readConfigureGlobal().numRuns ?? 300,
+          Number(process.env.NATBASE_STATE_RUNS ?? 300),
+        ),
+      },
     );
     expect(direct).toBeGreaterThan(0); // the runs reach direct paths, not only refusals
   });

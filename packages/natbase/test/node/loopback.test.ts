@@ -5,6 +5,7 @@ import {
   type BaseServerHandle,
   type HostDatagram,
   listenBaseServer,
+  MAX_SECURE_DATAGRAM,
   type NatbaseHost,
 } from '../../src/node/index.js';
 import { testIdentity } from '../helpers.js';
@@ -99,5 +100,24 @@ describe('natbase on loopback sockets', () => {
     expect(base.stats.relayedUdp).toBe(0);
     expect(base.stats.relayedTcp).toBeGreaterThan(0);
     expect(base.stats.natConfirmations).toBe(0);
+  });
+});
+
+describe('NatbaseHost limits', () => {
+  it('takes secure datagrams up to MAX_SECURE_DATAGRAM (1912), so a relayed one fits a TCP record', async () => {
+    expect(MAX_SECURE_DATAGRAM).toBe(1912);
+    const base = await loopbackBase();
+    const a = await loopbackHost(base, testIdentity(1));
+    try {
+      expect(() =>
+        a.send(testIdentity(2).deviceId, new Uint8Array(MAX_SECURE_DATAGRAM + 1)),
+      ).toThrow(expect.objectContaining({ code: 'PAYLOAD_TOO_LARGE' }));
+      expect(() =>
+        a.send(testIdentity(2).deviceId, new Uint8Array(MAX_SECURE_DATAGRAM)),
+      ).not.toThrow();
+    } finally {
+      await a.close();
+      await base.close();
+    }
   });
 });

@@ -205,7 +205,13 @@ describe('base server under arbitrary event orders', () => {
         relayed += s.relayedTcp + s.relayedUdp;
         confirmed += s.natConfirmations;
       }),
-      { numRuns: Math.min(fc.readConfigureGlobal().numRuns ?? 300, 300) },
+      // at most 300 runs by default (each run signs and verifies); NATBASE_STATE_RUNS raises it
+      {
+        numRuns: Math.min(
+          fc.readConfigureGlobal().numRuns ?? 300,
+          Number(process.env.NATBASE_STATE_RUNS ?? 300),
+        ),
+      },
     );
     // the runs reach the interesting states, not only the refusals
     expect(bound).toBeGreaterThan(0);
