@@ -10,6 +10,7 @@ const BELOW = {
   crypto: ['wire', 'address'],
   transport: ['wire'],
   relay: ['wire', 'address', 'crypto'],
+  'relay-redis': ['wire', 'address', 'crypto', 'relay'],
   client: ['wire', 'address', 'crypto'],
   bob: ['wire', 'address', 'crypto'],
   ptpchat: ['wire', 'address', 'crypto'],
@@ -17,7 +18,7 @@ const BELOW = {
   datt: ['wire', 'address', 'crypto'],
 };
 /** Packages that are I/O (no sans-I/O core with a separate `./node` entry). */
-const BASE = new Set(['wire', 'address', 'crypto', 'transport']);
+const BASE = new Set(['wire', 'address', 'crypto', 'transport', 'relay-redis']);
 
 const names = (list) => list.map((p) => `@peerwire/${p}`).join(', ');
 const restrict = (allowed, message) => ({

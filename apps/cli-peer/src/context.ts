@@ -23,6 +23,7 @@ export { EXIT } from './exit-codes.js';
 
 import { EXIT } from './exit-codes.js';
 import { relayUrlProblem } from './options.js';
+import { DialGiveUp, dialReason, watchDials } from './relay-dial.js';
 
 /** A failure the user can fix (its own module: send/recv load it without the Spot client). */
 export { CliError } from './cli-error.js';
@@ -30,9 +31,13 @@ export { CliError } from './cli-error.js';
 import { CliError } from './cli-error.js';
 
 export function defaultKeychainPath(): string {
-  const base = process.env.XDG_CONFIG_HOME || join(homedir(), '.config');
-  return join(base, 'peerwire', 'keychain');
+  return join(configDir(), 'keychain');
 }
+
+/** `$XDG_CONFIG_HOME/peerwire` (default `~/.config/peerwire`). */
+import { configDir } from './config-dir.js';
+
+export { configDir };
 
 export function keychainPath(opts: GlobalOptions): string {
   return opts.keychain ?? process.env.PEERWIRE_KEYCHAIN ?? defaultKeychainPath();
@@ -121,22 +126,44 @@ export async function connect(opts: GlobalOptions): Promise<SpotClient> {
   const url = relayUrl(opts);
   const relays =
     url.startsWith('http://') || url.startsWith('https://') ? { discovery: url } : [url];
+  // A refused connection fails fast; retries are shown on stderr (relay-dial.ts).
+  const dials = watchDials((line) => process.stderr.write(`${line}\n`));
+  let lastDialError: unknown;
   const client = new SpotClient({
     keychain,
     card,
     relays,
-    dial: (u) => connectWebSocket(u, { timeoutMs: 10_000 }),
+    dial: dials.wrap((u) =>
+      connectWebSocket(u, { timeoutMs: 10_000 }).catch((error: unknown) => {
+        lastDialError = error;
+        throw error;
+      }),
+    ),
     version: 'peerwire-cli',
   });
-  const problems: string[] = [];
-  client.on('problem', (p) => problems.push(p.message));
-  await client.start();
   try {
-    await client.waitOnline(opts.timeout ?? 15_000);
-  } catch {
+    await client.start();
+  } catch (error) {
     await client.stop();
-    const last = problems.at(-1);
-    throw new CliError(`cannot reach the relay at ${url}${last ? `: ${last}` : ''}`, EXIT.offline);
+    // Discovery (an http(s) --relay) failed: the relay cannot be reached either.
+    throw new CliError(
+      `cannot reach the relay's discovery at ${url}: ${(error as Error).message}`,
+      EXIT.offline,
+    );
+  }
+  try {
+    const online = client.waitOnline(opts.timeout ?? 15_000);
+    online.catch(() => {}); // settles after a fatal dial too, with nobody left to tell
+    await Promise.race([online, dials.fatal]);
+  } catch (error) {
+    await client.stop();
+    const reason =
+      error instanceof DialGiveUp
+        ? error.reason
+        : lastDialError !== undefined
+          ? dialReason(lastDialError)
+          : `no answer within ${opts.timeout ?? 15_000} ms`;
+    throw new CliError(`cannot reach the relay at ${url}: ${reason}`, EXIT.offline);
   }
   return client;
 }
@@ -179,6 +206,7 @@ export function explain(error: unknown): CliError {
   if (error instanceof ClientError) {
     switch (error.code) {
       case 'OFFLINE':
+      case 'DISCOVERY_FAILED':
         return new CliError(error.message, EXIT.offline);
       case 'TIMEOUT':
         return new CliError(error.message, EXIT.timeout);

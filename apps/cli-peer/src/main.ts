@@ -19,6 +19,7 @@ const GROUPS: readonly (readonly [names: readonly string[], load: () => Promise<
   [['group'], async () => (await import('./commands/group.js')).registerGroup],
   [['datt'], async () => (await import('./commands/datt.js')).registerDatt],
   [['send', 'recv'], async () => (await import('./commands/bob.js')).registerBob],
+  [['chat'], async () => (await import('./commands/chat.js')).registerChat],
   [['net'], async () => (await import('./commands/net.js')).registerNet],
 ];
 

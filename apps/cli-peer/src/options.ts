@@ -41,3 +41,24 @@ export function relayUrlProblem(value: string): string | undefined {
   }
   return undefined;
 }
+
+/** `--secure-port`, `datt serve --port` and the like. */
+export const portArg = (min = 1) => integerArg('a port', min, 65535);
+
+/** `--get-price`, `--post-price`: satoshis from 0. */
+export const satoshisArg = integerArg('an amount in satoshis', 0);
+
+/**
+ * `host:port` (or `host` when `portOptional`; `[v6]:port` for IPv6): the reason it is not one, or
+ * undefined. The port is a whole number from 1 to 65535.
+ */
+export function hostPortProblem(value: string, portOptional = false): string | undefined {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:/\s[\]]+)(?::([^:]*))?$/.exec(value);
+  if (!m) return `${value} is not host:port`;
+  const port = m[2];
+  if (port === undefined) return portOptional ? undefined : `${value} has no port (host:port)`;
+  const n = Number(port);
+  if (!/^\d+$/.test(port) || n < 1 || n > 65535)
+    return `${value}: the port is a whole number from 1 to 65535`;
+  return undefined;
+}

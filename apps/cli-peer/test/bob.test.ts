@@ -8,6 +8,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  symlinkSync,
   truncateSync,
   writeFileSync,
 } from 'node:fs';
@@ -37,9 +38,14 @@ interface Running {
   line(re: RegExp): Promise<RegExpExecArray>;
 }
 
-function start(args: string[], stdin?: string): Running {
+function start(args: string[], stdin?: string, env: Record<string, string> = {}): Running {
   const child = spawn(process.execPath, ['--import', 'tsx', cliMain, ...args], {
-    env: { ...process.env, PEERWIRE_BOB_RELAY: undefined, XDG_CONFIG_HOME: join(dir, 'xdg') },
+    env: {
+      ...process.env,
+      PEERWIRE_BOB_RELAY: undefined,
+      XDG_CONFIG_HOME: join(dir, 'xdg'),
+      ...env,
+    },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   if (stdin === undefined) child.stdin!.end();
@@ -285,6 +291,37 @@ describe('peerwire send / recv', () => {
     expect(readFileSync(join(out, 'notes.txt'), 'utf8')).toBe('new notes');
   });
 
+  it('says once, and in --help, that the default relay is a public internet relay', async () => {
+    for (const cmd of ['send', 'recv']) {
+      const help = await start([cmd, '--help']).done;
+      expect(help.stdout).toMatch(/osau\.re:9000, (bob's )?a? ?public relay on the internet/);
+    }
+    // A missing path fails before anything connects: the note shows, no network is used.
+    const xdg = { XDG_CONFIG_HOME: join(sub(), 'xdg') };
+    const first = await start(['send', join(dir, 'nope')], undefined, xdg).done;
+    expect(first.code).toBe(2);
+    expect(first.stderr).toMatch(/goes through osau\.re:9000, bob's public relay on the internet/);
+    const second = await start(['send', join(dir, 'nope')], undefined, xdg).done;
+    expect(second.code).toBe(2);
+    expect(second.stderr).not.toMatch(/public relay/);
+  });
+
+  it('a symbolic link in a sent folder is reported, not silently skipped', async () => {
+    const src = sub();
+    const out = sub();
+    const folder = join(src, 'album');
+    mkdirSync(folder);
+    writeFileSync(join(folder, 'a.txt'), 'a');
+    symlinkSync('/etc/hostname', join(folder, 'outside'));
+    const sender = start(['send', folder, '-p', 'symlink-pw', ...at]);
+    const got = await start(['recv', 'symlink-pw', '-y', '-o', out, ...at]).done;
+    const sent = await sender.done;
+    expect(got.code, got.stderr).toBe(0);
+    expect(sent.code, sent.stderr).toBe(0);
+    expect(sent.stderr).toMatch(/Skipped symbolic link outside \(not sent\)/);
+    expect(readdirSync(join(out, 'album'))).toEqual(['a.txt']);
+  });
+
   it('usage errors: a missing path, a URL as relay, no password on an empty stdin', async () => {
     const missing = await start(['send', join(dir, 'nope'), ...at]).done;
     expect(missing.code).toBe(2);
@@ -292,6 +329,19 @@ describe('peerwire send / recv', () => {
     const url = await start(['send', join(dir, 'nope'), '--relay', 'ws://127.0.0.1:1/x']).done;
     expect(url.code).toBe(2);
     expect(url.stderr).toMatch(/give --relay host:port/);
+    // A port out of range is a usage error, found before a password is drawn and printed.
+    const src = sub();
+    writeFileSync(join(src, 'f.txt'), 'f');
+    const badPort = await start(['send', join(src, 'f.txt'), '--relay', '127.0.0.1:99999']).done;
+    expect(badPort.code).toBe(2);
+    expect(badPort.stderr).toMatch(
+      /--relay: 127\.0\.0\.1:99999: the port is a whole number from 1 to 65535/,
+    );
+    expect(badPort.stdout).toBe('');
+    const badEnv = await start(['recv', 'pw', '-y'], undefined, { PEERWIRE_BOB_RELAY: 'relay:x' })
+      .done;
+    expect(badEnv.code).toBe(2);
+    expect(badEnv.stderr).toMatch(/PEERWIRE_BOB_RELAY: relay:x: the port/);
     const nopw = await start(['recv', ...at], '').done;
     expect(nopw.code).toBe(2);
     expect(nopw.stderr).toMatch(/no password given/);

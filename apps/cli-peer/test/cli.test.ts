@@ -1,9 +1,11 @@
 // End-to-end tests of the `peerwire` CLI: real processes, a real relay on loopback.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { connectWebSocket } from '@peerwire/transport/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RelayProcess, startRelayProcess } from './relay-process.js';
 
@@ -33,6 +35,20 @@ function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
   });
 }
 
+/** Like `run`, with stdout kept as bytes. */
+function runRaw(args: string[]): Promise<{ code: number; stdout: Buffer; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', cliMain, ...args], {
+      env: { ...process.env, PEERWIRE_RELAY: relayUrl, XDG_CONFIG_HOME: join(dir, 'xdg') },
+    });
+    const out: Buffer[] = [];
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out), stderr }));
+  });
+}
+
 const kc = (name: string) => ['--keychain', join(dir, name)];
 
 beforeAll(async () => {
@@ -46,6 +62,69 @@ afterAll(() => {
   for (const c of children) c.kill('SIGTERM');
   relay?.stop();
   rmSync(dir, { recursive: true, force: true });
+});
+
+describe('an unreachable or refusing relay (issue 15 item 13)', () => {
+  it('a refused connection fails fast with one clear sentence, showing the retries', async () => {
+    await run(['id', 'new', ...kc('dialer')]);
+    // Port 9 (discard) has no listener on loopback: ECONNREFUSED. A 60 s timeout must not be
+    // waited out (the test's own timeout is 20 s).
+    const url = 'ws://127.0.0.1:9/_websocket';
+    const r = await run(['spot', 'query', '@/version', ...kc('dialer'), '-r', url, '-t', '60000']);
+    expect(r.code).toBe(3);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines.slice(0, -1)).toEqual([
+      `relay ${url}: connection refused; trying again (1 of 3)…`,
+      `relay ${url}: connection refused; trying again (2 of 3)…`,
+    ]);
+    expect(lines.at(-1)).toBe(
+      `peerwire: cannot reach the relay at ${url}: connection refused (nothing listens there: is the relay running? check --relay)`,
+    );
+    expect(r.stderr).not.toMatch(/cannot connect to .*cannot connect to/);
+    // Discovery (an http:// base) that fails is an unreachable relay too: exit 3.
+    const disc = await run([
+      'spot',
+      'query',
+      '@/version',
+      ...kc('dialer'),
+      '-r',
+      'http://127.0.0.1:9',
+    ]);
+    expect(disc.code).toBe(3);
+    expect(disc.stderr).toMatch(
+      /^peerwire: cannot reach the relay's discovery at http:\/\/127\.0\.0\.1:9: /,
+    );
+  }, 20_000);
+
+  it("an HTTP refusal fails at once and shows the relay's reason", async () => {
+    await run(['id', 'new', ...kc('dialer2')]);
+    process.env.PEERWIRE_LIMIT_MAX_CONNECTIONS_PER_IP = '1';
+    const limited = startRelayProcess(['--no-bob']);
+    delete process.env.PEERWIRE_LIMIT_MAX_CONNECTIONS_PER_IP;
+    try {
+      const port = Number((await limited.output(/listening on http:\/\/127\.0\.0\.1:(\d+)/))[1]);
+      // One connection per address: while this one is held, the CLI's upgrade gets 503.
+      const url = `ws://127.0.0.1:${port}/_websocket`;
+      const hold = await connectWebSocket(url, { timeoutMs: 5000 });
+      const r = await run([
+        'spot',
+        'query',
+        '@/version',
+        ...kc('dialer2'),
+        '-r',
+        url,
+        '-t',
+        '60000',
+      ]);
+      hold.close();
+      expect(r.code).toBe(3);
+      expect(r.stderr).toBe(
+        `peerwire: cannot reach the relay at ${url}: it refused the connection (HTTP 503: too many connections from 127.0.0.1 (limit 1))\n`,
+      );
+    } finally {
+      limited.stop();
+    }
+  }, 20_000);
 });
 
 describe('peerwire id', () => {
@@ -146,7 +225,49 @@ describe('peerwire spot', () => {
     ]);
     expect(unanswered.code).toBe(4);
     await waitFor(() => lines.some((l) => l.endpoint === 'nothing-here'));
+
+    // The built-in endpoints keep their answers and are printed too (issue 15 item 10).
+    const finger = await run(['spot', 'query', `${bob}/finger`, '--json', ...kc('alice')]);
+    expect(finger.code).toBe(0);
+    const card = JSON.parse(finger.stdout).card as { address: string; keys: unknown[] };
+    expect(card.address).toBe(bob);
+    expect(card.keys.length).toBeGreaterThan(0);
+    const version = await run(['spot', 'query', `${bob}/version`, ...kc('alice')]);
+    expect(version.stdout).toBe('peerwire-cli\n');
+    await waitFor(() =>
+      ['ping', 'version', 'finger'].every((ep) =>
+        lines.some((l) => l.event === 'message' && l.endpoint === ep),
+      ),
+    );
   }, 60_000);
+
+  it('binary answers: @/time decoded, raw bytes when piped or with -o, never clobbering', async () => {
+    const json = await run(['spot', 'query', '@/time', '--json', ...kc('alice')]);
+    const time = JSON.parse(json.stdout).time as { iso: string; seconds: number };
+    expect(Math.abs(Date.parse(time.iso) - Date.now())).toBeLessThan(60_000);
+    const piped = await runRaw(['spot', 'query', '@/time', ...kc('alice')]);
+    expect(piped.code).toBe(0);
+    expect(piped.stdout.length).toBe(12); // u64 seconds ‖ u32 nanoseconds, as sent
+    expect(Number(piped.stdout.readBigUInt64BE(0))).toBeGreaterThanOrEqual(time.seconds);
+
+    const file = join(dir, 'time.bin');
+    expect((await run(['spot', 'query', '@/time', '-o', file, ...kc('alice')])).code).toBe(0);
+    expect(readFileSync(file).length).toBe(12);
+    const again = await run(['spot', 'query', '@/time', '-o', file, ...kc('alice')]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/already exists; nothing was overwritten \(use --force/);
+    expect(
+      (await run(['spot', 'query', '@/time', '-o', file, '--force', ...kc('alice')])).code,
+    ).toBe(0);
+
+    const bytes = randomBytes(300);
+    bytes[0] = 0; // surely not text
+    writeFileSync(join(dir, 'blob.bin'), bytes);
+    const src = `@${join(dir, 'blob.bin')}`;
+    expect((await run(['spot', 'blob', 'put', 'bin', src, ...kc('alice')])).code).toBe(0);
+    const got = await runRaw(['spot', 'blob', 'get', 'bin', ...kc('alice')]);
+    expect(got.stdout.equals(bytes)).toBe(true);
+  });
 
   it('reports remote errors, unreachable relays and bad addresses with distinct exit codes', async () => {
     const ghost = 'k.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
@@ -203,6 +324,13 @@ describe('peerwire group', () => {
     expect(added.code).toBe(0);
     const list = await run(['group', 'list', group, '--json', ...kc('alice')]);
     expect(JSON.parse(list.stdout).members).toEqual([bob]);
+    // Group messages are signed only: the CLI says so when sending.
+    const toGroup = await run(['spot', 'send', group, 'hello group', ...kc('alice')]);
+    expect(toGroup.stderr).toMatch(
+      /^Note: to a group \(g\.[^)]+\) messages are signed but not encrypted: the relay and the recipients can read them\.$/m,
+    );
+    const toBob = await run(['spot', 'send', bob, 'hello bob', ...kc('alice')]);
+    expect(toBob.stderr).not.toMatch(/not encrypted/);
   }, 30_000);
 });
 

@@ -274,6 +274,14 @@ describe('peerwire datt post/get against the relay Datt node (paid)', () => {
     expect(badHash.code).toBe(2);
     const badNode = await run(['datt', 'get', 'ab'.repeat(32), '--node', 'no-port']);
     expect(badNode.code).toBe(2);
+    for (const node of ['127.0.0.1:99999', 'tcp://127.0.0.1', 'ws://127.0.0.1:99999/']) {
+      const outOfRange = await run(['datt', 'get', 'ab'.repeat(32), '--node', node]);
+      expect(outOfRange.code, node).toBe(2);
+      expect(outOfRange.stderr).toMatch(/is not host:port/);
+    }
+    const badPort = await run(['datt', 'serve', '--memory', '--port', '70000']);
+    expect(badPort.code).toBe(2);
+    expect(badPort.stderr).toMatch(/a port is a whole number from 0 to 65535/);
     const offline = await run(['datt', 'get', 'ab'.repeat(32), '--node', '127.0.0.1:1']);
     expect(offline.code).toBe(3);
     expect(offline.stderr).toMatch(/cannot reach the Datt node/);

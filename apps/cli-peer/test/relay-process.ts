@@ -15,7 +15,20 @@ export interface RelayProcess {
 export function startRelayProcess(args: readonly string[]): RelayProcess {
   const child = spawn(
     process.execPath,
-    [relayMain, '--memory', '--host', '127.0.0.1', '--port', '0', ...args],
+    // ptpchat on any free ports too (its default 9011 may be taken); `args` may override them.
+    [
+      relayMain,
+      '--memory',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--ptpchat-port',
+      '0',
+      '--ptpchat-udp-port',
+      '0',
+      ...args,
+    ],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },

@@ -7,12 +7,18 @@ import { readFileSync } from 'node:fs';
 import { DEFAULT_RELAY_LIMITS, type RelayLimits } from '@peerwire/relay';
 import { z } from 'zod';
 import { BOB_LIMITS, BobConfigSchema, bobLimitEnvName, describeBobConfig } from './bob.js';
+import { ClusterConfigSchema, clusterConfigFromEnv, describeClusterConfig } from './cluster.js';
 import { DattConfigSchema, dattConfigFromEnv, describeDattConfig } from './datt-config.js';
 import {
   describeNatbaseConfig,
   NatbaseConfigSchema,
   natbaseConfigFromEnv,
 } from './natbase-config.js';
+import {
+  describePtpchatConfig,
+  PtpchatConfigSchema,
+  ptpchatConfigFromEnv,
+} from './ptpchat-config.js';
 
 const positive = z.number().positive().finite();
 
@@ -55,12 +61,39 @@ export const ConfigSchema = z
     datt: DattConfigSchema,
     /** The bob relay (see bob.ts): enabled, ports, limits. */
     bob: BobConfigSchema.prefault({}),
+    /** Relay cluster on Redis/Valkey (see cluster.ts); off unless cluster.url is set. */
+    cluster: ClusterConfigSchema,
+    /** The ptpchat node (on by default; see ptpchat-config.ts). */
+    ptpchat: PtpchatConfigSchema,
     /** The natbase base server (off by default; see natbase-config.ts). */
     natbase: NatbaseConfigSchema,
   })
   .strict()
   .refine((c) => (c.tlsCert === undefined) === (c.tlsKey === undefined), {
     message: 'tlsCert and tlsKey must be given together',
+  })
+  .superRefine((c, ctx) => {
+    // Two services on one TCP port would fail at start; say which options collide instead.
+    const tcp: [string, number, boolean][] = [
+      ['port', c.port, true],
+      ['bob.port', c.bob.port, c.bob.enabled],
+      ['bob.securePort', c.bob.securePort, c.bob.enabled],
+      ['datt.port', c.datt.port, c.datt.enabled],
+      ['datt.wsPort', c.datt.wsPort, c.datt.enabled],
+      ['ptpchat.port', c.ptpchat.port, c.ptpchat.enabled],
+    ];
+    const seen = new Map<number, string>();
+    for (const [name, port, on] of tcp) {
+      if (!on || port === 0) continue;
+      const other = seen.get(port);
+      if (other && name.startsWith('ptpchat'))
+        ctx.addIssue({
+          code: 'custom',
+          path: name.split('.'),
+          message: `TCP port ${port} is also ${other}`,
+        });
+      seen.set(port, other ?? name);
+    }
   });
 
 export type RelayConfig = z.infer<typeof ConfigSchema> & { limits: Partial<RelayLimits> };
@@ -135,8 +168,12 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
     if (raw !== undefined) limits[limit] = convert(raw, 'number', name);
   }
   if (Object.keys(limits).length > 0) out.limits = limits;
+  const cluster = clusterConfigFromEnv(env, convert);
+  if (cluster) out.cluster = cluster;
   const datt = dattConfigFromEnv(env, convert);
   if (datt) out.datt = datt;
+  const ptpchat = ptpchatConfigFromEnv(env, convert);
+  if (ptpchat) out.ptpchat = ptpchat;
   const natbase = natbaseConfigFromEnv(env, convert);
   if (natbase) out.natbase = natbase;
   const bobLimits: Record<string, unknown> = {};
@@ -231,6 +268,8 @@ export function describeConfig(): string {
   }
   lines.push(...describeDattConfig());
   lines.push(...describeBobConfig());
+  lines.push(...describeClusterConfig());
+  lines.push(...describePtpchatConfig());
   lines.push(...describeNatbaseConfig());
   return lines.join('\n');
 }

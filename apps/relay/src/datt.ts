@@ -21,13 +21,16 @@ import { fromHex, toHex } from '@peerwire/wire';
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 import type { DattConfig } from './datt-config.js';
+import { checkLevelDir } from './level-store.js';
 import { mirrored, mirroredByLabel } from './metrics.js';
+import { refusalLog } from './refusal-log.js';
 import {
   metricNamesSince,
   type RelayService,
   type RunningService,
   type ServiceContext,
 } from './service.js';
+import { StoreDamagedError, StoreLockedError } from './store-errors.js';
 
 /** The running Datt node, as the daemon's `datt` service. */
 export interface RelayDatt extends RunningService {
@@ -100,14 +103,66 @@ function registerMetrics(registry: Registry, stats: DattStats): void {
   );
 }
 
+/** Disconnect reasons that mean the peer broke a rule (logged, rate-limited per address). */
+const REJECTIONS = new Set([
+  'BAD_FRAME',
+  'BAD_MESSAGE',
+  'BAD_SIGNATURE',
+  'UNKNOWN_COMMAND',
+  'PROTOCOL',
+  'FLOODING',
+  'HANDSHAKE_TIMEOUT',
+]);
+
+/** The address in a peer id (`tcp://1.2.3.4:5678#7` → `1.2.3.4`). */
+export function peerAddress(peer: string): string {
+  const m = /^\w+:\/\/(\[[^\]]+\]|[^:/#]+)/.exec(peer);
+  return m ? m[1]!.replace(/^\[|\]$/g, '') : peer;
+}
+
+/**
+ * The Datt node's log. A peer closed for breaking a rule (a bad frame from the transport or the
+ * engine, a bad message, a flood, …) is logged as `datt peer rejected` with its address, at most
+ * once per address per 10 s (refusal-log.ts); the rest are summed up in one line.
+ */
+function dattLog(logger: Logger) {
+  const rejections = refusalLog(logger, Date.now, {
+    line: 'datt peer rejected',
+    plural: 'datt peers rejected',
+  });
+  const details = new Map<string, string>();
+  const tick = setInterval(() => rejections.prune(), 1000);
+  tick.unref();
+  return {
+    onEvent(event: DattEvent): void {
+      if (event.type === 'misbehaved') {
+        details.set(event.peer, event.message); // logged with the close that follows
+        return;
+      }
+      if (event.type === 'peer-closed') {
+        const detail = details.get(event.peer);
+        details.delete(event.peer);
+        if (REJECTIONS.has(event.reason)) {
+          rejections.refused(
+            peerAddress(event.peer),
+            event.reason,
+            detail ?? 'the transport refused what it sent',
+            { peer: event.peer },
+          );
+          return;
+        }
+      }
+      logEvent(logger, event);
+    },
+    close(): void {
+      clearInterval(tick);
+      rejections.flush();
+    },
+  };
+}
+
 function logEvent(logger: Logger, event: DattEvent): void {
   switch (event.type) {
-    case 'misbehaved':
-      logger.info(
-        { peer: event.peer, reason: event.reason, detail: event.message },
-        'datt peer misbehaved: disconnected',
-      );
-      return;
     case 'payment-accepted':
       logger.info(
         {
@@ -165,6 +220,10 @@ async function startRelayDatt(c: DattConfig, context: ServiceContext): Promise<R
       'datt payments go to the address of a throwaway key (--memory): set datt.payTo (--datt-pay-to) to keep them',
     );
   }
+  const log = dattLog(logger);
+  // The content store is LevelDB too: a damaged one is refused, never replaced (level-store.ts).
+  const contentDir = join(dir, 'content');
+  if (!config.memory) checkLevelDir(contentDir);
   const node = await startDattNode({
     dataDir: dir,
     ...(config.memory ? { store: new MemoryContentStore({ maxBytes: c.memoryStoreBytes }) } : {}),
@@ -180,9 +239,16 @@ async function startRelayDatt(c: DattConfig, context: ServiceContext): Promise<R
       advertise: c.advertise,
     },
     limits: c.limits,
-    onEvent: (event) => logEvent(logger, event),
+    onEvent: (event) => log.onEvent(event),
     onTransportError: (error, peer) =>
       logger.debug({ peer, code: error.code, detail: error.message }, 'datt transport error'),
+  }).catch((error: unknown) => {
+    log.close();
+    const e = error as Error & { code?: string; cause?: { code?: string; message?: string } };
+    if (e.cause?.code === 'LEVEL_LOCKED') throw new StoreLockedError(contentDir, { cause: error });
+    if (e.cause?.code === 'LEVEL_CORRUPTION' || e.code === 'LEVEL_CORRUPTION')
+      throw new StoreDamagedError(contentDir, e.cause?.message ?? e.message, { cause: error });
+    throw error;
   });
   const before = context.registry.getMetricsAsArray().map((m) => m.name);
   registerMetrics(context.registry, node.stats);
@@ -208,7 +274,10 @@ async function startRelayDatt(c: DattConfig, context: ServiceContext): Promise<R
     metrics: metricNamesSince(context.registry, before),
     health: () => ({ ok: true, peers: node.stats.peers, tcp: node.ports.tcp, ws: node.ports.ws }),
     close: () => {
-      closing ??= node.close().then(() => logger.info('datt node stopped'));
+      closing ??= node.close().then(() => {
+        log.close();
+        logger.info('datt node stopped');
+      });
       return closing;
     },
   };

@@ -9,7 +9,7 @@
  * in place (repair: `repair-store.ts`). Every value carries a checksum (`checked-value.ts`); a
  * record whose bytes changed on disk is reported through `onCorruption` and never served.
  */
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import type { BlobUsage, RelayStore, StoredCard, StoredMembership } from '@peerwire/relay';
 import { toHex } from '@peerwire/wire';
 import { ClassicLevel } from 'classic-level';
@@ -29,6 +29,23 @@ export interface LevelStoreOptions {
 }
 
 type OpenFailure = Error & { code?: string; cause?: { code?: string; message?: string } };
+
+/**
+ * Whether `dir` is a fresh (missing or empty) LevelDB directory. Files without a CURRENT mean a
+ * damaged store, never a new one: `StoreDamagedError` (LevelDB would start empty and delete the
+ * old table files).
+ */
+export function checkLevelDir(dir: string): boolean {
+  const files = existsSync(dir) ? readdirSync(dir) : [];
+  if (files.length === 0) return true;
+  if (!files.includes('CURRENT')) {
+    throw new StoreDamagedError(
+      dir,
+      `its CURRENT file is missing (${files.length} other files are there: ${files.slice(0, 6).join(', ')}${files.length > 6 ? ', …' : ''})`,
+    );
+  }
+  return false;
+}
 
 /** Opens the LevelDB in `dir`, turning LevelDB's open failures into the store's typed errors. */
 export async function openLevel(dir: string, createIfMissing: boolean): Promise<Db> {
@@ -79,14 +96,7 @@ export class LevelRelayStore implements RelayStore {
    */
   static async open(dir: string, options: LevelStoreOptions = {}): Promise<LevelRelayStore> {
     ensurePrivateDir(dir);
-    const files = readdirSync(dir);
-    const fresh = files.length === 0;
-    if (!fresh && !files.includes('CURRENT')) {
-      throw new StoreDamagedError(
-        dir,
-        `its CURRENT file is missing (${files.length} other files are there: ${files.slice(0, 6).join(', ')}${files.length > 6 ? ', …' : ''})`,
-      );
-    }
+    const fresh = checkLevelDir(dir);
     const db = await openLevel(dir, fresh);
     const store = new LevelRelayStore(db, dir, options);
     try {

@@ -3,7 +3,7 @@
  * peerwire-relay: the relay daemon. Options come from a JSON config file, PEERWIRE_* variables
  * and flags (flags win); `--help-config` documents every option.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { pino } from 'pino';
@@ -15,7 +15,8 @@ import {
   describeConfig,
   resolveConfig,
 } from './config.js';
-import { repairStore } from './repair-store.js';
+import { PtpchatLimitFlagError, parsePtpchatLimitFlags } from './ptpchat-config.js';
+import { repairLevelOnly, repairStore } from './repair-store.js';
 import { startRelayServer } from './server.js';
 import { StoreCorruptRecordError, StoreDamagedError, StoreLockedError } from './store-errors.js';
 
@@ -56,6 +57,7 @@ const program = new Command()
     'short relay name in c.<srv>.<id> (default: generated, kept in the data dir)',
   )
   .option('--public-host <host...>', 'host names listed by the discovery endpoint')
+  .option('--cluster <url>', 'join a relay cluster: redis://host:port[/db] (env: PEERWIRE_CLUSTER)')
   .option('--tls-cert <file>', 'PEM certificate: serve HTTPS and WSS (with --tls-key)')
   .option('--tls-key <file>', 'PEM private key for --tls-cert')
   .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)')
@@ -90,6 +92,11 @@ const program = new Command()
     '--repair-store',
     'repair a damaged store in the data directory (LevelDB repair, corrupt records removed) and exit',
   )
+  .option('--ptpchat-port <port>', 'ptpchat TCP port (default 9011; 0 = any free port)', port)
+  .option('--ptpchat-udp-port <port>', 'ptpchat rendezvous UDP port (default 9011)', port)
+  .option('--no-ptpchat', 'do not run the ptpchat node')
+  .option('--no-ptpchat-udp', 'no UDP socket for the ptpchat rendezvous (CONNECT)')
+  .option('--ptpchat-limit <name=value...>', 'a ptpchat node limit (see --help-config)')
   .option('--help-config', 'describe every configuration option and exit')
   .showHelpAfterError()
   // Usage errors (bad value, unknown flag) exit 2 as the README documents; --help/--version exit 0.
@@ -104,6 +111,7 @@ const flags = program.opts<{
   memory?: boolean;
   serverCode?: string;
   publicHost?: string[];
+  cluster?: string;
   tlsCert?: string;
   tlsKey?: string;
   logLevel?: string;
@@ -122,6 +130,11 @@ const flags = program.opts<{
   bobSecurePort?: number;
   bobCheckSecureAddress?: boolean;
   bobLimit?: string[];
+  ptpchat?: boolean;
+  ptpchatPort?: number;
+  ptpchatUdpPort?: number;
+  ptpchatUdp?: boolean;
+  ptpchatLimit?: string[];
 }>();
 
 if (flags.helpConfig) {
@@ -139,6 +152,7 @@ try {
     memory: flags.memory,
     serverCode: flags.serverCode,
     publicHosts: flags.publicHost,
+    cluster: { url: flags.cluster },
     tlsCert: flags.tlsCert,
     tlsKey: flags.tlsKey,
     logLevel: flags.logLevel,
@@ -158,10 +172,18 @@ try {
       checkSecureAddress: flags.bobCheckSecureAddress === false ? false : undefined,
       limits: parseBobLimitFlags(flags.bobLimit),
     },
+    ptpchat: {
+      enabled: flags.ptpchat === false ? false : undefined,
+      port: flags.ptpchatPort,
+      udp: flags.ptpchatUdp === false ? false : undefined,
+      udpPort: flags.ptpchatUdpPort,
+      limits: parsePtpchatLimitFlags(flags.ptpchatLimit),
+    },
   });
 } catch (error) {
   if (
     error instanceof ConfigError ||
+    error instanceof PtpchatLimitFlagError ||
     (error instanceof Error && /^--bob-limit/.test(error.message))
   ) {
     console.error(`peerwire-relay: ${error.message}`);
@@ -179,6 +201,13 @@ if (flags.repairStore) {
       `peerwire-relay: repaired the store in ${dir}: ${report.kept} records kept, ${report.removed.length} corrupt records removed, blob usage recounted for ${report.owners} identities`,
     );
     for (const key of report.removed) console.log(`  removed ${key}`);
+    // The Datt content store (LevelDB, its records are content-addressed and verified by
+    // readers), when there is one: LevelDB's repair only.
+    const datt = join(config.dataDir, 'datt', 'content');
+    if (existsSync(join(datt, 'CURRENT')) || (existsSync(datt) && readdirSync(datt).length > 0)) {
+      await repairLevelOnly(datt);
+      console.log(`peerwire-relay: repaired the Datt content store in ${datt} (LevelDB repair)`);
+    }
     process.exit(0);
   } catch (error) {
     console.error(`peerwire-relay: cannot repair the store in ${dir}: ${(error as Error).message}`);
@@ -220,7 +249,11 @@ try {
     );
   } else if (e.code === 'LISTEN_FAILED') {
     logger.fatal(`${e.message}; choose other ports (--datt-port, --datt-ws-port)`);
-  } else if (e.code === 'BOB_LISTEN_FAILED') {
+  } else if (e.code === 'CONNECT_FAILED') {
+    logger.fatal(`${e.message}; check --cluster / PEERWIRE_CLUSTER`);
+  } else if (e.code === 'BOB_LISTEN_FAILED' || e.code === 'PTPCHAT_LISTEN_FAILED') {
+    logger.fatal(e.message);
+  } else if (e.code === 'PTPCHAT_IDENTITY') {
     logger.fatal(e.message);
   } else if (
     error instanceof StoreDamagedError ||

@@ -21,6 +21,12 @@ export interface RepairReport {
   readonly owners: number;
 }
 
+/** LevelDB's repair alone, for a store without record checksums (the Datt content store). */
+export async function repairLevelOnly(dir: string): Promise<void> {
+  await ClassicLevel.repair(dir);
+  tightenTree(dir);
+}
+
 /** Repairs the LevelDB store in `dir` (see the file comment). */
 export async function repairStore(dir: string): Promise<RepairReport> {
   if (!existsSync(dir)) throw new Error(`no store at ${dir}`);

@@ -13,11 +13,13 @@ import { MemoryRelayStore, Relay, type RelayEvent, type RelayStore } from '@peer
 import { attachWebSocketServer, createWebServer } from '@peerwire/transport/node';
 import type { Logger } from 'pino';
 import { type BobComponent, bobService } from './bob.js';
+import { joinCluster } from './cluster.js';
 import type { RelayConfig } from './config.js';
 import { dattService, type RelayDatt } from './datt.js';
 import { LevelRelayStore } from './level-store.js';
 import { createMetrics, type RelayMetrics } from './metrics.js';
 import { natbaseService } from './natbase.js';
+import { ptpchatService, type RelayPtpchat } from './ptpchat.js';
 import { refusalLog } from './refusal-log.js';
 import type { RelayService, RunningService, ServiceContext } from './service.js';
 
@@ -33,6 +35,8 @@ export interface RunningRelay {
   readonly datt?: RelayDatt;
   /** The bob relay, when enabled (`bob.enabled`). */
   readonly bob: BobComponent | undefined;
+  /** The ptpchat node, when enabled (`ptpchat.enabled`, the default). */
+  readonly ptpchat: RelayPtpchat | undefined;
   /** Every protocol service running beside Spot, by name (bob, datt, ...). */
   readonly services: ReadonlyMap<string, RunningService>;
   /** Graceful stop: refuse new connections, close open ones (1001) after their queues drain. */
@@ -87,6 +91,7 @@ function json(res: ServerResponse, status: number, body: unknown, draining = fal
 const SERVICES: readonly RelayService<{ readonly enabled: boolean }, RelayConfig>[] = [
   bobService,
   dattService,
+  ptpchatService,
   natbaseService,
 ];
 
@@ -118,14 +123,26 @@ export async function startRelayServer(
 ): Promise<RunningRelay> {
   const { logger } = options;
   const { store, serverCode } = await openStore(config, logger);
+  const cluster = await joinCluster(config.cluster, serverCode, config.publicHosts, logger);
   let metrics: RelayMetrics | undefined;
+  // The remote address of each open connection, so that rejections name it.
+  const remotes = new Map<string, string>();
+  const rejections = refusalLog(logger, Date.now, {
+    line: 'connection rejected',
+    plural: 'connections rejected',
+  });
   const onEvent = (event: RelayEvent) => {
     metrics?.onEvent(event);
     switch (event.type) {
+      case 'open':
+        remotes.set(event.cid, event.address);
+        break;
       case 'reject':
-        logger.info(
-          { cid: event.cid, reason: event.reason, detail: event.detail },
-          'connection rejected',
+        rejections.refused(
+          (event.cid !== undefined && remotes.get(event.cid)) || 'unknown',
+          event.reason,
+          event.detail,
+          event.cid !== undefined ? { cid: event.cid } : {},
         );
         break;
       case 'store_error':
@@ -138,6 +155,7 @@ export async function startRelayServer(
         );
         break;
       case 'close':
+        remotes.delete(event.cid);
         logger.debug(
           { cid: event.cid, hash: event.hash, reason: event.reason },
           'connection closed',
@@ -151,13 +169,14 @@ export async function startRelayServer(
     serverCode,
     version: `peerwire-relay/${options.version}`,
     limits: config.limits,
-    store,
+    ...(cluster ? { store: cluster.cluster.store, bus: cluster.cluster.bus } : { store }),
     // Handshake signatures are verified on libuv's thread pool: the event loop stays free.
     cryptoBackend: nodeThreadPoolBackend,
     onEvent,
   });
   await relay.start();
   metrics = createMetrics(relay);
+  cluster?.attach(relay, metrics.registry);
   const services = await startServices(config, {
     logger,
     registry: metrics.registry,
@@ -165,9 +184,15 @@ export async function startRelayServer(
     dataDir: config.dataDir,
     memory: config.memory,
     version: options.version,
+  }).catch(async (error: unknown) => {
+    // A service that cannot start stops the relay: release the store (its LOCK) first.
+    await store.close();
+    throw error;
   });
+  if (cluster) services.set(cluster.name, cluster);
   const bob = services.get('bob') as BobComponent | undefined;
   const datt = services.get('datt') as RelayDatt | undefined;
+  const ptpchat = services.get('ptpchat') as RelayPtpchat | undefined;
   const started = Date.now();
   let draining = false;
 
@@ -217,7 +242,10 @@ export async function startRelayServer(
           config.publicHosts.length > 0
             ? config.publicHosts
             : [req.headers.host ?? `${config.host}:${config.port}`];
-        json(res, 200, { result: 'success', data: { hosts, min_conn: config.minConnections } });
+        json(res, 200, {
+          result: 'success',
+          data: { hosts: cluster ? cluster.hosts(hosts) : hosts, min_conn: config.minConnections },
+        });
         return;
       }
       default:
@@ -275,6 +303,7 @@ export async function startRelayServer(
   const tick = setInterval(() => {
     relay.tick();
     refusals.prune();
+    rejections.prune();
   }, 1000);
   tick.unref();
 
@@ -292,6 +321,9 @@ export async function startRelayServer(
   const hostForUrl = shown.includes(':') ? `[${shown}]` : shown;
   const scheme = tls ? 'https' : 'http';
   const url = `${scheme}://${hostForUrl}:${address.port}`;
+  cluster?.cluster.setHosts(
+    config.publicHosts.length > 0 ? config.publicHosts : [`${hostForUrl}:${address.port}`],
+  );
   logger.info(
     { url, serverCode, dataDir: config.memory ? '(memory)' : config.dataDir, tls: Boolean(tls) },
     `peerwire relay listening on ${url}${wildcard ? ' and every other interface' : ''} (Spot clients: ${tls ? 'wss' : 'ws'}://${hostForUrl}:${address.port}/_websocket)`,
@@ -327,6 +359,7 @@ export async function startRelayServer(
       await servicesClosed;
       await store.close();
       refusals.flush();
+      rejections.flush();
       const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections?.();
       await httpClosed;
@@ -343,6 +376,7 @@ export async function startRelayServer(
     metrics,
     ...(datt ? { datt } : {}),
     bob,
+    ptpchat,
     services,
     close,
   };

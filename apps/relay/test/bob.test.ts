@@ -102,7 +102,7 @@ describe('bob relay configuration', () => {
   });
 
   it('can be turned off; the Spot relay runs alone', async () => {
-    const r = await relay({ bob: { enabled: false } });
+    const r = await relay({ bob: { enabled: false }, ptpchat: { enabled: false } });
     expect(r.bob).toBeUndefined();
     const res = await fetch(`${r.url}/healthz`);
     expect(res.status).toBe(200);

@@ -122,7 +122,15 @@ describe('the daemon process', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as { port: number }).port;
     try {
-      const r = runDaemon(['--memory', '--no-bob', '--host', '127.0.0.1', '--port', String(port)]);
+      const r = runDaemon([
+        '--memory',
+        '--no-bob',
+        '--no-ptpchat',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(port),
+      ]);
       expect(r.status).toBe(1);
       expect(r.stdout).toMatch(new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use`));
     } finally {

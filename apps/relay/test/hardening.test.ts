@@ -269,3 +269,45 @@ describe('text WebSocket frames (issue 15 item 3)', () => {
     );
   });
 });
+
+describe('rejection logs carry the address, rate-limited (issue 15, smaller items)', () => {
+  it('Spot rejections name the remote address; a burst from one address is one line', async () => {
+    const { relay, logs } = await loggedRelay();
+    const url = `${relay.url.replace(/^http/, 'ws')}/_websocket`;
+    for (let i = 0; i < 3; i++) {
+      const ws = new WebSocket(url);
+      await new Promise((resolve) => ws.once('open', resolve));
+      const closed = new Promise((resolve) => ws.once('close', resolve));
+      ws.send(Buffer.from([0xff, 0xff, 0xff])); // not a Spot packet
+      await closed;
+    }
+    await waitFor(() => relay.relay.stats.rejects.bad_packet === 3, 10_000, 'three rejections');
+    const lines = logs.filter((l) => l.msg === 'connection rejected');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ remote: '127.0.0.1', reason: 'bad_packet' });
+    expect(lines[0]!.cid).toEqual(expect.any(String));
+  });
+
+  it('Datt frame rejections are logged with the address, rate-limited', async () => {
+    const { relay, logs } = await loggedRelay({ datt: { enabled: true, port: 0, wsPort: 0 } });
+    for (let i = 0; i < 3; i++) {
+      await new Promise<void>((resolve) => {
+        const socket: Socket = connect(relay.datt!.ports.tcp!, '127.0.0.1', () =>
+          socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'),
+        );
+        socket.on('data', () => {});
+        socket.on('error', () => {});
+        socket.on('close', () => resolve());
+      });
+    }
+    await waitFor(
+      () => relay.datt!.node.stats.disconnects.BAD_FRAME === 3,
+      10_000,
+      'three bad frames',
+    );
+    const lines = logs.filter((l) => l.msg === 'datt peer rejected');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ remote: '127.0.0.1', reason: 'BAD_FRAME' });
+    expect(String(lines[0]!.detail).length).toBeGreaterThan(0);
+  });
+});

@@ -31,6 +31,7 @@ export async function startRelay(overrides: Record<string, unknown> = {}): Promi
       memory: true,
       serverCode: 'test',
       bob: { port: 0, securePort: 0 }, // any free ports: tests never bind bob's 9000/9001
+      ptpchat: { port: 0, udpPort: 0 }, // nor ptpchat's 9011
     },
     overrides,
   );

@@ -9,13 +9,13 @@ import { fileURLToPath } from 'node:url';
 import { ClassicLevel } from 'classic-level';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LevelRelayStore } from '../src/level-store.js';
-import { repairStore } from '../src/repair-store.js';
+import { repairLevelOnly, repairStore } from '../src/repair-store.js';
 import {
   StoreCorruptRecordError,
   StoreDamagedError,
   StoreLockedError,
 } from '../src/store-errors.js';
-import { tempDir } from './helpers.js';
+import { startRelay, tempDir } from './helpers.js';
 
 const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const cleanups: (() => unknown)[] = [];
@@ -185,4 +185,38 @@ describe('peerwire-relay with a damaged store', () => {
     cleanups.push(() => store.close());
     expect(await store.getMeta('serverCode')).toBe('keep');
   }, 40_000);
+});
+
+describe('the Datt content store', () => {
+  it('a missing CURRENT is refused too, files kept', async () => {
+    const t = tempDir();
+    cleanups.push(t.remove);
+    const options = {
+      memory: false,
+      dataDir: t.path,
+      datt: { enabled: true, port: 0, wsPort: 0 },
+    };
+    const first = await startRelay(options);
+    await first.close();
+    const content = join(t.path, 'datt', 'content');
+    expect(readdirSync(content)).toContain('CURRENT');
+    rmSync(join(content, 'CURRENT'));
+    const files = readdirSync(content).sort();
+    const error = await startRelay(options).then(
+      async (r) => {
+        await r.close();
+        return undefined;
+      },
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(StoreDamagedError);
+    expect((error as Error).message).toMatch(
+      /datt\/content is damaged: its CURRENT file is missing/,
+    );
+    expect(readdirSync(content).sort()).toEqual(files);
+    await repairLevelOnly(content);
+    const repaired = await startRelay(options);
+    cleanups.push(() => repaired.close());
+    expect(readdirSync(content)).toContain('CURRENT');
+  });
 });

@@ -13,7 +13,21 @@ function stopWith(signal: NodeJS.Signals) {
     (resolve, reject) => {
       const child = spawn(
         process.execPath,
-        ['--import', 'tsx', main, '--memory', '--host', '127.0.0.1', '-p', '0', '--no-bob'],
+        [
+          '--import',
+          'tsx',
+          main,
+          '--memory',
+          '--host',
+          '127.0.0.1',
+          '-p',
+          '0',
+          '--no-bob',
+          '--ptpchat-port',
+          '0',
+          '--ptpchat-udp-port',
+          '0',
+        ],
         { stdio: ['ignore', 'pipe', 'pipe'] },
       );
       let log = '';

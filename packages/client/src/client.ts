@@ -5,20 +5,15 @@
  */
 import { hashToBytes, parseTarget, type Target } from '@peerwire/address';
 import {
-  canSign,
-  generatePrivateKey,
   IDCard,
   type Keychain,
   type Membership,
-  type PrivateKey,
   sealMessageBody,
-  signHandshake,
   signMessageBody,
 } from '@peerwire/crypto';
 import {
   cryptoRandom,
   EncodeError,
-  encodeHandshakeResponse,
   encodeInstantMessage,
   MsgFlag,
   messageIdFromRandom,
@@ -32,6 +27,7 @@ import { discoverRelays } from './discovery.js';
 import { Dispatcher, type Handler } from './dispatch.js';
 import { Emitter } from './emitter.js';
 import { ClientError } from './errors.js';
+import { Identity } from './identity.js';
 import { type ClientClock, type Dialer, systemClock } from './link.js';
 import { Queries } from './queries.js';
 import {
@@ -120,9 +116,7 @@ export class SpotClient extends Emitter<ClientEvents> {
   readonly reconnect: ReconnectOptions;
   readonly #options: ClientOptions;
   readonly #random: RandomSource;
-  readonly #self: PrivateKey;
-  #card: IDCard;
-  #blob: Uint8Array | undefined;
+  readonly #identity: Identity;
   #connections: RelayConnection[] = [];
   readonly #queries: Queries;
   readonly #cards: CardCache;
@@ -144,16 +138,8 @@ export class SpotClient extends Emitter<ClientEvents> {
     this.reconnect = { ...DEFAULT_RECONNECT, ...options.reconnect };
     const random = options.random ?? cryptoRandom;
     this.#random = typeof random === 'function' ? randomSourceFromBytes(random) : random;
-    const self = options.card
-      ? options.keychain.get(options.card.self)
-      : (options.keychain.firstSigner ?? undefined);
-    if (!self || !canSign(self.type)) {
-      throw new ClientError('NO_IDENTITY', 'the keychain holds no signing key for this identity');
-    }
-    this.#self = self;
-    this.#card =
-      options.card ??
-      IDCard.create(self.publicKey, { now: this.#nowSeconds() }).addKeychain(options.keychain);
+    this.#identity = new Identity(options.keychain, options.card, () => this.#nowSeconds());
+    const self = this.#identity.self;
     const nowSeconds = () => this.#nowSeconds();
     const card = (hash: string) => this.getIdCard(hash);
     this.#cards = new CardCache(this.clock, this.limits, (hash) => this.#fetchCard(hash));
@@ -170,7 +156,7 @@ export class SpotClient extends Emitter<ClientEvents> {
     });
     this.#relayEndpoints = new RelayEndpoints({
       keychain: this.keychain,
-      card: () => this.#card,
+      card: () => this.#identity.card,
       nowSeconds,
       query: (to, payload) => this.query(to, payload),
     });
@@ -179,7 +165,8 @@ export class SpotClient extends Emitter<ClientEvents> {
       dial: this.dial,
       reconnect: this.reconnect,
       random: this.#random,
-      answerHandshake: (raw, groups) => this.#answerHandshake(raw, groups),
+      answerHandshake: (raw, groups) =>
+        this.#identity.answerHandshake(raw, groups, (message) => this.emit('problem', { message })),
       onOnline: (conn) => this.#onOnline(conn),
       onOffline: (conn, reason) => this.#onOffline(conn, reason),
       onPacket: (conn, packet) => this.#dispatcher.packet(conn.url, packet),
@@ -200,11 +187,11 @@ export class SpotClient extends Emitter<ClientEvents> {
 
   /** This client's identity address, `k.<hash>`. */
   get address(): string {
-    return this.#card.address;
+    return this.#identity.card.address;
   }
 
   get card(): IDCard {
-    return this.#card;
+    return this.#identity.card;
   }
 
   /** Whether at least one relay connection is online. */
@@ -218,9 +205,8 @@ export class SpotClient extends Emitter<ClientEvents> {
   }
 
   /** The signed IDCard blob presented to relays and answered on `finger`. */
-  async signedCard(): Promise<Uint8Array> {
-    this.#blob ??= await this.#card.sign(this.#self);
-    return this.#blob;
+  signedCard(): Promise<Uint8Array> {
+    return this.#identity.signedCard();
   }
 
   /**
@@ -235,7 +221,7 @@ export class SpotClient extends Emitter<ClientEvents> {
   async start(): Promise<void> {
     if (this.#started) return;
     this.#started = true;
-    await this.#ensureDecryptKey();
+    await this.#identity.ensureDecryptKey();
     await this.signedCard();
     const relays = this.#options.relays;
     const urls = Array.isArray(relays)
@@ -245,19 +231,6 @@ export class SpotClient extends Emitter<ClientEvents> {
     if (urls.length === 0) throw new ClientError('DISCOVERY_FAILED', 'no relay to connect to');
     this.#connections = urls.map((url) => new RelayConnection(url, this.#owner));
     for (const c of this.#connections) c.start();
-  }
-
-  /**
-   * Without a `decrypt` key nobody can encrypt to this identity (an Ed25519-only card, say). As
-   * spotlib does, add a fresh P-256 key for the session, with purposes decrypt, ephemeral, sign.
-   */
-  async #ensureDecryptKey(): Promise<void> {
-    const now = this.#nowSeconds();
-    if (this.#card.getKeys('decrypt', now).length > 0) return;
-    const key = await generatePrivateKey('P-256');
-    this.keychain.add(key);
-    this.#card.addKey(key.publicKey.pkix, ['decrypt', 'ephemeral', 'sign'], { issued: now });
-    this.#blob = undefined;
   }
 
   /** Resolves once a relay connection is online; rejects with OFFLINE after `timeoutMs`. */
@@ -398,12 +371,12 @@ export class SpotClient extends Emitter<ClientEvents> {
     if (target.type === 'k') {
       const card = await this.getIdCard(target.hash);
       return sealMessageBody(payload, {
-        signer: this.#self,
+        signer: this.#identity.self,
         recipient: card,
         now: this.#nowSeconds(),
       });
     }
-    return signMessageBody(payload, this.#self);
+    return signMessageBody(payload, this.#identity.self);
   }
 
   async #send(
@@ -453,7 +426,7 @@ export class SpotClient extends Emitter<ClientEvents> {
     const hash = hashOrAddress.startsWith('k.')
       ? hashOrAddress.slice(2).split('/')[0]!.split('.').pop()!
       : hashOrAddress;
-    if (hash === this.#card.hash) return this.#card;
+    if (hash === this.#identity.card.hash) return this.#identity.card;
     return this.#cards.get(hash);
   }
 
@@ -524,36 +497,6 @@ export class SpotClient extends Emitter<ClientEvents> {
 
   // -------------------------------------------------------------------------------------------
   // Relay connections (through #owner)
-
-  async #answerHandshake(
-    raw: Uint8Array,
-    groups: readonly Uint8Array[] | null,
-  ): Promise<Uint8Array> {
-    if (groups !== null && groups.length > 0) {
-      try {
-        if (await this.#card.updateGroups(groups)) this.#blob = undefined;
-      } catch (error) {
-        // as spotlib: a bad group list does not stop the handshake
-        this.emit('problem', { message: `cannot update groups: ${(error as Error).message}` });
-      }
-    }
-    const blob = await this.signedCard();
-    const key = this.#handshakeKey();
-    return encodeHandshakeResponse(await signHandshake({ raw }, key, blob));
-  }
-
-  /** An ECDSA key when there is one (as the Go client), else the identity key. */
-  #handshakeKey(): PrivateKey {
-    const now = this.#nowSeconds();
-    for (const k of this.keychain.keys()) {
-      if (
-        (k.type === 'P-256' || k.type === 'P-384') &&
-        this.#card.testKeyPurpose(k.publicKey.pkix, 'sign', now)
-      )
-        return k;
-    }
-    return this.#self;
-  }
 
   #onOnline(conn: RelayConnection): void {
     const first = this.#connections.filter((c) => c.isOnline).length === 1;

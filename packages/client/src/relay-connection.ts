@@ -104,7 +104,7 @@ export class RelayConnection {
     try {
       link = await this.owner.dial(this.url);
     } catch (error) {
-      this.owner.onProblem(this, `cannot connect to ${this.url}: ${(error as Error).message}`);
+      this.owner.onProblem(this, dialProblem(this.url, error));
       this.#retry();
       return;
     }
@@ -202,4 +202,14 @@ export class RelayConnection {
       void this.#dial();
     }, delay);
   }
+}
+
+/**
+ * One sentence for a failed dial. Transport errors already name the URL ("cannot connect to X:
+ * connect ECONNREFUSED …", "X refused the connection: HTTP 503 …"): they are kept as they are,
+ * never wrapped in a second "cannot connect to X:".
+ */
+export function dialProblem(url: string, error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.includes(url) ? message : `cannot connect to ${url}: ${message}`;
 }

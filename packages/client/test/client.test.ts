@@ -147,6 +147,23 @@ describe('connections', () => {
     await client.start();
     await expectRejectsCode(() => client.waitOnline(200), ClientError, 'OFFLINE');
     expect(problems.some((p) => p.includes('connection refused'))).toBe(true);
+    expect(problems[0]).toBe('cannot connect to mem://nowhere: connection refused');
+  });
+
+  it('a dial error that already names the URL is reported once, not wrapped again', async () => {
+    const url = 'ws://127.0.0.1:1/_websocket';
+    const client = new SpotClient({
+      keychain: new Keychain().add(await generatePrivateKey('P-256')),
+      relays: [url],
+      dial: (u) => Promise.reject(new Error(`cannot connect to ${u}: connect ECONNREFUSED`)),
+      reconnect: { minDelayMs: 10, maxDelayMs: 20 },
+    });
+    clients.push(client);
+    const problems: string[] = [];
+    client.on('problem', (p) => problems.push(p.message));
+    await client.start();
+    await expectRejectsCode(() => client.waitOnline(100), ClientError, 'OFFLINE');
+    expect(problems[0]).toBe(`cannot connect to ${url}: connect ECONNREFUSED`);
   });
 });
 

@@ -4,6 +4,7 @@ export type DropReason =
   | 'no_route_response'
   | 'queue_full'
   | 'invalid_sender'
+  /** A packet from another relay (through the bus) that does not decode. */
   | 'bus_rejected'
   /** A response beyond the sender's response budget (responses are dropped, not punished). */
   | 'rate_limited';

@@ -18,5 +18,5 @@ export type {
   Session,
 } from './relay.js';
 export { CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_TRY_LATER, Relay } from './relay.js';
-export type { BlobUsage, RelayStore, StoredCard, StoredMembership } from './store.js';
+export type { BlobQuota, BlobUsage, RelayStore, StoredCard, StoredMembership } from './store.js';
 export { MemoryRelayStore } from './store.js';

@@ -244,9 +244,12 @@ export class Relay {
     return total;
   }
 
-  /** Delivers a packet that another relay forwarded here (local routes only). */
-  deliverFromBus(target: Target, packet: Uint8Array): boolean {
-    return this.#router.deliverFromBus(target, packet);
+  /**
+   * Delivers a packet that relay `origin` forwarded here (local routes only, never forwarded
+   * again); see `RelayBus`. Returns whether it was delivered.
+   */
+  deliverFromBus(target: Target, packet: Uint8Array, origin?: string): boolean {
+    return this.#router.deliverFromBus(target, packet, origin);
   }
 
   #newClientId(): string {

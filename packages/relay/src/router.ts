@@ -1,5 +1,6 @@
 import { parseTarget, type Target } from '@peerwire/address';
 import {
+  decodeInstantMessage,
   encodeInstantMessage,
   hasFlag,
   type InstantMessage,
@@ -29,7 +30,7 @@ export class Router {
    * `<identity hash> <request id>` → the connection that sent the request, for identities with
    * several connections, oldest first (see `rememberReplyRoute`).
    */
-  readonly #replyRoutes = new Map<string, { conn: Connection; expires: number }>();
+  readonly #replyRoutes = new Map<string, ReplyRoute>();
 
   constructor(
     readonly ctx: RelayContext,
@@ -107,41 +108,55 @@ export class Router {
    * each request and routes its response back to that connection if it is still online.
    */
   rememberReplyRoute(conn: Connection, id: Uint8Array): void {
+    this.#remember(conn.hash, id, { conn });
+  }
+
+  #remember(hash: string, id: Uint8Array, to: { conn?: Connection; server?: string }): void {
     const now = this.ctx.clock.now();
     for (const [key, route] of this.#replyRoutes) {
       if (route.expires > now && this.#replyRoutes.size < this.ctx.limits.maxReplyRoutes) break;
       this.#replyRoutes.delete(key);
     }
-    const key = replyRouteKey(conn.hash, id);
+    const key = replyRouteKey(hash, id);
     this.#replyRoutes.delete(key); // a repeated id moves to the end
-    this.#replyRoutes.set(key, { conn, expires: now + this.ctx.limits.replyRouteTtlMs });
+    this.#replyRoutes.set(key, { ...to, expires: now + this.ctx.limits.replyRouteTtlMs });
   }
 
-  #takeReplyRoute(hash: string, id: Uint8Array): Connection | undefined {
+  /** Live connections of an identity across the cluster (local ones plus the bus's view). */
+  #spread(hash: string): number {
+    const local = this.#byIdentity.get(hash)?.length ?? 0;
+    return this.bus.remote === undefined ? local : local + this.bus.remote({ type: 'k', hash });
+  }
+
+  /** The remembered asker of request `id` of `hash`: a local connection or another relay. */
+  #takeReplyRoute(hash: string, id: Uint8Array): Connection | string | undefined {
     if (this.#replyRoutes.size === 0) return undefined;
     const key = replyRouteKey(hash, id);
     const route = this.#replyRoutes.get(key);
     if (route === undefined) return undefined;
     this.#replyRoutes.delete(key);
-    const { conn } = route;
-    return conn.state === 'online' && conn.hash === hash && route.expires > this.ctx.clock.now()
-      ? conn
-      : undefined;
+    if (route.expires <= this.ctx.clock.now()) return undefined;
+    if (route.server !== undefined) return route.server;
+    const conn = route.conn;
+    return conn?.state === 'online' && conn.hash === hash ? conn : undefined;
   }
 
-  /** Picks the local connection a target resolves to, if any. */
-  #route(target: Target, from: Connection): Connection | undefined {
+  /**
+   * Picks the local connection a target resolves to, `BUS` when the draw over the cluster (or a
+   * srv hint naming another relay) picks a candidate on another relay, or undefined.
+   */
+  #route(target: Target, from: Connection): Connection | typeof BUS | undefined {
     const random = this.ctx.random;
     switch (target.type) {
       case 'k': {
-        if (
-          target.server !== undefined &&
-          target.server !== this.ctx.serverCode &&
-          !this.#byIdentity.has(target.hash)
-        ) {
-          return undefined;
-        }
         const conns = this.#byIdentity.get(target.hash);
+        const local = conns?.length ?? 0;
+        const remote = this.bus.remote?.(target) ?? 0;
+        if (target.server !== undefined && target.server !== this.ctx.serverCode) {
+          if (remote > 0) return BUS;
+          if (!conns) return undefined;
+        }
+        if (remote > 0 && random.int(local + remote) >= local) return BUS;
         if (!conns) return undefined;
         return conns.length === 1 ? conns[0] : conns[random.int(conns.length)];
       }
@@ -153,7 +168,9 @@ export class Router {
       case 'g': {
         const members = this.groupMembers(target.hash, true);
         const others = members.filter((h) => h !== from.hash);
-        const pool = others.length > 0 ? others : members;
+        const remote = this.bus.remote?.(target, from.hash) ?? 0;
+        const pool = others.length > 0 || remote > 0 ? others : members;
+        if (remote > 0 && random.int(pool.length + remote) >= pool.length) return BUS;
         if (pool.length === 0) return undefined;
         const conns = this.#byIdentity.get(pool[random.int(pool.length)]!)!;
         return conns[random.int(conns.length)];
@@ -179,15 +196,18 @@ export class Router {
     out: Uint8Array,
   ): void {
     const isResponse = hasFlag(msg.flags, MsgFlag.Response);
-    const dest =
-      (isResponse && target.type === 'k' ? this.#takeReplyRoute(target.hash, msg.id) : undefined) ??
-      this.#route(target, from);
-    if (!isResponse && (this.#byIdentity.get(from.hash)?.length ?? 0) > 1) {
-      this.rememberReplyRoute(from, msg.id);
+    let dest: Connection | typeof BUS | string | undefined =
+      isResponse && target.type === 'k' ? this.#takeReplyRoute(target.hash, msg.id) : undefined;
+    let busTarget = target;
+    if (typeof dest === 'string') {
+      busTarget = { type: 'k', hash: (target as { hash: string }).hash, server: dest };
+      dest = BUS;
     }
-    if (dest) {
+    dest ??= this.#route(target, from);
+    if (!isResponse && this.#spread(from.hash) > 1) this.rememberReplyRoute(from, msg.id);
+    if (dest !== undefined && dest !== BUS) {
       this.deliverTo(dest, out);
-    } else if (target.type !== '' && this.bus.deliver(target, out)) {
+    } else if (target.type !== '' && this.bus.deliver(busTarget, out, from.hash)) {
       this.ctx.stats.messagesRouted++;
       this.ctx.stats.bytesRouted += out.length;
     } else {
@@ -207,16 +227,75 @@ export class Router {
     return true;
   }
 
-  /** Delivers a packet that another relay forwarded here (local routes only). */
-  deliverFromBus(target: Target, packet: Uint8Array): boolean {
-    let dest: Connection | undefined;
-    if (target.type === 'k') {
-      const conns = this.#byIdentity.get(target.hash);
-      dest = conns?.[this.ctx.random.int(conns.length)];
-    } else if (target.type === 'c' && target.server === this.ctx.serverCode) {
-      dest = this.connections.get(target.clientId);
+  /**
+   * Delivers a packet that relay `origin` forwarded here, to the connection named by `target`
+   * (`c.`), or to a local connection of the `k.` identity; never forwards it again (at most one
+   * hop). A response goes to the connection that asked when that was remembered. A request
+   * that cannot be delivered (the other relay's view was stale) gets the `no route` reply, sent
+   * back to `origin` through the bus; that reply is a response, so it is never answered again.
+   * Returns whether it was delivered.
+   */
+  deliverFromBus(target: Target, packet: Uint8Array, origin?: string): boolean {
+    let msg: InstantMessage;
+    try {
+      msg = decodeInstantMessage(packet, {
+        maxBodyLength: this.ctx.limits.maxBodyBytes,
+        maxNameLength: this.ctx.limits.maxNameBytes,
+      });
+    } catch {
+      this.ctx.stats.drops.bus_rejected++;
+      return false;
     }
-    return dest?.state === 'online' ? this.deliverTo(dest, packet) : false;
+    const isResponse = hasFlag(msg.flags, MsgFlag.Response);
+    const recipient = this.#recipientTarget(msg.recipient);
+    let dest: Connection | undefined;
+    if (isResponse && recipient?.type === 'k') {
+      const route = this.#takeReplyRoute(recipient.hash, msg.id);
+      if (typeof route !== 'string') dest = route; // never another hop
+    }
+    if (dest === undefined && target.type === 'c' && target.server === this.ctx.serverCode) {
+      const conn = this.connections.get(target.clientId);
+      if (conn?.state === 'online') dest = conn;
+    }
+    const hash =
+      target.type === 'k' ? target.hash : recipient?.type === 'k' ? recipient.hash : undefined;
+    if (dest === undefined && hash !== undefined) {
+      const conns = this.#byIdentity.get(hash);
+      dest = conns?.[this.ctx.random.int(conns.length)];
+    }
+    if (!isResponse && origin !== undefined) {
+      const sender = this.#recipientTarget(msg.sender);
+      if (sender?.type === 'k' && this.#spread(sender.hash) > 1) {
+        this.#remember(sender.hash, msg.id, { server: origin });
+      }
+    }
+    if (dest !== undefined && dest.state === 'online' && this.deliverTo(dest, packet)) return true;
+    if (isResponse) {
+      this.ctx.stats.drops.no_route_response++;
+    } else {
+      this.ctx.stats.drops.no_route++;
+      const sender = this.#recipientTarget(msg.sender);
+      if (sender?.type === 'k' && origin !== undefined) {
+        const reply = encodeInstantMessage(
+          {
+            id: msg.id,
+            flags: MsgFlag.Response | MsgFlag.Error | MsgFlag.NotBottle,
+            recipient: msg.sender,
+            sender: '@/',
+            body: utf8Encode(`no route to ${msg.recipient}`),
+          },
+          { maxBodyLength: Number.MAX_SAFE_INTEGER },
+        );
+        this.bus.deliver({ type: 'k', hash: sender.hash, server: origin }, reply);
+      }
+    }
+    return false;
+  }
+
+  /** The target of an address's first segment (`k.<hash>/ep` → its `k.` target), or null. */
+  #recipientTarget(address: string): Target | null {
+    const slash = address.indexOf('/');
+    return this.parseTarget(slash < 0 ? address : address.slice(0, slash));
   }
 
   /** Counts an undeliverable message; a request also gets a `no route` error reply. */
@@ -255,6 +334,16 @@ export class Router {
   replyError(conn: Connection, msg: InstantMessage, recipient: string, text: string): void {
     this.reply(conn, msg, recipient, utf8Encode(text), true);
   }
+}
+
+/** `#route`'s answer when the candidate drawn is on another relay. */
+const BUS = Symbol('bus');
+
+/** Where the response to a remembered request goes: a local connection or another relay. */
+interface ReplyRoute {
+  readonly conn?: Connection;
+  readonly server?: string;
+  readonly expires: number;
 }
 
 function replyRouteKey(hash: string, id: Uint8Array): string {

@@ -41,6 +41,30 @@ export interface RelayStore {
   putMembership(membership: StoredMembership): Promise<void>;
   listMemberships(): Promise<StoredMembership[]>;
   close(): Promise<void>;
+
+  // Optional, for stores shared by several relays (a cluster, e.g. `@peerwire/relay-redis`):
+
+  /**
+   * Checks the per-identity quota and writes in one atomic step, so that writes of one identity
+   * through several relays can never race past the quota. Without it the relay checks
+   * `blobUsage` then writes, one write per identity at a time within this process.
+   */
+  putBlobWithin?(
+    owner: string,
+    key: Uint8Array,
+    value: Uint8Array,
+    quota: BlobQuota,
+  ): Promise<'ok' | 'too_many' | 'too_big'>;
+  /** Calls `listener` when another relay stored a newer card (to push `idcard_update`s). */
+  watchCards?(listener: (hash: string, card: StoredCard) => void): void;
+  /** Calls `listener` when another relay stored a membership (to update the registry). */
+  watchMemberships?(listener: (membership: StoredMembership) => void): void;
+}
+
+/** Per-identity blob limits handed to `RelayStore.putBlobWithin`. */
+export interface BlobQuota {
+  readonly maxBlobs: number;
+  readonly maxBytes: number;
 }
 
 /** Keeps everything in memory: for tests and for `--memory` relays. */

@@ -430,6 +430,90 @@ describe('relay endpoints', () => {
     expect((events[0]!.error as Error).message).toMatch(/disk on fire/);
   });
 
+  it('pipelined store_blob/delete requests in any interleaving of store delays end as if run one by one', async () => {
+    // Each store call waits a number of microtasks drawn by fast-check, so the writes of one
+    // identity overlap in arbitrary ways; the outcome must still be the sequential one.
+    let delays: number[] = [];
+    const pause = async () => {
+      for (let i = delays.shift() ?? 0; i > 0; i--) await Promise.resolve();
+    };
+    class JitteryStore extends MemoryRelayStore {
+      override async getBlob(owner: string, key: Uint8Array) {
+        await pause();
+        return super.getBlob(owner, key);
+      }
+      override async putBlob(owner: string, key: Uint8Array, value: Uint8Array) {
+        await pause();
+        return super.putBlob(owner, key, value);
+      }
+      override async deleteBlob(owner: string, key: Uint8Array) {
+        await pause();
+        return super.deleteBlob(owner, key);
+      }
+      override async blobUsage(owner: string) {
+        await pause();
+        return super.blobUsage(owner);
+      }
+    }
+    const store = new JitteryStore();
+    const limits = { maxBlobsPerIdentity: 3, maxBlobBytesPerIdentity: 20 };
+    const net = await makeNet({ store, limits });
+    const keys = ['a', 'b', 'c', 'd', 'e'];
+    const op = fc.record({ key: fc.constantFrom(...keys), size: fc.nat(9) });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(op, { minLength: 1, maxLength: 12 }),
+        fc.array(fc.nat(6), { maxLength: 60 }),
+        async (ops, drawn) => {
+          delays = [...drawn];
+          const id = await makeIdentity();
+          const p = await net.connect(id);
+          const sent = ops.map(({ key, size }) =>
+            p.sendMessage(
+              '@/store_blob',
+              concatBytes(
+                new TextEncoder().encode(key),
+                Uint8Array.of(0),
+                new Uint8Array(size).fill(1),
+              ),
+            ),
+          );
+          for (let i = 0; i < 30 && sent.some((m) => p.reply(m) === undefined); i++)
+            await p.settle();
+          // the model: the same requests applied one after the other
+          const model = new Map<string, number>();
+          const expected = ops.map(({ key, size }) => {
+            if (size === 0) {
+              model.delete(key);
+              return 5n;
+            }
+            const count = model.size + (model.has(key) ? 0 : 1);
+            let bytes = size - (model.get(key) ?? 0);
+            for (const v of model.values()) bytes += v;
+            if (count > limits.maxBlobsPerIdentity || bytes > limits.maxBlobBytesPerIdentity)
+              return 7n;
+            model.set(key, size);
+            return 5n;
+          });
+          expect(sent.map((m) => p.reply(m)?.flags)).toEqual(expected);
+          for (const m of sent) {
+            const r = p.reply(m)!;
+            if (r.flags === 7n) expect(text(r.body)).toMatch(/^blob quota exceeded/);
+          }
+          for (const key of keys) {
+            const stored = await store.getBlob(id.hash, new TextEncoder().encode(key));
+            expect(stored?.length).toBe(model.get(key));
+          }
+          const usage = await store.blobUsage(id.hash);
+          expect(usage.count).toBeLessThanOrEqual(limits.maxBlobsPerIdentity);
+          expect(usage.bytes).toBeLessThanOrEqual(limits.maxBlobBytesPerIdentity);
+          p.session!.closed();
+        },
+      ),
+      { numRuns: 200 }, // each case makes an identity and runs a handshake with real signatures
+    );
+  });
+
   it('verifies signed request bottles with the injected backend, as the handshake does', async () => {
     let verifies = 0;
     const counting: CryptoBackend = {

@@ -40,13 +40,16 @@ export class TransportError extends PeerwireError {
   declare readonly code: TransportErrorCode;
   /** For `CONNECT_FAILED` caused by an HTTP answer other than 101: its status code. */
   readonly httpStatus: number | undefined;
+  /** For such an answer: the start of its body (the server's reason), whitespace collapsed. */
+  readonly httpBody: string | undefined;
 
   constructor(
     code: TransportErrorCode,
     message: string,
-    options?: { cause?: unknown; httpStatus?: number },
+    options?: { cause?: unknown; httpStatus?: number; httpBody?: string },
   ) {
     super(code, message, options);
     this.httpStatus = options?.httpStatus;
+    this.httpBody = options?.httpBody;
   }
 }

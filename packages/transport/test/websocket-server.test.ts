@@ -137,6 +137,9 @@ describe('attachWebSocketServer: routing and admission', () => {
       'CONNECT_FAILED',
     );
     expect(refused.httpStatus).toBe(429);
+    // The client shows the server's reason (issue 15 item 4).
+    expect(refused.httpBody).toBe('slow down');
+    expect(refused.message).toBe(`${url()} refused the connection: HTTP 429 slow down`);
     expect(await upgradeRequest(port, '/_websocket')).toEqual({ status: 429, body: 'slow down\n' });
     const link = await connectWebSocket(url(), { headers: { 'x-token': 'ok' } });
     expect(seen[0]).toEqual({ address: '127.0.0.1', port: expect.any(Number), family: 'IPv4' });

@@ -2,7 +2,9 @@
  * `peerwire send` and `peerwire recv`: bob-compatible file transfer (dinosaure/bob) through a
  * bob relay, with a password shared out of band.
  */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import { BobError } from '@peerwire/bob';
 import {
@@ -14,19 +16,14 @@ import {
 } from '@peerwire/bob/node';
 import { type Command, InvalidArgumentError } from 'commander';
 import { CliError } from '../cli-error.js';
+import { configDir } from '../config-dir.js';
 import type { GlobalOptions } from '../context.js';
 import { EXIT } from '../exit-codes.js';
+import { hostPortProblem, portArg } from '../options.js';
 import { formatBytes, ProgressDisplay, type ProgressMode } from '../progress-bar.js';
 
 /** bob's public relay, used by `bob` itself when no relay is given (spec §9). */
 export const DEFAULT_BOB_RELAY = 'osau.re:9000';
-
-function parsePort(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 65535)
-    throw new InvalidArgumentError('a port is an integer from 1 to 65535');
-  return n;
-}
 
 function parseMimeType(value: string): string {
   if (!/^[\w.+-]+\/[\w.+*-]+$/.test(value))
@@ -39,16 +36,46 @@ interface TransferFlags {
   securePort?: number;
 }
 
+/** The file whose presence says the public-relay notice was shown once (in the config dir). */
+export const PUBLIC_RELAY_NOTICE_FILE = 'bob-public-relay-noticed';
+
+/**
+ * Once per user (a marker file in the config dir): `send`/`recv` without a relay use bob's
+ * public relay on the internet; say so on stderr the first time.
+ */
+function noticePublicRelay(): void {
+  const marker = join(configDir(), PUBLIC_RELAY_NOTICE_FILE);
+  if (existsSync(marker)) return;
+  process.stderr.write(
+    `Note: no --relay given, so this goes through ${DEFAULT_BOB_RELAY}, bob's public relay on the internet ` +
+      '(it cannot read the data, which is end-to-end encrypted, but it sees both IP addresses and the size). ' +
+      'Use --relay host:port or PEERWIRE_BOB_RELAY for another. ' +
+      'This note is shown once.\n',
+  );
+  try {
+    mkdirSync(configDir(), { recursive: true, mode: 0o700 });
+    writeFileSync(marker, '', { mode: 0o600 });
+  } catch {
+    // Cannot remember it: the note shows again next time, which is harmless.
+  }
+}
+
 /** The bob relay: --relay, else PEERWIRE_BOB_RELAY, else bob's public relay. */
 export function bobRelay(flags: TransferFlags, g: GlobalOptions): string {
   // `--relay` is also a global option (the Spot relay URL); commander gives it to the program.
   const relay = flags.relay ?? g.relay ?? (process.env.PEERWIRE_BOB_RELAY || DEFAULT_BOB_RELAY);
+  const from = (flags.relay ?? g.relay) !== undefined ? '--relay' : 'PEERWIRE_BOB_RELAY';
   if (relay.includes('://') || relay.includes('/')) {
     throw new CliError(
       `${relay} is a URL; send and recv talk to a bob relay: give --relay host:port (bob's default is ${DEFAULT_BOB_RELAY})`,
       EXIT.usage,
     );
   }
+  // Checked before a password is drawn or printed.
+  const problem = hostPortProblem(relay, true);
+  if (problem) throw new CliError(`${from}: ${problem}`, EXIT.usage);
+  if (flags.relay === undefined && g.relay === undefined && !process.env.PEERWIRE_BOB_RELAY)
+    noticePublicRelay();
   return relay;
 }
 
@@ -172,12 +199,12 @@ function withBobRelayOptions(command: Command): Command {
   return command
     .option(
       '--relay <host:port>',
-      `bob relay (env PEERWIRE_BOB_RELAY; default ${DEFAULT_BOB_RELAY}, port 9000 if omitted)`,
+      `bob relay (env PEERWIRE_BOB_RELAY; default ${DEFAULT_BOB_RELAY}, bob's public relay on the internet; port 9000 if omitted)`,
     )
     .option(
       '--secure-port <port>',
       `the relay's secure-room port (default ${DEFAULT_SECURE_PORT})`,
-      parsePort,
+      portArg(),
     );
 }
 
@@ -185,7 +212,7 @@ export function registerBob(program: Command, globals: () => GlobalOptions): voi
   const send = program
     .command('send')
     .description(
-      'send a file or a folder to whoever knows the password, through a bob relay (bob-compatible)',
+      `send a file or a folder to whoever knows the password, through a bob relay (bob-compatible; default: ${DEFAULT_BOB_RELAY}, a public relay on the internet)`,
     )
     .argument('<path>', 'file or folder to send')
     .option('-p, --password <password>', 'use this password (default: a generated one, printed)')
@@ -232,6 +259,12 @@ export function registerBob(program: Command, globals: () => GlobalOptions): voi
             } else if (e.type === 'paired') {
               if (g.json) json({ event: 'paired', peer: e.peerIdentity });
               else process.stderr.write(`Sending to ${e.peerIdentity}\n`);
+            } else if (e.type === 'skipped') {
+              if (g.json) json({ event: 'skipped', path: e.path, reason: e.reason });
+              else
+                process.stderr.write(
+                  `Skipped ${e.reason === 'symlink' ? 'symbolic link' : 'special file'} ${e.path} (not sent)\n`,
+                );
             } else if (e.type === 'attempt-failed' && g.json) {
               json({ event: 'attempt-failed', peer: e.identity ?? null, failure: e.failure });
             }
@@ -255,7 +288,9 @@ export function registerBob(program: Command, globals: () => GlobalOptions): voi
 
   const recv = program
     .command('recv')
-    .description('receive what a sender with the same password sends, through a bob relay')
+    .description(
+      `receive what a sender with the same password sends, through a bob relay (default: ${DEFAULT_BOB_RELAY}, a public relay on the internet)`,
+    )
     .argument('[password]', 'the password the sender printed (asked on stdin when omitted)')
     .option('-o, --output <dir>', 'folder to save into (created if missing; default: here)')
     .option('-y, --yes', 'accept the sender without asking')

@@ -30,7 +30,7 @@ import {
 } from '@peerwire/datt';
 import { type DattNode, startDattNode, type Wallet } from '@peerwire/datt/node';
 import { fromHex, toHex } from '@peerwire/wire';
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import {
   CliError,
   EXIT,
@@ -40,6 +40,7 @@ import {
   passphrase,
   printable,
 } from '../context.js';
+import { hostPortProblem, portArg, satoshisArg } from '../options.js';
 
 /** Exit code of a request the node would serve or store only against a payment that was not given. */
 export const EXIT_PAYMENT_REQUIRED = 10;
@@ -71,25 +72,22 @@ interface NodeOptions {
 
 function nodeUrl(given: string | undefined): string {
   const spec = given ?? process.env.PEERWIRE_DATT_NODE ?? DEFAULT_DATT_NODE;
-  if (/^(tcp|wss?):\/\//.test(spec)) return spec;
-  if (/^(\[[0-9a-fA-F:.]+\]|[^:/\s]+):\d{1,5}$/.test(spec)) return `tcp://${spec}`;
+  if (/^(tcp|wss?):\/\//.test(spec)) {
+    let url: URL | undefined;
+    try {
+      url = new URL(spec);
+    } catch {
+      url = undefined;
+    }
+    // URL() itself refuses a port above 65535; tcp:// needs one.
+    if (url?.hostname && (url.port !== '' || !spec.startsWith('tcp:'))) return spec;
+  } else if (hostPortProblem(spec) === undefined) {
+    return `tcp://${spec}`;
+  }
   throw new CliError(
     `--node ${JSON.stringify(spec)} is not host:port, tcp://host:port or ws://host:port/path`,
     EXIT.usage,
   );
-}
-
-function nonNegativeInteger(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n))
-    throw new InvalidArgumentError('a whole number from 0');
-  return n;
-}
-
-function portArg(value: string): number {
-  const n = nonNegativeInteger(value);
-  if (n > 65535) throw new InvalidArgumentError('a port is from 0 to 65535');
-  return n;
 }
 
 /** The Datt key of the keychain; a clear error when there is none. */
@@ -571,12 +569,12 @@ export function registerDatt(program: Command, globals: () => GlobalOptions): vo
     .command('serve')
     .description('run a Datt node (stores, serves and charges for content) until interrupted')
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
-    .option('--port <port>', 'TCP port (0 = any free port)', portArg, 4000)
-    .option('--ws-port <port>', 'also listen on WebSocket at this port', portArg)
+    .option('--port <port>', 'TCP port (0 = any free port)', portArg(0), 4000)
+    .option('--ws-port <port>', 'also listen on WebSocket at this port', portArg(0))
     .option('--data-dir <dir>', `where content is kept (default ${defaultDataDir()})`)
     .option('--memory', 'keep content in memory only')
-    .option('--get-price <satoshis>', 'satoshis asked per download', nonNegativeInteger, 0)
-    .option('--post-price <satoshis>', 'satoshis asked per stored post', nonNegativeInteger, 0)
+    .option('--get-price <satoshis>', 'satoshis asked per download', satoshisArg, 0)
+    .option('--post-price <satoshis>', 'satoshis asked per stored post', satoshisArg, 0)
     .option('--pay-to <address>', 'Base58Check address paid (default: the Datt key)')
     .option('--peer <address...>', 'nodes to connect to (host:port, tcp://…, ws://…)')
     .action(

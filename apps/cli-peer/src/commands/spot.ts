@@ -1,6 +1,7 @@
 import type { IncomingRequest } from '@peerwire/client';
 import { messageIdToUuid } from '@peerwire/wire';
 import type { Command } from 'commander';
+import { type ResultOptions, showResult } from '../answers.js';
 import {
   CliError,
   connect,
@@ -11,6 +12,22 @@ import {
   printable,
 } from '../context.js';
 import { countArg } from '../options.js';
+
+/**
+ * Only `k.` targets are end-to-end encrypted; to `g.` (a group) and `c.` (a connection) a message
+ * is signed but travels readable by the relay and whoever receives it. Said on stderr.
+ */
+export function warnUnencrypted(address: string): void {
+  const kind = address.startsWith('g.')
+    ? 'a group'
+    : address.startsWith('c.')
+      ? 'a connection'
+      : '';
+  if (!kind) return;
+  process.stderr.write(
+    `Note: to ${kind} (${address.split('/')[0]}) messages are signed but not encrypted: the relay and the recipients can read them.\n`,
+  );
+}
 
 export function registerSpot(program: Command, globals: () => GlobalOptions): void {
   const spot = program.command('spot').description('Spot messaging through a relay');
@@ -44,6 +61,19 @@ export function registerSpot(program: Command, globals: () => GlobalOptions): vo
         print(req);
         return req.payload;
       });
+      // The built-in answers stay as the client gives them; listen prints the request too.
+      client.handle('ping', (req) => {
+        print(req);
+        return req.payload.subarray(0, 128);
+      });
+      client.handle('version', (req) => {
+        print(req);
+        return 'peerwire-cli';
+      });
+      client.handle('finger', async (req) => {
+        print(req);
+        return client.signedCard();
+      });
       // everything else that arrives is printed; ping, version and finger keep their built-in answers
       client.handle('*', (req) => {
         print(req);
@@ -63,12 +93,15 @@ export function registerSpot(program: Command, globals: () => GlobalOptions): vo
 
   spot
     .command('send <address> <payload>')
-    .description('send a message (text, or @file); to k. addresses it is end-to-end encrypted')
+    .description(
+      'send a message (text, or @file); to k. addresses it is end-to-end encrypted, to g. and c. addresses only signed',
+    )
     .action(async (address: string, payload: string) => {
       const g = globals();
       const client = await connect(g);
       try {
         const to = address.includes('/') ? address : `${address}/message`;
+        warnUnencrypted(to);
         // Waits one round trip, so that "no route" (the recipient is not online) is reported.
         await client.sendChecked(to, payloadArg(payload));
         output(g, { sent: true, to }, `sent to ${to} (the relay took it)`);
@@ -79,11 +112,16 @@ export function registerSpot(program: Command, globals: () => GlobalOptions): vo
 
   spot
     .command('query <address> [payload]')
-    .description('send a request and print the response (e.g. k.<hash>/echo hello, @/version)')
-    .action(async (address: string, payload?: string) => {
+    .description(
+      'send a request and print the response (e.g. k.<hash>/echo hello, @/version; @/time and finger are decoded; binary answers are written raw when piped or with -o)',
+    )
+    .option('-o, --output <file>', 'write the raw answer to a file')
+    .option('--force', 'with -o: replace an existing file')
+    .action(async (address: string, payload: string | undefined, opts: ResultOptions) => {
       const g = globals();
       if (!address.includes('/'))
         throw new CliError(`${address} names no endpoint (e.g. ${address}/echo)`, EXIT.usage);
+      warnUnencrypted(address);
       const client = await connect(g);
       try {
         const response = await client.query(
@@ -91,8 +129,7 @@ export function registerSpot(program: Command, globals: () => GlobalOptions): vo
           payloadArg(payload),
           g.timeout ? { timeoutMs: g.timeout } : {},
         );
-        const p = printable(response);
-        output(g, { to: address, ...p }, p.text ?? `0x${p.hex}`);
+        await showResult(g, opts, address, response, { to: address });
       } finally {
         await client.stop();
       }
@@ -137,14 +174,17 @@ export function registerSpot(program: Command, globals: () => GlobalOptions): vo
     });
   blob
     .command('get <key>')
-    .description('fetch and open a stored value')
-    .action(async (key: string) => {
+    .description(
+      'fetch and open a stored value (binary values are written raw when piped or with -o)',
+    )
+    .option('-o, --output <file>', 'write the raw value to a file')
+    .option('--force', 'with -o: replace an existing file')
+    .action(async (key: string, opts: ResultOptions) => {
       const g = globals();
       const client = await connect(g);
       try {
         const value = await client.fetchBlob(key);
-        const p = printable(value);
-        output(g, { key, ...p }, p.text ?? `0x${p.hex}`);
+        await showResult(g, opts, '', value, { key });
       } finally {
         await client.stop();
       }

@@ -1,4 +1,4 @@
-import { connect, type Socket } from 'node:net';
+import { connect, type OnReadOpts, type Socket } from 'node:net';
 import { BobError } from '../errors.js';
 
 /** `"host:port"` or `{ host, port }`; a bare host gets `defaultPort` (bob: 9000). */
@@ -27,13 +27,18 @@ export function parseAddress(
 }
 
 /** Opens a TCP connection; failures become `CONNECTION_FAILED` naming the address. */
-export function connectTcp(host: string, port: number, signal?: AbortSignal): Promise<Socket> {
+export function connectTcp(
+  host: string,
+  port: number,
+  signal?: AbortSignal,
+  onread?: OnReadOpts,
+): Promise<Socket> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
       reject(aborted());
       return;
     }
-    const socket = connect({ host, port });
+    const socket = connect(onread ? { host, port, onread } : { host, port });
     const onAbort = () => {
       socket.destroy();
       reject(aborted());
@@ -63,11 +68,29 @@ export function aborted(): BobError {
   return new BobError('ABORTED', 'the transfer was cancelled');
 }
 
+/** Default size of the one buffer a {@link BorrowedReader} reads the socket into (256 KiB). */
+export const DEFAULT_READ_BUFFER_BYTES = 256 * 1024;
+/** Bytes a {@link BorrowedReader} copies aside for a busy consumer before it pauses the socket. */
+export const DEFAULT_READ_QUEUE_BYTES = 1 << 20;
+
+/** What the transfer code reads a socket through: chunks in order, with a pushback. */
+export interface ChunkReader {
+  readonly socket: Socket;
+  /** The next chunk, or `null` at end of stream. Connection errors reject as `CONNECTION_FAILED`. */
+  read(): Promise<Uint8Array | null>;
+  /** Puts bytes back in front of the stream (copied when they may be overwritten). */
+  unread(bytes: Uint8Array): void;
+  /** Exactly `n` bytes (a copy), or `null` if the stream ends first. */
+  readExactly(n: number): Promise<Uint8Array | null>;
+  /** Bytes received and not read yet. */
+  readonly buffered: number;
+}
+
 /**
  * Pulls chunks from a socket one at a time (backpressure: nothing is read ahead of the
  * consumer), with a pushback buffer for bytes read too early.
  */
-export class SocketReader {
+export class SocketReader implements ChunkReader {
   readonly socket: Socket;
   readonly #iterator: AsyncIterator<Buffer>;
   #pending: Uint8Array[] = [];
@@ -75,6 +98,12 @@ export class SocketReader {
   constructor(socket: Socket) {
     this.socket = socket;
     this.#iterator = socket[Symbol.asyncIterator]();
+  }
+
+  get buffered(): number {
+    let n = this.socket.readableLength;
+    for (const p of this.#pending) n += p.length;
+    return n;
   }
 
   /** The next chunk, or `null` at end of stream. Connection errors reject as `CONNECTION_FAILED`. */
@@ -98,30 +127,140 @@ export class SocketReader {
   }
 
   /** Exactly `n` bytes, or `null` if the stream ends first. */
-  async readExactly(n: number): Promise<Uint8Array | null> {
-    const parts: Uint8Array[] = [];
-    let have = 0;
-    while (have < n) {
-      const chunk = await this.read();
-      if (!chunk) return null;
-      const need = n - have;
-      if (chunk.length > need) {
-        this.unread(chunk.subarray(need));
-        parts.push(chunk.subarray(0, need));
-        have = n;
-      } else {
-        parts.push(chunk);
-        have += chunk.length;
-      }
-    }
-    const out = new Uint8Array(n);
-    let o = 0;
-    for (const p of parts) {
-      out.set(p, o);
-      o += p.length;
-    }
-    return out;
+  readExactly(n: number): Promise<Uint8Array | null> {
+    return readExactly(this, n);
   }
+}
+
+/**
+ * A socket read through one reused buffer (`net.connect`'s `onread`): no allocation per read,
+ * and reads as large as the buffer. A chunk handed out by `read()` is a view of that buffer,
+ * **valid only until the consumer next awaits**: use it (decrypt, copy) synchronously. Bytes
+ * that arrive while nobody waits are copied aside, up to `queueBytes`; then the socket pauses.
+ */
+export class BorrowedReader implements ChunkReader {
+  readonly socket: Socket;
+  readonly #queueLimit: number;
+  #queue: Uint8Array[] = [];
+  #queued = 0;
+  #paused = false;
+  #waiter: { resolve(c: Uint8Array | null): void; reject(e: unknown): void } | undefined;
+  #ended = false;
+  #failure: BobError | undefined;
+
+  private constructor(socket: Socket, queueBytes: number) {
+    this.socket = socket;
+    this.#queueLimit = queueBytes;
+    socket.on('end', () => this.#finish());
+    socket.on('close', () => this.#finish());
+    socket.on('error', (cause: Error) => {
+      this.#failure ??= new BobError(
+        'CONNECTION_FAILED',
+        `the connection broke: ${cause.message}`,
+        {
+          cause,
+        },
+      );
+      this.#finish();
+    });
+  }
+
+  /** Connects to `host:port` with a reused read buffer of `bufferBytes`. */
+  static async connect(
+    host: string,
+    port: number,
+    signal?: AbortSignal,
+    options: { bufferBytes?: number; queueBytes?: number } = {},
+  ): Promise<BorrowedReader> {
+    let reader: BorrowedReader | undefined;
+    const early: Uint8Array[] = [];
+    const socket = await connectTcp(host, port, signal, {
+      buffer: Buffer.allocUnsafe(options.bufferBytes ?? DEFAULT_READ_BUFFER_BYTES),
+      callback: (n: number, buf: Uint8Array) => {
+        const view = buf.subarray(0, n);
+        if (reader) return reader.#arrived(view);
+        early.push(new Uint8Array(view)); // before the constructor ran (not expected)
+        return true;
+      },
+    });
+    reader = new BorrowedReader(socket, options.queueBytes ?? DEFAULT_READ_QUEUE_BYTES);
+    for (const c of early) reader.#arrived(c);
+    return reader;
+  }
+
+  get buffered(): number {
+    return this.#queued;
+  }
+
+  #arrived(view: Uint8Array): boolean {
+    const waiter = this.#waiter;
+    if (waiter && this.#queue.length === 0) {
+      this.#waiter = undefined;
+      waiter.resolve(view); // consumed before the next read callback can overwrite it
+      return true;
+    }
+    this.#queue.push(new Uint8Array(view));
+    this.#queued += view.length;
+    if (this.#queued >= this.#queueLimit) {
+      this.#paused = true;
+      return false; // pauses the socket until read() drains the queue
+    }
+    return true;
+  }
+
+  #finish(): void {
+    this.#ended = true;
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    if (!waiter) return;
+    if (this.#failure) waiter.reject(this.#failure);
+    else waiter.resolve(null);
+  }
+
+  read(): Promise<Uint8Array | null> {
+    const next = this.#queue.shift();
+    if (next) {
+      this.#queued -= next.length;
+      if (this.#paused && this.#queued < this.#queueLimit / 2) {
+        this.#paused = false;
+        this.socket.resume();
+      }
+      return Promise.resolve(next);
+    }
+    if (this.#failure) return Promise.reject(this.#failure);
+    if (this.#ended) return Promise.resolve(null);
+    if (this.#waiter) return Promise.reject(new Error('BorrowedReader: one read at a time'));
+    return new Promise((resolve, reject) => {
+      this.#waiter = { resolve, reject };
+    });
+  }
+
+  unread(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    const copy = new Uint8Array(bytes); // it may be a view of the read buffer
+    this.#queue.unshift(copy);
+    this.#queued += copy.length;
+  }
+
+  readExactly(n: number): Promise<Uint8Array | null> {
+    return readExactly(this, n);
+  }
+}
+
+/** Exactly `n` bytes from `reader` (a copy), or `null` if the stream ends first. */
+async function readExactly(reader: ChunkReader, n: number): Promise<Uint8Array | null> {
+  const out = new Uint8Array(n);
+  let have = 0;
+  while (have < n) {
+    const chunk = await reader.read();
+    if (!chunk) return null;
+    const need = n - have;
+    if (chunk.length > need) reader.unread(chunk.subarray(need));
+    const used = chunk.subarray(0, Math.min(need, chunk.length));
+    out.set(used, have); // copied at once: a borrowed chunk is only valid until the next await
+    have += used.length;
+  }
+  return out;
 }
 
 /** How long a finished peer waits for the relay to close the secure room (`drainToEnd`). */
@@ -132,7 +271,7 @@ export const CLOSE_GRACE_MS = 2000;
  * destroyed with unread bytes sends a TCP reset, and OCaml bob's relay dies of an uncaught
  * ECONNRESET; so a peer that is done waits for the relay's own close before destroying.
  */
-export async function drainToEnd(reader: SocketReader, ms = CLOSE_GRACE_MS): Promise<void> {
+export async function drainToEnd(reader: ChunkReader, ms = CLOSE_GRACE_MS): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<null>((r) => {
     timer = setTimeout(() => r(null), ms);

@@ -10,16 +10,26 @@ import { checkEntryName } from '../safe-path.js';
 /** A file of a folder to send, located on disk. */
 export type DiskFile = FolderFile<string>;
 
+/** An entry left out of a sent folder, reported to the user (dotfiles are not listed). */
+export interface SkippedEntry {
+  /** Path relative to the folder sent, `/`-separated. */
+  readonly path: string;
+  readonly reason: 'symlink' | 'special';
+}
+
 export interface ScannedFolder {
   readonly root: FolderDir<string>;
   readonly files: number;
   readonly bytes: number;
+  /** Symbolic links and special files that were not sent. */
+  readonly skipped: readonly SkippedEntry[];
 }
 
 /**
  * Walks a folder the way bob does (spec §8.2): regular files and directories, dotfiles and
  * dot-directories skipped; symbolic links and special files are skipped too (bob follows links,
- * which could send files from outside the folder). Each file is read once to compute its blob id.
+ * which could send files from outside the folder); those are listed in `skipped`. Each file is
+ * read once to compute its blob id.
  */
 export async function scanFolder(
   path: string,
@@ -28,7 +38,8 @@ export async function scanFolder(
 ): Promise<ScannedFolder> {
   let files = 0;
   let bytes = 0;
-  const walk = async (dir: string): Promise<FolderDir<string>> => {
+  const skipped: SkippedEntry[] = [];
+  const walk = async (dir: string, rel: string): Promise<FolderDir<string>> => {
     const entries = new Map<string, FolderFile<string> | FolderDir<string>>();
     const names = (await readdir(dir)).sort();
     for (const name of names) {
@@ -38,19 +49,24 @@ export async function scanFolder(
       const info = await lstat(full);
       if (info.isDirectory()) {
         checkEntryName(name);
-        entries.set(name, await walk(full));
+        entries.set(name, await walk(full, `${rel}${name}/`));
       } else if (info.isFile()) {
         checkEntryName(name);
         const id = await hashBlob(full, info.size, sha1);
         entries.set(name, { kind: 'file', id, size: info.size, source: full });
         files++;
         bytes += info.size;
+      } else {
+        skipped.push({
+          path: `${rel}${name}`,
+          reason: info.isSymbolicLink() ? 'symlink' : 'special',
+        });
       }
     }
     return { kind: 'dir', entries };
   };
-  const root = await walk(path);
-  return { root, files, bytes };
+  const root = await walk(path, '');
+  return { root, files, bytes, skipped };
 }
 
 /** The git blob id of a file, streamed. */

@@ -3,7 +3,15 @@ import { BobClient } from '../client.js';
 import { BobError, SpokeFailure } from '../errors.js';
 import type { HandshakeResult, PeerEvent } from '../peer.js';
 import type { BobServer } from '../server.js';
-import { aborted, connectTcp, identityBytes, SocketReader, writeAll } from './connection.js';
+import {
+  aborted,
+  BorrowedReader,
+  type ChunkReader,
+  connectTcp,
+  identityBytes,
+  SocketReader,
+  writeAll,
+} from './connection.js';
 
 /** Default wait, once every sender on the relay rejected the password, before giving up. */
 export const DEFAULT_WRONG_PASSWORD_GRACE_MS = 3000;
@@ -180,9 +188,12 @@ export async function openSecureRoom(
   port: number,
   partnerIdentity: string,
   signal?: AbortSignal,
-): Promise<{ socket: Socket; reader: SocketReader }> {
-  const socket = await connectTcp(host, port, signal);
-  const reader = new SocketReader(socket);
+  borrowReads?: { readonly bufferBytes?: number; readonly queueBytes?: number },
+): Promise<{ socket: Socket; reader: ChunkReader }> {
+  let reader: ChunkReader;
+  if (borrowReads) reader = await BorrowedReader.connect(host, port, signal, borrowReads);
+  else reader = new SocketReader(await connectTcp(host, port, signal));
+  const socket = reader.socket;
   const line = new Uint8Array(partnerIdentity.length + 1);
   line.set(identityBytes(partnerIdentity), 0);
   line[partnerIdentity.length] = 0x0a;
@@ -211,7 +222,7 @@ export async function openSecureRoom(
 export interface Pairing {
   readonly result: HandshakeResult;
   readonly socket: Socket;
-  readonly reader: SocketReader;
+  readonly reader: ChunkReader;
   /** Stops destroying `socket` when the signal aborts (call when the transfer is over). */
   release(): void;
 }
@@ -224,7 +235,13 @@ export interface Pairing {
 export async function pairThroughRelay(
   core: BobServer | BobClient,
   relay: { readonly host: string; readonly port: number; readonly securePort: number },
-  options: HandshakeOptions = {},
+  options: HandshakeOptions & {
+    /**
+     * Read the secure room through one reused buffer ({@link BorrowedReader}): only for a
+     * consumer that uses each chunk before it awaits anything.
+     */
+    readonly borrowReads?: { readonly bufferBytes?: number; readonly queueBytes?: number };
+  } = {},
 ): Promise<Pairing> {
   const signal = options.signal;
   const handshakeSocket = await connectTcp(relay.host, relay.port, signal);
@@ -235,6 +252,7 @@ export async function pairThroughRelay(
     relay.securePort,
     result.peerIdentity,
     signal,
+    options.borrowReads,
   );
   const onAbort = () => socket.destroy(aborted());
   signal?.addEventListener('abort', onAbort, { once: true });

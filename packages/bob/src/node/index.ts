@@ -1,4 +1,9 @@
-export { type Address, parseAddress } from './connection.js';
+export {
+  type Address,
+  DEFAULT_READ_BUFFER_BYTES,
+  DEFAULT_READ_QUEUE_BYTES,
+  parseAddress,
+} from './connection.js';
 export { type DiskFile, hashBlob, type ScannedFolder, scanFolder } from './folder.js';
 export { DEFAULT_WRONG_PASSWORD_GRACE_MS, type HandshakeNotice } from './handshake.js';
 export { nodePrimitives, nodeRandom } from './primitives.js';
@@ -12,6 +17,7 @@ export {
   type ReceiveResult,
   receive,
 } from './receive.js';
+export { DEFAULT_SPARE_BATCHES } from './record-batcher.js';
 export {
   type BobRelayOptions,
   type BobRelayStats,
@@ -29,3 +35,4 @@ export {
   sendPath,
   type TransferOptions,
 } from './send.js';
+export { DEFAULT_STORED_BLOCKS_PER_PIECE } from './stored-file.js';

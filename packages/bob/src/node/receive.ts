@@ -68,6 +68,13 @@ export interface ReceiveOptions extends TransferOptions {
   /** Wait after every sender rejected the password before `WRONG_PASSWORD` (default 3 s). */
   readonly wrongPasswordGraceMs?: number;
   readonly limits?: ReceiveLimits;
+  /** Buffer sizes of the data path (defaults: see each constant). */
+  readonly io?: {
+    /** The secure room's reused read buffer (`DEFAULT_READ_BUFFER_BYTES`, 256 KiB). */
+    readonly readBufferBytes?: number;
+    /** Bytes queued for a busy receiver before the socket pauses (`DEFAULT_READ_QUEUE_BYTES`, 1 MiB). */
+    readonly readQueueBytes?: number;
+  };
 }
 
 export type ReceiveEvent =
@@ -122,6 +129,11 @@ export async function receive(password: string, options: ReceiveOptions): Promis
       wrongPasswordGraceMs: options.wrongPasswordGraceMs,
       timeoutMs: options.handshakeTimeoutMs,
       onNotice: (n) => options.onEvent?.(n),
+      // StreamingRecordOpener decrypts each chunk at once: reads can reuse one buffer.
+      borrowReads:
+        primitives === nodePrimitives
+          ? { bufferBytes: options.io?.readBufferBytes, queueBytes: options.io?.readQueueBytes }
+          : undefined,
     },
   );
   const keys = recordKeys(result.sharedKeys, result.ciphers, 'receiver');
@@ -170,7 +182,7 @@ export async function receive(password: string, options: ReceiveOptions): Promis
       // bob's sender sends no close marker: after the trailer it waits for the receiver to hang
       // up (spec §8.4). So stop as soon as the whole PACK is here. Checked only when nothing
       // more is buffered (the check may hash): a sender that is still sending is not done.
-      if (!closed && socket.readableLength === 0 && payload.trailerReached) break;
+      if (!closed && reader.buffered === 0 && payload.trailerReached) break;
     }
     // TRUNCATED unless the whole PACK arrived; for a single file, this checks the trailer.
     let last: PayloadEvent[];

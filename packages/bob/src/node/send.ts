@@ -21,9 +21,13 @@ import { scanFolder } from './folder.js';
 import { type HandshakeNotice, pairThroughRelay } from './handshake.js';
 import { nodePrimitives, nodeRandom } from './primitives.js';
 import { type Progress, ProgressReporter } from './progress.js';
-import { RecordBatcher } from './record-batcher.js';
+import {
+  DEFAULT_RECORD_BATCH_BYTES,
+  DEFAULT_SPARE_BATCHES,
+  RecordBatcher,
+} from './record-batcher.js';
 import { noticeError, type ReceiverOutcome, watchReceiver } from './stop-notice.js';
-import { type Adler32, storedFile } from './stored-file.js';
+import { type Adler32, DEFAULT_STORED_BLOCKS_PER_PIECE, storedFile } from './stored-file.js';
 
 /** bob's ports (spec §12). */
 export const DEFAULT_HANDSHAKE_PORT = 9000;
@@ -69,10 +73,19 @@ export interface SendOptions extends TransferOptions {
   readonly onEvent?: (event: SendEvent) => void;
   /** See {@link DEFAULT_FINISH_TIMEOUT_MS}. */
   readonly finishTimeoutMs?: number;
+  /** Buffer sizes of the data path (defaults: see each constant). */
+  readonly io?: {
+    /** Stored blocks read per PACK piece ({@link DEFAULT_STORED_BLOCKS_PER_PIECE}). */
+    readonly storedBlocksPerPiece?: number;
+    /** Written record batches kept for reuse ({@link DEFAULT_SPARE_BATCHES}). */
+    readonly spareBatches?: number;
+  };
 }
 
 export type SendEvent =
   | { readonly type: 'password'; readonly password: string }
+  /** An entry of the folder that is not sent: a symbolic link or a special file. */
+  | { readonly type: 'skipped'; readonly path: string; readonly reason: 'symlink' | 'special' }
   | HandshakeNotice
   | {
       readonly type: 'sending';
@@ -167,6 +180,7 @@ export async function sendPath(path: string, options: SendOptions): Promise<Send
   } else {
     kind = 'folder';
     const scanned = await scanFolder(full, primitives.sha1, signal);
+    for (const entry of scanned.skipped) options.onEvent?.({ type: 'skipped', ...entry });
     const plan = planFolderPack(name, scanned.root, { sha1: primitives.sha1 });
     objects = plan.objects.length;
     progress.total = scanned.bytes;
@@ -217,7 +231,7 @@ export async function sendPath(path: string, options: SendOptions): Promise<Send
     // node:crypto (the default): records sealed straight into ~1 MiB batches, one write each.
     const sealer =
       primitives === nodePrimitives
-        ? new RecordBatcher(keys.send)
+        ? new RecordBatcher(keys.send, DEFAULT_RECORD_BATCH_BYTES, options.io?.spareBatches)
         : new RecordSealer(keys.send, primitives.aead);
     options.onEvent?.({ type: 'sending', kind, name, bytes: progress.total ?? 0, objects });
     progress.phase('transfer');

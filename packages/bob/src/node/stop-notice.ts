@@ -12,7 +12,7 @@ import type { Socket } from 'node:net';
 import { utf8Decode, utf8Encode } from '@peerwire/wire';
 import { BobError } from '../errors.js';
 import { CLOSE_RECORD } from '../record.js';
-import { CLOSE_GRACE_MS, drainToEnd, type SocketReader, writeAll } from './connection.js';
+import { type ChunkReader, CLOSE_GRACE_MS, drainToEnd, writeAll } from './connection.js';
 
 const PREFIX = 'peerwire-stop:';
 /** Longest notice text sent or kept, in characters. */
@@ -63,7 +63,7 @@ export function writeStopNotice(socket: Socket, notice: StopNotice): void {
 /** Receiver side, after a failure: the marker and notice, then waits for the relay to close. */
 export async function sendStopNotice(
   socket: Socket,
-  reader: SocketReader,
+  reader: ChunkReader,
   notice: StopNotice,
   graceMs = 1000,
 ): Promise<void> {
@@ -91,7 +91,7 @@ export type ReceiverOutcome =
  * (the relay closes next), keeping at most MAX_RECEIVER_BYTES.
  */
 export async function watchReceiver(
-  reader: SocketReader,
+  reader: ChunkReader,
   graceMs = CLOSE_GRACE_MS,
 ): Promise<ReceiverOutcome> {
   const seen = new Uint8Array(MAX_RECEIVER_BYTES);

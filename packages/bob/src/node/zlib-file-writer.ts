@@ -39,6 +39,7 @@ export class ZlibFileWriter {
   #fed = 0;
   readonly #last4 = new Uint8Array(4);
   #total = 0;
+  #corked = false;
 
   constructor(out: Writable, size: number, adler32: () => Adler32, onOutput: (n: number) => void) {
     this.#out = out;
@@ -176,6 +177,15 @@ export class ZlibFileWriter {
       while (this.#tailBytes - this.#tail[0]!.length >= WINDOW) {
         this.#tailBytes -= this.#tail.shift()!.length;
       }
+    }
+    // Writes made while one socket read is processed go to the file as one writev.
+    if (!this.#corked) {
+      this.#corked = true;
+      this.#out.cork();
+      process.nextTick(() => {
+        this.#corked = false;
+        this.#out.uncork();
+      });
     }
     if (!this.#out.write(bytes)) await once(this.#out, 'drain');
   }

@@ -101,11 +101,23 @@ describe('end to end over loopback TCP', () => {
     const big = randomBytes(500_000);
     await writeFile(join(root, 'docs', 'deep', 'er', 'big.bin'), big);
     await symlink('/etc/passwd', join(root, 'link'));
+    await symlink('../../readme.md', join(root, 'docs', 'deep', 'up'));
+    const events: SendEvent[] = [];
     const [sent, got] = await Promise.all([
-      sendPath(root, { ...at(), password: 'folder-pw', compression: false }),
+      sendPath(root, {
+        ...at(),
+        password: 'folder-pw',
+        compression: false,
+        onEvent: (e) => events.push(e),
+      }),
       receive('folder-pw', { ...at(), outDir: out }),
     ]);
     expect(sent.kind).toBe('folder');
+    // Symbolic links are not sent, and the sender is told which (issue 15: not silently).
+    expect(events.filter((e) => e.type === 'skipped')).toEqual([
+      { type: 'skipped', path: 'docs/deep/up', reason: 'symlink' },
+      { type: 'skipped', path: 'link', reason: 'symlink' },
+    ]);
     expect(got).toMatchObject({ kind: 'folder', name: 'project', files: 4, bytes: 500_000 + 10 });
     const base = join(out, 'project');
     expect((await readdir(base)).sort()).toEqual(['docs', 'empty', 'readme.md']);

@@ -85,7 +85,7 @@ export interface StartPtpchatNodeOptions
   readonly onLink?: (event: PtpchatLinkEvent) => void;
   /** The adapter's limits; unset fields keep `DEFAULT_IO_LIMITS`. */
   readonly io?: Partial<PtpchatNodeIoLimits>;
-  /** Random bytes; default `crypto.randomBytes`. Override only to make tests reproducible. */
+  /** Random bytes; default `crypto.randomBytes` (drawn 4 KiB at a time). Override only to make tests reproducible. */
   readonly random?: (length: number) => Uint8Array;
 }
 

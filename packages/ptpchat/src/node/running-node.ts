@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { CloseCode, type Link } from '@peerwire/transport';
 import { connectTcp, listenTcp, type TcpServerHandle } from '@peerwire/transport/node';
 import { formatAddress } from '../address.js';
@@ -11,6 +10,7 @@ import {
   resolveIoLimits,
   type StartPtpchatNodeOptions,
 } from './options.js';
+import { pooledRandom } from './random-pool.js';
 import { ptpchatStream } from './stream-framing.js';
 import { PtpchatUdpSocket } from './udp-socket.js';
 
@@ -104,7 +104,7 @@ class NodeHost {
         error: (error) => this.#linkEvent({ type: 'error', error }),
       });
     }
-    const random = o.random ?? ((n: number) => new Uint8Array(randomBytes(n)));
+    const random = o.random ?? pooledRandom();
     this.#node = new PtpchatNode({
       nodeId: o.nodeId,
       identity: o.identity,

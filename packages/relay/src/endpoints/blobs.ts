@@ -53,6 +53,18 @@ export class BlobEndpoints {
       await store.deleteBlob(conn.hash, key);
       return new Uint8Array(0);
     }
+    if (store.putBlobWithin) {
+      const quota = {
+        maxBlobs: limits.maxBlobsPerIdentity,
+        maxBytes: limits.maxBlobBytesPerIdentity,
+      };
+      const result = await store.putBlobWithin(conn.hash, key, value, quota);
+      if (result === 'too_many')
+        throw endpointFailed(`blob quota exceeded (${limits.maxBlobsPerIdentity} blobs)`);
+      if (result === 'too_big')
+        throw endpointFailed(`blob quota exceeded (${limits.maxBlobBytesPerIdentity} bytes)`);
+      return new Uint8Array(0);
+    }
     const usage = await store.blobUsage(conn.hash);
     const old = await store.getBlob(conn.hash, key);
     const count = usage.count + (old ? 0 : 1);

@@ -20,7 +20,15 @@ export class GroupEndpoints {
     readonly registry: GroupRegistry,
     readonly router: Router,
     readonly onMembershipChanged: (conn: Connection) => void,
-  ) {}
+  ) {
+    // A shared store tells of memberships registered through other relays.
+    ctx.store.watchMemberships?.((m) => {
+      const existing = this.registry.get(m.group, m.subject);
+      if (existing && existing.issued > m.issued) return;
+      this.registry.put(m);
+      for (const conn of this.router.connectionsOf(m.subject) ?? []) this.onMembershipChanged(conn);
+    });
+  }
 
   get endpoints(): Endpoint[] {
     return [

@@ -18,7 +18,10 @@ export class IdCards {
   constructor(
     readonly ctx: RelayContext,
     readonly router: Router,
-  ) {}
+  ) {
+    // A shared store tells of cards stored through other relays: their watchers here are told.
+    ctx.store.watchCards?.((hash, card) => this.#pushUpdate(hash, card.blob));
+  }
 
   get endpoint(): Endpoint {
     return { name: 'idcard_find', serve: (conn, payload) => this.#find(conn, payload) };

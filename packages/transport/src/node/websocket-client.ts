@@ -17,6 +17,11 @@ import {
   type WebSocketLinkSettings,
 } from './websocket-link.js';
 
+/** Longest part of an HTTP refusal's body kept in the error message (characters). */
+export const REFUSAL_TEXT_MAX = 200;
+/** How long the client waits for an HTTP refusal's body before reporting without it (ms). */
+export const REFUSAL_BODY_WAIT_MS = 1000;
+
 export interface ConnectWebSocketOptions extends LinkOptions {
   /** Largest message accepted, in bytes; a larger one closes the link with 1009. Default 1 MiB. */
   readonly maxPayload?: number;
@@ -129,17 +134,30 @@ export function connectWebSocket(
     };
     ws.on('error', onError); // stays until the link's own listener is attached
     ws.on('unexpected-response', (req: ClientRequest, res: IncomingMessage) => {
+      // The refusal's body says why (a relay answers e.g. 503 "too many connections from …"):
+      // read a little of it, briefly, and put it in the message.
       const status = res.statusCode ?? 0;
-      fail(
-        new TransportError(
-          'CONNECT_FAILED',
-          `${url} answered HTTP ${status} instead of upgrading`,
-          {
-            httpStatus: status,
-          },
-        ),
-      );
-      req.destroy();
+      let body = '';
+      const finish = (): void => {
+        clearTimeout(bodyTimer);
+        const reason = body.replace(/\s+/g, ' ').trim().slice(0, REFUSAL_TEXT_MAX);
+        fail(
+          new TransportError(
+            'CONNECT_FAILED',
+            `${url} refused the connection: HTTP ${status}${reason ? ` ${reason}` : ''}`,
+            { httpStatus: status, httpBody: reason },
+          ),
+        );
+        req.destroy();
+      };
+      const bodyTimer = setTimeout(finish, REFUSAL_BODY_WAIT_MS);
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        body += chunk;
+        if (body.length >= REFUSAL_TEXT_MAX) finish();
+      });
+      res.on('end', finish);
+      res.on('error', finish);
     });
     ws.on('upgrade', (res: IncomingMessage) => {
       socket = res.socket as Socket;

@@ -1,0 +1,14 @@
+export type { ClusterEvent, RedisClusterOptions } from './cluster.js';
+export { RedisCluster, redactUrl } from './cluster.js';
+export type { Envelope } from './envelope.js';
+export { decodeEnvelope, encodeEnvelope } from './envelope.js';
+export type { RelayRedisErrorCode } from './errors.js';
+export { RelayRedisError } from './errors.js';
+export { ClusterKeys } from './keys.js';
+export type { RedisClusterLimits } from './options.js';
+export { DEFAULT_CLUSTER_LIMITS, resolveClusterLimits } from './options.js';
+export type { PresenceEntry, PresencePick } from './presence-view.js';
+export { PresenceView } from './presence-view.js';
+export type { BusSink, BusStats } from './redis-bus.js';
+export { RedisBus } from './redis-bus.js';
+export { RedisRelayStore } from './redis-store.js';
