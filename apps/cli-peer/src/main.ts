@@ -20,6 +20,7 @@ const GROUPS: readonly (readonly [names: readonly string[], load: () => Promise<
   [['datt'], async () => (await import('./commands/datt.js')).registerDatt],
   [['send', 'recv'], async () => (await import('./commands/bob.js')).registerBob],
   [['chat'], async () => (await import('./commands/chat.js')).registerChat],
+  [['net'], async () => (await import('./commands/net.js')).registerNet],
 ];
 
 /** Global options that take a value (the word after them is not the command). */

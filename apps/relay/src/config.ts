@@ -11,6 +11,11 @@ import { ClusterConfigSchema, clusterConfigFromEnv, describeClusterConfig } from
 import { DattConfigSchema, dattConfigFromEnv, describeDattConfig } from './datt-config.js';
 import { ConfigError } from './errors.js';
 import {
+  describeNatbaseConfig,
+  NatbaseConfigSchema,
+  natbaseConfigFromEnv,
+} from './natbase-config.js';
+import {
   describePtpchatConfig,
   PtpchatConfigSchema,
   ptpchatConfigFromEnv,
@@ -61,6 +66,8 @@ export const ConfigSchema = z
     cluster: ClusterConfigSchema,
     /** The ptpchat node (on by default; see ptpchat-config.ts). */
     ptpchat: PtpchatConfigSchema,
+    /** The natbase base server (off by default; see natbase-config.ts). */
+    natbase: NatbaseConfigSchema,
   })
   .strict()
   .refine((c) => (c.tlsCert === undefined) === (c.tlsKey === undefined), {
@@ -168,6 +175,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   if (datt) out.datt = datt;
   const ptpchat = ptpchatConfigFromEnv(env, convert);
   if (ptpchat) out.ptpchat = ptpchat;
+  const natbase = natbaseConfigFromEnv(env, convert);
+  if (natbase) out.natbase = natbase;
   const bobLimits: Record<string, unknown> = {};
   for (const limit of Object.keys(BOB_LIMITS)) {
     const raw = env[bobLimitEnvName(limit)];
@@ -262,5 +271,6 @@ export function describeConfig(): string {
   lines.push(...describeBobConfig());
   lines.push(...describeClusterConfig());
   lines.push(...describePtpchatConfig());
+  lines.push(...describeNatbaseConfig());
   return lines.join('\n');
 }

@@ -75,6 +75,15 @@ const program = new Command()
   .option('--bob-secure-port <port>', 'bob relay secure-room port (default 9001)', port)
   .option('--no-bob', 'do not serve the bob relay')
   .option(
+    '--natbase',
+    'run the natbase base server (needs natbase.publicAddress with a wildcard --host)',
+  )
+  .option(
+    '--natbase-port <port>',
+    'natbase TCP and UDP port (default 5443; 0 = any free port)',
+    port,
+  )
+  .option(
     '--no-bob-check-secure-address',
     'let any address join a bob secure-room pairing (default: only the handshake addresses)',
   )
@@ -115,6 +124,8 @@ const flags = program.opts<{
   dattPostPrice?: number;
   dattPayTo?: string;
   bob?: boolean;
+  natbase?: boolean;
+  natbasePort?: number;
   bobPort?: number;
   bobSecurePort?: number;
   bobCheckSecureAddress?: boolean;
@@ -153,6 +164,7 @@ try {
       postPrice: flags.dattPostPrice,
       payTo: flags.dattPayTo,
     },
+    natbase: { enabled: flags.natbase, port: flags.natbasePort },
     bob: {
       enabled: flags.bob === false ? false : undefined,
       port: flags.bobPort,

@@ -19,6 +19,7 @@ import type { RelayConfig } from './config.js';
 import { dattService, type RelayDatt } from './datt.js';
 import { LevelRelayStore } from './level-store.js';
 import { createMetrics, type RelayMetrics } from './metrics.js';
+import { natbaseService } from './natbase.js';
 import { ptpchatService, type RelayPtpchat } from './ptpchat.js';
 import { refusalLog } from './refusal-log.js';
 import type { RelayService, RunningService, ServiceContext } from './service.js';
@@ -90,6 +91,7 @@ const SERVICES: readonly RelayService<{ readonly enabled: boolean }, RelayConfig
   bobService,
   dattService,
   ptpchatService,
+  natbaseService,
 ];
 
 async function startServices(

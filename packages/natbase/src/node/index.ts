@@ -1,4 +1,20 @@
-// Node-only parts of natbase. The base server's and host agent's sockets are not written yet.
+// Node-only parts of natbase: the base server and host agent on real sockets, and fast crypto.
+export type { BaseServerHandle, ListenBaseServerOptions } from './base-server-node.js';
+export {
+  DEFAULT_BASE_TCP_PORT,
+  DEFAULT_BASE_UDP_PORT,
+  listenBaseServer,
+} from './base-server-node.js';
+export type { HostDatagram, HostPeerState, StartHostOptions } from './host-agent-node.js';
+export {
+  DEFAULT_BASE_CONNECT_TIMEOUT_MS,
+  FIRST_SOURCE_PORT,
+  interfaceAddresses,
+  LAST_SOURCE_PORT,
+  MAX_SECURE_DATAGRAM,
+  NatbaseHost,
+} from './host-agent-node.js';
 export { DEFAULT_ED25519_KEY_CACHE, opensslEd25519Verify } from './openssl-ed25519.js';
 export { DEFAULT_RANDOM_POOL_SIZE, pooledRandom } from './pooled-random.js';
+export { rawStream } from './raw-stream.js';
 export { sodiumSecretbox } from './sodium-secretbox.js';
