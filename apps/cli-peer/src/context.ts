@@ -3,7 +3,6 @@
  * or JSON, and the mapping from failures to exit codes and messages a user can act on.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ClientError, SpotClient } from '@peerwire/client';
 import { IDCard, type Keychain } from '@peerwire/crypto';
