@@ -6,7 +6,9 @@ export type ConfigErrorCode =
   /** A flag, variable or file value that does not parse or is out of range. */
   | 'BAD_CONFIG'
   /** A `--bob-limit name=value` flag that is not `name=integer` with a known name. */
-  | 'BAD_BOB_LIMIT';
+  | 'BAD_BOB_LIMIT'
+  /** A `--ptpchat-limit name=value` flag that is not `name=integer` with a known name. */
+  | 'BAD_PTPCHAT_LIMIT';
 
 /** Bad configuration (flags, environment, config file); `main` prints it and exits with 2. */
 export class ConfigError extends PeerwireError {
@@ -30,5 +32,21 @@ export class BobStartError extends PeerwireError {
 
   constructor(message: string, options?: { cause?: unknown }) {
     super('BOB_LISTEN_FAILED', message, options);
+  }
+}
+
+/** Why the ptpchat node did not start. */
+export type PtpchatStartErrorCode =
+  /** A port is taken or not allowed; the message names the flag to change it. */
+  | 'PTPCHAT_LISTEN_FAILED'
+  /** A file under `<dataDir>/ptpchat` is not what it should be. */
+  | 'PTPCHAT_IDENTITY';
+
+/** The ptpchat node could not start (its ports, or its identity files). */
+export class PtpchatStartError extends PeerwireError {
+  declare readonly code: PtpchatStartErrorCode;
+
+  constructor(code: PtpchatStartErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
   }
 }

@@ -6,6 +6,7 @@
  */
 import { DEFAULT_LIMITS } from '@peerwire/ptpchat';
 import { z } from 'zod';
+import { ConfigError } from './errors.js';
 
 /**
  * Default ptpchat TCP port. The reference port 9001 (spec §1.1) is bob's secure-room port in
@@ -106,7 +107,11 @@ export function parsePtpchatLimitFlags(
 }
 
 /** A `--ptpchat-limit` flag that is not `name=integer` with a known name (a usage error). */
-export class PtpchatLimitFlagError extends Error {}
+export class PtpchatLimitFlagError extends ConfigError {
+  constructor(message: string) {
+    super(message, 'BAD_PTPCHAT_LIMIT');
+  }
+}
 
 /** Lines of `--help-config` for the `ptpchat` options. */
 export function describePtpchatConfig(): string[] {

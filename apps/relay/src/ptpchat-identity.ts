@@ -19,6 +19,7 @@ import {
   toBase64,
 } from '@peerwire/ptpchat';
 import type { Logger } from 'pino';
+import { PtpchatStartError } from './errors.js';
 
 export const PTPCHAT_NODE_ID_FILE = 'node-id';
 export const PTPCHAT_KEYCHAIN_FILE = 'keychain';
@@ -27,8 +28,10 @@ export const PTPCHAT_PINS_FILE = 'pins.json';
 const random = (n: number) => new Uint8Array(randomBytes(n));
 
 /** A file under the ptpchat directory that is not what it should be: the relay does not start. */
-export class PtpchatIdentityError extends Error {
-  readonly code = 'PTPCHAT_IDENTITY';
+export class PtpchatIdentityError extends PtpchatStartError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('PTPCHAT_IDENTITY', message, options);
+  }
 }
 
 export interface LoadedIdentity {

@@ -11,6 +11,7 @@ import type { ConnectEvent, PtpchatNode, PtpchatOutput } from '@peerwire/ptpchat
 import { type RunningPtpchatNode, startPtpchatNode } from '@peerwire/ptpchat/node';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { PtpchatStartError } from './errors.js';
 import { mirrored, mirroredByLabel } from './metrics.js';
 import type { PtpchatConfig } from './ptpchat-config.js';
 import {
@@ -33,11 +34,6 @@ export interface RelayPtpchat extends RunningService {
   readonly nodeId: string;
   /** The ports bound (useful with port 0); `udp` absent when the UDP socket is off. */
   readonly ports: { readonly tcp: number; readonly udp?: number };
-}
-
-/** The ptpchat node could not listen; the message names the port and the flag to change it. */
-export class PtpchatStartError extends Error {
-  readonly code = 'PTPCHAT_LISTEN_FAILED';
 }
 
 /** The system error code (`EADDRINUSE`, ...) at the root of a chain of `cause`s. */
@@ -252,6 +248,7 @@ async function startRelayPtpchat(
   } catch (cause) {
     if ((cause as { code?: unknown }).code === 'BAD_OPTION' && config.udp && isIP(host) === 0) {
       throw new PtpchatStartError(
+        'PTPCHAT_LISTEN_FAILED',
         `the ptpchat UDP socket binds an IP address, and --host ${host} is a name: give an IP address, or --no-ptpchat-udp`,
         { cause },
       );
@@ -263,6 +260,7 @@ async function startRelayPtpchat(
     const what = udp ? `UDP port ${config.udpPort}` : `TCP port ${config.port}`;
     const flag = udp ? '--ptpchat-udp-port' : '--ptpchat-port';
     throw new PtpchatStartError(
+      'PTPCHAT_LISTEN_FAILED',
       errno === 'EADDRINUSE'
         ? `the ptpchat ${what} on ${host} is already in use; choose another with ${flag}, or turn ptpchat off with --no-ptpchat`
         : `not allowed to listen on ${host} ${what} (ptpchat); use a port above 1023 with ${flag}, or --no-ptpchat`,

@@ -2,6 +2,9 @@ import { PeerwireError } from '@peerwire/wire';
 import { describe, expect, it } from 'vitest';
 import { BobStartError, parseBobLimitFlags } from '../src/bob.js';
 import { ConfigError, resolveConfig } from '../src/config.js';
+import { PtpchatStartError } from '../src/errors.js';
+import { parsePtpchatLimitFlags } from '../src/ptpchat-config.js';
+import { PtpchatIdentityError } from '../src/ptpchat-identity.js';
 
 describe('daemon errors', () => {
   it('a bad --bob-limit flag is a ConfigError with code BAD_BOB_LIMIT (main exits 2 on it)', () => {
@@ -36,5 +39,26 @@ describe('daemon errors', () => {
     expect(e).toBeInstanceOf(PeerwireError);
     expect(e.code).toBe('BOB_LISTEN_FAILED');
     expect(e.cause).toBe(cause);
+  });
+
+  it('a bad --ptpchat-limit flag is a ConfigError with code BAD_PTPCHAT_LIMIT', () => {
+    let caught: unknown;
+    try {
+      parsePtpchatLimitFlags(['noSuchLimit=3']);
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as ConfigError).code).toBe('BAD_PTPCHAT_LIMIT');
+  });
+
+  it('ptpchat start failures are PeerwireErrors with their codes', () => {
+    const identity = new PtpchatIdentityError('node-id is not a node id');
+    expect(identity).toBeInstanceOf(PeerwireError);
+    expect(identity.code).toBe('PTPCHAT_IDENTITY');
+    const cause = new Error('EADDRINUSE');
+    const listen = new PtpchatStartError('PTPCHAT_LISTEN_FAILED', 'port taken', { cause });
+    expect(listen).toBeInstanceOf(PeerwireError);
+    expect(listen.cause).toBe(cause);
   });
 });
