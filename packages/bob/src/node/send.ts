@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import type { Socket } from 'node:net';
 import { basename, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createDeflate, deflateSync, type ZlibOptions } from 'node:zlib';
@@ -226,18 +227,19 @@ export async function sendPath(path: string, options: SendOptions): Promise<Send
     outcome = o;
     return o;
   });
+  let sealer: RecordBatcher | RecordSealer | undefined;
   try {
     const keys = recordKeys(result.sharedKeys, result.ciphers, 'sender');
     // node:crypto (the default): records sealed straight into ~1 MiB batches, one write each.
-    const sealer =
+    sealer =
       primitives === nodePrimitives
         ? new RecordBatcher(keys.send, DEFAULT_RECORD_BATCH_BYTES, options.io?.spareBatches)
         : new RecordSealer(keys.send, primitives.aead);
     options.onEvent?.({ type: 'sending', kind, name, bytes: progress.total ?? 0, objects });
     progress.phase('transfer');
     // A batch goes back to the batcher once the socket has handed it to the kernel.
-    const written =
-      sealer instanceof RecordBatcher ? (bytes: Uint8Array) => sealer.recycle(bytes) : undefined;
+    const batcher = sealer instanceof RecordBatcher ? sealer : undefined;
+    const written = batcher ? (bytes: Uint8Array) => batcher.recycle(bytes) : undefined;
     const send = (bytes: Uint8Array) => writeAll(socket, bytes, SEND_WINDOW, written);
     for await (const piece of pieces()) {
       if (outcome?.type === 'notice') throw noticeError(outcome.notice);
@@ -264,7 +266,12 @@ export async function sendPath(path: string, options: SendOptions): Promise<Send
       confirmed: finished?.type === 'closed',
     };
   } catch (error) {
-    if (signal?.aborted) throw aborted();
+    if (signal?.aborted) {
+      // Stopped here (Ctrl-C): end on a record boundary with our close marker, so the receiver
+      // reads "the sender stopped", not a record cut in the middle.
+      if (sealer) await endAtRecordBoundary(socket, sealer.close());
+      throw aborted();
+    }
     if (error instanceof BobError && error.code === 'CONNECTION_FAILED') {
       // Writing failed: the receiver's direction tells whether it stopped on purpose.
       const why = await Promise.race([watching, sleep(STOP_NOTICE_WAIT_MS)]);
@@ -282,6 +289,26 @@ export async function sendPath(path: string, options: SendOptions): Promise<Send
     release();
     socket.destroy();
   }
+}
+
+/** How long a stopped sender waits for its last records and close marker to leave (1 s). */
+const STOP_FLUSH_MS = 1000;
+
+/**
+ * Writes the close marker after the whole records already queued, ends the socket and waits (at
+ * most `STOP_FLUSH_MS`) for it all to leave; `socket.destroy()` alone could cut a record.
+ */
+async function endAtRecordBoundary(socket: Socket, last: Iterable<Uint8Array>): Promise<void> {
+  if (socket.destroyed) return;
+  for (const bytes of last) socket.write(bytes);
+  await Promise.race([
+    new Promise<void>((done) => {
+      socket.once('finish', done);
+      socket.once('close', done);
+      socket.end();
+    }),
+    sleep(STOP_FLUSH_MS),
+  ]);
 }
 
 /** How long a sender whose write failed waits for the receiver's stop notice (1 s). */
