@@ -30,7 +30,14 @@ import type { Primitives } from '../primitives.js';
 import { CLOSE_RECORD, RecordOpener, recordKeys } from '../record.js';
 import { safeBasename } from '../safe-path.js';
 import { loadAdler32 } from './adler32.js';
-import { aborted, drainToEnd, parseAddress, WRITE_WINDOW, writeAll } from './connection.js';
+import {
+  aborted,
+  type ChunkReader,
+  drainToEnd,
+  parseAddress,
+  WRITE_WINDOW,
+  writeAll,
+} from './connection.js';
 import { type HandshakeNotice, pairThroughRelay } from './handshake.js';
 import { nodePrimitives, nodeRandom } from './primitives.js';
 import { ProgressReporter } from './progress.js';
@@ -163,6 +170,7 @@ export async function receive(password: string, options: ReceiveOptions): Promis
   try {
     progress.phase('transfer');
     while (!closed) {
+      if (signal?.aborted) await stopAfterNotice(reader);
       const chunk = await reader.read();
       if (chunk === null) {
         opener.end();
@@ -184,6 +192,8 @@ export async function receive(password: string, options: ReceiveOptions): Promis
       // more is buffered (the check may hash): a sender that is still sending is not done.
       if (!closed && reader.buffered === 0 && payload.trailerReached) break;
     }
+    // Stopped here even if everything arrived meanwhile: nothing is saved.
+    if (signal?.aborted) await stopAfterNotice(reader);
     // TRUNCATED unless the whole PACK arrived; for a single file, this checks the trailer.
     let last: PayloadEvent[];
     try {
@@ -230,6 +240,12 @@ export async function receive(password: string, options: ReceiveOptions): Promis
     signal?.removeEventListener('abort', onAbort);
     socket.destroy();
   }
+}
+
+/** After our stop notice: read nothing more into the file, let the relay close, then stop. */
+async function stopAfterNotice(reader: ChunkReader): Promise<never> {
+  await drainToEnd(reader, STOP_GRACE_MS).catch(() => {});
+  throw aborted();
 }
 
 /** How long a receiver stopped by Ctrl-C waits for the relay to close before cutting (1 s). */
