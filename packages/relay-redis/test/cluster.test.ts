@@ -1,43 +1,10 @@
 import { generatePrivateKey, Membership } from '@peerwire/crypto';
 import { MsgFlag, toBase64Url, utf8Decode } from '@peerwire/wire';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestRedis, type TestRedis } from '../../../tooling/redis-server.js';
-import { type ClusterNode, makeIdentity, makeNode, waitFor } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { type ClusterNode, makeIdentity, useClusters, waitFor } from './harness.js';
 
-let redis: TestRedis;
-const nodes: ClusterNode[] = [];
-let prefixCount = 0;
-
-beforeAll(async () => {
-  redis = await startTestRedis();
-});
-afterAll(async () => {
-  await redis.stop();
-});
-afterEach(async () => {
-  for (const n of nodes.splice(0)) {
-    n.relay.shutdown();
-    await n.cluster.close();
-  }
-});
-
-/** Relays sharing a fresh key prefix (each test its own cluster). */
-async function cluster(count: number, limits = {}): Promise<ClusterNode[]> {
-  const keyPrefix = `t${++prefixCount}:`;
-  const out: ClusterNode[] = [];
-  for (let i = 0; i < count; i++) {
-    const node = await makeNode(redis.url, `r${i}`, {
-      cluster: {
-        keyPrefix,
-        hosts: [`r${i}.example`],
-        limits: { heartbeatMs: 100, presenceTtlMs: 400, ...limits },
-      },
-    });
-    nodes.push(node);
-    out.push(node);
-  }
-  return out;
-}
+const clusters = useClusters('t');
+const cluster = (count: number, limits = {}) => clusters.cluster(count, { limits });
 
 /** Until every relay's view holds `n` remote connections in all. */
 async function viewsHold(list: ClusterNode[], total: number): Promise<void> {
@@ -233,7 +200,7 @@ describe('RedisCluster with Redis down', () => {
     const pa2 = await r0!.connect(a2);
     const pb = await r1!.connect(b);
     await viewsHold([r0!, r1!], 3);
-    await redis.kill();
+    await clusters.redis().kill();
     await waitFor(() => !r0!.cluster.up && !r1!.cluster.up, 3000, 'down');
     // local
     const local = pa.sendMessage(`${a2.address}/local`, 'still works');
@@ -245,7 +212,7 @@ describe('RedisCluster with Redis down', () => {
     // a client joining while Redis is down is announced once it is back
     const c = await makeIdentity();
     const pc = await r1!.connect(c);
-    await redis.start(); // empty: every key is gone
+    await clusters.redis().start(); // empty: every key is gone
     await waitFor(() => r0!.cluster.up && r1!.cluster.up, 10_000, 'reconnect');
     await waitFor(
       () => r0!.cluster.view.count({ type: 'k', hash: c.hash }) === 1,

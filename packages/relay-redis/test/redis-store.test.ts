@@ -1,39 +1,10 @@
 import { generatePrivateKey, Membership } from '@peerwire/crypto';
 import { toBase64Url, utf8Encode } from '@peerwire/wire';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestRedis, type TestRedis } from '../../../tooling/redis-server.js';
-import { type ClusterNode, makeIdentity, makeNode, waitFor } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { makeIdentity, useClusters, waitFor } from './harness.js';
 
-let redis: TestRedis;
-const nodes: ClusterNode[] = [];
-let prefixCount = 0;
-
-beforeAll(async () => {
-  redis = await startTestRedis();
-});
-afterAll(async () => {
-  await redis.stop();
-});
-afterEach(async () => {
-  for (const n of nodes.splice(0)) {
-    n.relay.shutdown();
-    await n.cluster.close();
-  }
-});
-
-async function cluster(count: number, relayLimits = {}): Promise<ClusterNode[]> {
-  const keyPrefix = `s${++prefixCount}:`;
-  const out: ClusterNode[] = [];
-  for (let i = 0; i < count; i++) {
-    const node = await makeNode(redis.url, `r${i}`, {
-      cluster: { keyPrefix, limits: { heartbeatMs: 100, presenceTtlMs: 400 } },
-      relay: { limits: relayLimits },
-    });
-    nodes.push(node);
-    out.push(node);
-  }
-  return out;
-}
+const clusters = useClusters('s');
+const cluster = (count: number, relayLimits = {}) => clusters.cluster(count, { relayLimits });
 
 const key = (s: string) => utf8Encode(s);
 
