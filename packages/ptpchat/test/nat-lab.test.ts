@@ -30,18 +30,8 @@ interface Peer {
 }
 
 /** Sends a command; resolves with the first later event named `ev` (an `error` event rejects). */
-async function request<T extends Ev>(
-  p: LabProcess,
-  command: object,
-  ev: string,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const from = p.mark();
-  p.send(command);
-  const got = await p.waitForJson<Ev>((e) => e.ev === ev || e.ev === 'error', { from, timeoutMs });
-  if (got.ev === 'error') throw new Error(`${JSON.stringify(command)}: ${JSON.stringify(got)}`);
-  return got as T;
-}
+const request = <T extends Ev>(p: LabProcess, command: object, ev: string, timeoutMs = 10_000) =>
+  p.request<T>(command, ev, { timeoutMs });
 
 const state = (p: Peer) => request<State>(p.proc, { op: 'state' }, 'state');
 

@@ -184,6 +184,26 @@ export class LabProcess {
   }
 
   /**
+   * Sends `command` as a JSON line and resolves with the first later JSON event whose `ev` is
+   * `ev`; an `{ "ev": "error" }` event rejects with the command and the event. The protocol of
+   * the JSON-driven fixture agents (`test/fixtures/agent.mjs`, the protocol packages' lab peers).
+   */
+  async request<T extends { ev: string }>(
+    command: object,
+    ev: string,
+    options: { timeoutMs?: number } = {},
+  ): Promise<T> {
+    const from = this.mark();
+    this.send(command);
+    const got = await this.waitForJson<{ ev: string }>((e) => e.ev === ev || e.ev === 'error', {
+      from,
+      ...options,
+    });
+    if (got.ev === 'error') throw new Error(`${JSON.stringify(command)}: ${JSON.stringify(got)}`);
+    return got as T;
+  }
+
+  /**
    * Sends `signal` (default SIGTERM) and resolves when the process has exited; if it is still
    * running after {@link KILL_GRACE_MS}, sends SIGKILL.
    */

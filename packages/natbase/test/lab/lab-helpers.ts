@@ -22,18 +22,12 @@ export interface HostState extends Ev {
 }
 
 /** Sends a command; resolves with the first later event named `ev` (an `error` event rejects). */
-export async function request<T extends Ev>(
+export const request = <T extends Ev>(
   p: LabProcess,
   command: object,
   ev: string,
   timeoutMs = 15_000,
-): Promise<T> {
-  const from = p.mark();
-  p.send(command);
-  const got = await p.waitForJson<Ev>((e) => e.ev === ev || e.ev === 'error', { from, timeoutMs });
-  if (got.ev === 'error') throw new Error(`${JSON.stringify(command)}: ${JSON.stringify(got)}`);
-  return got as T;
-}
+) => p.request<T>(command, ev, { timeoutMs });
 
 /** Short timers so that a lab run takes seconds; every value is a configurable limit. */
 export const FAST_HOST_LIMITS = {
