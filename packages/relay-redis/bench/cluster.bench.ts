@@ -1,19 +1,12 @@
 // Cross-relay routing cost: 100 sender/receiver pairs split across two relay cores joined by
 // RedisCluster (a real redis-server on loopback), against the same load inside one relay core,
 // interleaved in the same run. Then the presence cost of 10,000 identities in Redis.
-import { generatePrivateKey, IDCard, Keychain, signHandshake } from '@peerwire/crypto';
-import { Relay, type RelayPeer, type Session } from '@peerwire/relay';
-import {
-  decodeHandshakeRequest,
-  encodeHandshakeResponse,
-  encodeInstantMessage,
-  MsgFlag,
-  PacketType,
-  readPacketType,
-} from '@peerwire/wire';
+import { Relay } from '@peerwire/relay';
+import { encodeInstantMessage, MsgFlag, PacketType, readPacketType } from '@peerwire/wire';
 import { Redis } from 'ioredis';
 import { measureAllAsync, median, report } from '../../../tooling/bench.js';
 import { startTestRedis } from '../../../tooling/redis-server.js';
+import { onlinePeer } from '../../relay/bench/online-peer.js';
 import { RedisCluster } from '../src/index.js';
 
 const PAIRS = 100;
@@ -34,40 +27,15 @@ try {
   let wake: () => void = () => {};
 
   let peers = 0;
-  async function peer(relay: Relay): Promise<{ session: Session; address: string }> {
-    const self = await generatePrivateKey('Ed25519');
-    const card = IDCard.create(self.publicKey).addKeychain(new Keychain().add(self));
-    const blob = await card.sign(self);
-    let ready!: () => void;
-    const done = new Promise<void>((r) => {
-      ready = r;
+  const peer = (relay: Relay) =>
+    // one address each: per-IP limit
+    onlinePeer(relay, `10.0.${++peers >> 8}.${peers & 255}`, (packet) => {
+      if (readPacketType(packet) !== PacketType.InstantMessage) return;
+      // the message number is the last 4 bytes of the body, the end of the packet
+      const n = new DataView(packet.buffer, packet.byteOffset + packet.length - 4, 4).getUint32(0);
+      current.push(performance.now() - sentAt[n]!);
+      if (--waiting === 0) wake();
     });
-    let session!: Session;
-    const p: RelayPeer = {
-      bufferedAmount: 0,
-      close() {},
-      send(packet) {
-        if (readPacketType(packet) === PacketType.InstantMessage) {
-          // the message number is the last 4 bytes of the body, the end of the packet
-          const n = new DataView(packet.buffer, packet.byteOffset + packet.length - 4, 4).getUint32(
-            0,
-          );
-          current.push(performance.now() - sentAt[n]!);
-          if (--waiting === 0) wake();
-          return;
-        }
-        const req = decodeHandshakeRequest(packet);
-        if (req.ready) ready();
-        else
-          void signHandshake(req, self, blob).then((res) =>
-            session.receive(encodeHandshakeResponse(res)),
-          );
-      },
-    };
-    session = relay.accept(p, `10.0.${++peers >> 8}.${peers & 255}`)!; // one address each: per-IP limit
-    await done;
-    return { session, address: card.address };
-  }
 
   // one relay holding every pair
   const single = new Relay({ serverCode: 'one', limits: unlimited });

@@ -1,18 +1,10 @@
 // The relay core's routing cost, in-process (no sockets): messages between online peers through
 // Relay, beside the least a rewriting router must do (decode the packet, re-encode it with a new
 // sender) in the same run.
-import { generatePrivateKey, IDCard, Keychain, signHandshake } from '@peerwire/crypto';
-import {
-  decodeHandshakeRequest,
-  decodeInstantMessage,
-  encodeHandshakeResponse,
-  encodeInstantMessage,
-  MsgFlag,
-  PacketType,
-  readPacketType,
-} from '@peerwire/wire';
+import { decodeInstantMessage, encodeInstantMessage, MsgFlag } from '@peerwire/wire';
 import { measureAll, report } from '../../../tooling/bench.js';
-import { Relay, type RelayPeer, type Session } from '../src/index.js';
+import { Relay } from '../src/index.js';
+import { onlinePeer } from './online-peer.js';
 
 const relay = new Relay({
   serverCode: 'bench',
@@ -21,35 +13,10 @@ const relay = new Relay({
 await relay.start();
 
 let delivered = 0;
-async function online(): Promise<{ session: Session; address: string }> {
-  const self = await generatePrivateKey('Ed25519');
-  const card = IDCard.create(self.publicKey).addKeychain(new Keychain().add(self));
-  const blob = await card.sign(self);
-  let ready!: () => void;
-  const done = new Promise<void>((r) => {
-    ready = r;
+const online = () =>
+  onlinePeer(relay, '127.0.0.1', () => {
+    delivered++;
   });
-  let session!: Session;
-  const peer: RelayPeer = {
-    bufferedAmount: 0,
-    close() {},
-    send(packet) {
-      if (readPacketType(packet) !== PacketType.Handshake) {
-        delivered++;
-        return;
-      }
-      const req = decodeHandshakeRequest(packet);
-      if (req.ready) ready();
-      else
-        void signHandshake(req, self, blob).then((res) =>
-          session.receive(encodeHandshakeResponse(res)),
-        );
-    },
-  };
-  session = relay.accept(peer, '127.0.0.1')!;
-  await done;
-  return { session, address: card.address };
-}
 
 const a = await online();
 const b = await online();
