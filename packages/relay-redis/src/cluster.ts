@@ -1,4 +1,5 @@
 import type { RelayClock, RelayRandom } from '@peerwire/relay';
+import { cryptoRandom, wallClock } from '@peerwire/wire';
 import { Redis } from 'ioredis';
 import { RelayRedisError } from './errors.js';
 import { ClusterKeys } from './keys.js';
@@ -31,12 +32,6 @@ export type ClusterEvent =
   | { readonly type: 'up'; readonly reconnect: boolean }
   | { readonly type: 'relay_expired'; readonly srv: string }
   | { readonly type: 'bad_notice'; readonly detail: string };
-
-const defaultClock: RelayClock = { now: () => performance.timeOrigin + performance.now() };
-const defaultRandom: RelayRandom = {
-  bytes: (n) => globalThis.crypto.getRandomValues(new Uint8Array(n)),
-  int: (n) => Math.floor(Math.random() * n),
-};
 
 /**
  * One relay's membership in a Redis/Valkey cluster: two connections (commands and
@@ -75,8 +70,8 @@ export class RedisCluster {
     this.keys = new ClusterKeys(options.keyPrefix ?? 'pw:');
     this.#hosts = options.hosts ?? [];
     this.#onEvent = options.onEvent ?? (() => {});
-    const clock = options.clock ?? defaultClock;
-    const random = options.random ?? defaultRandom;
+    const clock = options.clock ?? wallClock;
+    const random = options.random ?? cryptoRandom;
     const common = {
       lazyConnect: true,
       connectTimeout: this.limits.connectTimeoutMs,
