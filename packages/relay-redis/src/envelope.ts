@@ -76,5 +76,7 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
     bad(`target does not parse (${(error as Error).message})`);
   }
   if (target.type !== 'k' && target.type !== 'c') bad(`target ${targetText} is not k. or c.`);
+  // One text per target: a relay only writes the canonical form (`formatTarget`).
+  if (formatTarget(target) !== targetText) bad(`target ${targetText} is not in canonical form`);
   return { origin, target, sentAt, packet: bytes.subarray(at + targetLength) };
 }

@@ -53,6 +53,16 @@ describe('bus envelope', () => {
         expect(encodeEnvelope(e).length).toBeLessThanOrEqual(bytes.length);
       }),
     );
+    // a non-canonical spelling of a target (found by the mutation property: `c:` for `c.`)
+    const canonical = encodeEnvelope({
+      origin: 'r0',
+      target: { type: 'c', server: 's', clientId: 'conn-x' },
+      sentAt: 5,
+      packet: new Uint8Array(4),
+    });
+    const respelled = canonical.slice();
+    respelled[15] = ':'.charCodeAt(0);
+    expect(() => decodeEnvelope(respelled)).toThrow(/canonical/);
     // mutations of a valid envelope
     const good = encodeEnvelope({
       origin: 'r0',
