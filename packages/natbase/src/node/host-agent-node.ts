@@ -106,6 +106,8 @@ export class NatbaseHost {
   readonly #links = new Map<HostConnectionId, Link>();
   readonly #cancelled = new Set<HostConnectionId>();
   readonly #timer: TimerSlot;
+  /** The secure layer's HELLO 1 repeats (`SecureLayer.timer`). */
+  readonly #secureTimer: TimerSlot;
   readonly #handlers: { [K in keyof Handlers]: Set<Handlers[K]> } = {
     datagram: new Set(),
     path: new Set(),
@@ -152,6 +154,9 @@ export class NatbaseHost {
             limits: { maxPayloadLength: MAX_SECURE_DATAGRAM, ...options.secureLimits },
           });
     this.#timer = new TimerSlot(() => this.#run(this.core.timer(monotonicNow())));
+    this.#secureTimer = new TimerSlot(() => {
+      if (this.secure && !this.#closed) this.#secureOut(this.secure.timer());
+    });
     udp.socket.on('message', (msg: Buffer, rinfo) => {
       const source = safeEndpoint(rinfo.address, rinfo.port);
       if (!source) return;
@@ -291,6 +296,7 @@ export class NatbaseHost {
     this.#closed = true;
     this.#run(this.core.stop(monotonicNow()));
     this.#timer.clear();
+    this.#secureTimer.clear();
     for (const link of this.#links.values()) link.close(1000, 'host agent closed');
     this.#links.clear();
     await closeDatagram(this.#udp.socket);
@@ -323,6 +329,10 @@ export class NatbaseHost {
     if (e.type === 'path') {
       const { type: _t, ...path } = e;
       this.#emit('path', path);
+      // A new path may carry the handshake that the old one lost: HELLO 1 again at once.
+      if (e.path !== 'none') this.#retryHandshakes([e.deviceId]);
+    } else if (e.type === 'base' && e.base) {
+      this.#retryHandshakes(this.core.peers().map((p) => p.deviceId));
     } else if (e.type === 'datagram') {
       if (!this.secure) {
         this.#emit('datagram', { from: e.from, data: e.data, path: e.path });
@@ -334,6 +344,15 @@ export class NatbaseHost {
         this.#secureOut(this.secure.receive(e.from, e.data), e.path);
       });
     }
+  }
+
+  #retryHandshakes(peers: readonly DeviceId[]): void {
+    const secure = this.secure;
+    if (!secure) return;
+    queueMicrotask(() => {
+      if (this.#closed) return;
+      for (const peer of peers) this.#secureOut(secure.pathChanged(peer));
+    });
   }
 
   #secureOut(outputs: readonly SecureOutput[], path?: HostDatagram['path']): void {
@@ -360,6 +379,11 @@ export class NatbaseHost {
         default:
           break;
       }
+    }
+    if (this.secure && !this.#closed) {
+      const at = this.secure.nextTimer();
+      if (Number.isFinite(at)) this.#secureTimer.set(at, now);
+      else this.#secureTimer.clear();
     }
   }
 

@@ -43,4 +43,20 @@ describe('natbase multicast discovery on one L2 segment (netlab)', () => {
     const after = await baseStats(base);
     expect(after.relayedUdp + after.relayedTcp).toBe(before.relayedUdp + before.relayedTcp);
   });
+
+  it('the first datagram, sent before either host is at the base, still arrives and the path goes direct', async () => {
+    // What a first attempt at this lab case ran into: the secure HELLO 1 of a datagram sent at
+    // start-up is lost (no base yet), and upstream repeats it only on the next send.
+    lab = await createLab({ public: ['base'], nats: [{ name: 'a', kind: 'eim', hosts: 2 }] });
+    await startBase(lab, 'base');
+    const a = await startHost(lab, 'a1', 1, ['base'], { local: [], multicast: lab.address('a1') });
+    const b = await startHost(lab, 'a2', 2, ['base'], { local: [], multicast: lab.address('a2') });
+    await deliver(a, b, 'at once');
+    await until(
+      () => state(a),
+      (s) => pathTo(s, b.deviceId)?.path === 'direct',
+      'a → b direct',
+    );
+    expect((await deliver(a, b, 'then direct')).path).toBe('direct');
+  });
 });
