@@ -8,6 +8,7 @@ import {
   baseStats,
   deliver,
   FAST_HOST_LIMITS,
+  type LabHost,
   pathTo,
   request,
   startBase,
@@ -23,7 +24,14 @@ describe('natbase address change (netlab)', () => {
     lab = undefined;
   });
 
-  it("a NAT's public address changes: the base pushes it and the peer's path is back within one refresh", async () => {
+  /**
+   * Two EIM-NATted hosts on a direct path; `change` moves a somehow and names the public address
+   * b must reach a on afterwards. Asserts the push and b's direct path to a's new public
+   * endpoint within one refresh; returns how long it took.
+   */
+  async function changeUnderDirectPath(
+    change: (lab: Lab, a: LabHost) => Promise<string>,
+  ): Promise<number> {
     lab = await createLab({
       public: ['base'],
       nats: [
@@ -42,20 +50,20 @@ describe('natbase address change (netlab)', () => {
     await deliver(a, b, 'hello');
     await deliver(b, a, 'hello back');
     const old = lab.publicAddress('a1');
-    await until(
+    const before0 = await until(
       () => state(b),
       (s) => pathTo(s, a.deviceId)?.target?.startsWith(`${old}:`) === true,
       'b → a direct to the old address',
     );
+    const oldTarget = pathTo(before0, a.deviceId)!.target;
     await until(
       () => state(a),
       (s) => pathTo(s, b.deviceId)?.path === 'direct',
       'a → b direct',
     );
     const pushesBefore = (await baseStats(base)).addressPushes;
-    const changed = await lab.changeAddress('a');
-    expect(changed).not.toBe(old);
     const changedAt = Date.now();
+    const changed = await change(lab, a);
     // b keeps sending to a (fire and forget, as an application would; the first ones go to the
     // stale address and are lost) and we watch b's path.
     let i = 0;
@@ -64,7 +72,10 @@ describe('natbase address change (netlab)', () => {
         await request(b.proc, { op: 'send', to: a.deviceId, text: `ping ${i++}` }, 'sent');
         return state(b);
       },
-      (s) => pathTo(s, a.deviceId)?.target?.startsWith(`${changed}:`) === true,
+      (s) => {
+        const t = pathTo(s, a.deviceId)?.target;
+        return t !== undefined && t !== oldTarget && t.startsWith(`${changed}:`);
+      },
       "b → a direct to a's new address",
       30_000,
     );
@@ -73,7 +84,9 @@ describe('natbase address change (netlab)', () => {
     expect((await baseStats(base)).addressPushes).toBeGreaterThan(pushesBefore);
     // One refresh (3 s in the lab) plus a second for the polling and the HELLO round trip.
     expect(backAfterMs).toBeLessThanOrEqual(FAST_HOST_LIMITS.refreshIntervalMs + 1_000);
-    console.log(`b's path to a back on ${changed} ${backAfterMs} ms after the change`);
+    console.log(
+      `b's path to a back on ${pathTo(back, a.deviceId)!.target} ${backAfterMs} ms after the change`,
+    );
     const before = await baseStats(base);
     for (let k = 0; k < 5; k++) {
       expect((await deliver(b, a, `after ${k}`)).path).toBe('direct');
@@ -81,5 +94,23 @@ describe('natbase address change (netlab)', () => {
     }
     const after = await baseStats(base);
     expect(after.relayedUdp + after.relayedTcp).toBe(before.relayedUdp + before.relayedTcp);
+    return backAfterMs;
+  }
+
+  it("a NAT's public address changes: the base pushes it and the peer's path is back within one refresh", async () => {
+    await changeUnderDirectPath(async (l) => {
+      const old = l.publicAddress('a1');
+      const next = await l.changeAddress('a');
+      expect(next).not.toBe(old);
+      return next;
+    });
+  });
+
+  it("a host's inner address changes (new NAT mapping): INFO at once, the push, the path back within one refresh", async () => {
+    await changeUnderDirectPath(async (l, a) => {
+      await l.changeAddress('a1');
+      await request(a.proc, { op: 'refresh-addresses' }, 'refreshed');
+      return l.publicAddress('a1'); // the same NAT address, on another port
+    });
   });
 });
