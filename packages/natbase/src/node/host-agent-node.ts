@@ -1,4 +1,3 @@
-import { networkInterfaces } from 'node:os';
 import { type Link, TransportError } from '@peerwire/transport';
 import { connectTcp } from '@peerwire/transport/node';
 import { type Endpoint, formatIp } from '../codec/address.js';
@@ -20,15 +19,13 @@ import { SecureLayer, type SecureOutput } from '../secure/layer.js';
 import type { SecureLimits } from '../secure/limits.js';
 import { SECURE_DATA_OVERHEAD } from '../secure/secure-packet.js';
 import { type BoundDatagram, bindDatagram, closeDatagram } from './datagram.js';
+import { bindSourcePort, interfaceAddresses, safeEndpoint } from './local-sockets.js';
 import { opensslEd25519Verify } from './openssl-ed25519.js';
 import { pooledRandom } from './pooled-random.js';
 import { rawStream } from './raw-stream.js';
-import { endpointOf, monotonicNow, socketAddress, TimerSlot } from './sockets.js';
+import { monotonicNow, socketAddress, TimerSlot } from './sockets.js';
 import { sodiumSecretbox } from './sodium-secretbox.js';
 
-/** First UDP source port tried, then +1 on each bind failure up to `LAST_SOURCE_PORT` (spec §2). */
-export const FIRST_SOURCE_PORT = 5582;
-export const LAST_SOURCE_PORT = 6999;
 /** How long a TCP connect to a base may take before it counts as failed [pw: 10 s]. */
 export const DEFAULT_BASE_CONNECT_TIMEOUT_MS = 10_000;
 /**
@@ -449,41 +446,6 @@ export class NatbaseHost {
         if (!this.#closed) this.#run(this.core.tcpClosed(conn, monotonicNow()));
       },
     );
-  }
-}
-
-async function bindSourcePort(host: string, port: number | undefined): Promise<BoundDatagram> {
-  if (port !== undefined) return bindDatagram(host, port);
-  let last: unknown;
-  for (let p = FIRST_SOURCE_PORT; p <= LAST_SOURCE_PORT; p++) {
-    try {
-      return await bindDatagram(host, p);
-    } catch (error) {
-      last = error;
-    }
-  }
-  throw last;
-}
-
-/** Non-internal IPv4 and global IPv6 interface addresses, with `port`. */
-export function interfaceAddresses(port: number): Endpoint[] {
-  const out: Endpoint[] = [];
-  for (const list of Object.values(networkInterfaces())) {
-    for (const info of list ?? []) {
-      if (info.internal) continue;
-      if (info.family === 'IPv6' && /^fe80:|^fc94:/i.test(info.address)) continue;
-      const e = safeEndpoint(info.address, port);
-      if (e) out.push(e);
-    }
-  }
-  return out;
-}
-
-function safeEndpoint(address: string, port: number): Endpoint | undefined {
-  try {
-    return endpointOf(address.replace(/%.*$/, ''), port);
-  } catch {
-    return undefined;
   }
 }
 
