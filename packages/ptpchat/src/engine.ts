@@ -321,6 +321,7 @@ export class PtpchatNode {
     const guid = guidOf(nodeId);
     if (this.#links.directByGuid(guid)) return 'direct';
     if (this.#links.byGuid(guid)) return 'neighbour';
+    // 'none' is "no route known": a leaf still sends through its default route (its server).
     return this.#routing.route(guid) ? 'relayed' : 'none';
   }
 
@@ -616,6 +617,8 @@ export class PtpchatNode {
       neighbour: (guid) => this.#links.byGuid(guid),
       rendezvousFor: (guid) => {
         const route = this.#routing.route(guid);
+        // Only a known two-hop route (not a leaf's default route): beyond what its server told
+        // it (`maxRoutesToLeaf`), a leaf names the rendezvous node with `via`.
         return route && route.distance === 2 ? this.#links.byGuid(route.via) : undefined;
       },
       sendConnect: (link, data: ConnectData, target) =>

@@ -130,7 +130,39 @@ export class Forwarder {
     // messages came, while that link is up.
     const back = this.#reversePath.get(guid);
     const link = back === undefined ? undefined : this.#c.links.get(back);
-    return link?.nodeId ? link : undefined;
+    if (link?.nodeId) return link;
+    return this.defaultRoute();
+  }
+
+  /**
+   * A leaf's default route: its oldest `server` neighbour, which may not tell it every route
+   * (`maxRoutesToLeaf`). A server has none (servers tell each other everything; a default
+   * route between them could only bounce a message back and forth).
+   */
+  defaultRoute(): Link | undefined {
+    return this.#isServer ? undefined : this.#c.links.defaultRoute();
+  }
+
+  get #isServer(): boolean {
+    return this.#c.options.nodeType === 'server';
+  }
+
+  /**
+   * A neighbour a server tells only some routes (`maxRoutesToLeaf`): not a `server`, while
+   * this node knows more routes than that (a small hub treats leaves like anyone else).
+   */
+  #isLeaf(link: Link): boolean {
+    return (
+      this.#isServer &&
+      link.nodeType !== 'server' &&
+      this.#c.routing.size > this.limits.maxRoutesToLeaf
+    );
+  }
+
+  /** The full table for a neighbour (split horizon), capped for a leaf. */
+  fullAdvertisement(link: Link): { node_id: NodeId; ttl: number }[] {
+    const limit = this.#isLeaf(link) ? this.limits.maxRoutesToLeaf : Number.POSITIVE_INFINITY;
+    return this.#c.routing.advertisement(link.guid!, undefined, limit);
   }
 
   /** Originators whose reverse path is remembered (at most `maxReversePaths`). */
@@ -352,6 +384,11 @@ export class Forwarder {
       this.routingDebounce = Number.POSITIVE_INFINITY;
       const changes = this.#c.routing.takeChanges();
       for (const link of this.#c.links.neighbours()) {
+        if (this.#isLeaf(link)) {
+          // Leaves get no changes, and a capped table each period.
+          if (periodic) this.sendRouting(link, this.fullAdvertisement(link));
+          continue;
+        }
         const entries = this.#c.routing.advertisement(link.guid!, changes);
         if (periodic) {
           const full = this.#c.routing.advertisement(link.guid!);
