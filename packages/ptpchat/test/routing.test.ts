@@ -108,7 +108,7 @@ describe('a server and its leaves (maxRoutesToLeaf)', () => {
   it('above maxRoutesToLeaf routes, tells a leaf that many, periodically only; a server neighbour everything', async () => {
     const p = await probe({ maxRoutesToLeaf: 2 }, { nodeType: 'server' });
     p.neighbour('s', N1, undefined, { node_type: 'server' });
-    leaves.forEach((id, i) => p.neighbour(`l${i}`, id));
+    for (const [i, id] of leaves.entries()) p.neighbour(`l${i}`, id);
     // The table after each HELLO: capped for the leaves.
     for (let i = 0; i < leaves.length; i++) {
       const first = routing(p, `l${i}`)[0]!.msg_data as { nodes: unknown[] };
