@@ -134,7 +134,7 @@ export class RoutingTable {
    * What to advertise to neighbour `to`: every route (split horizon: not those through `to`),
    * or with `changes`, only those destinations, lost ones (and those now through `to`) poisoned.
    */
-  advertisement(to: string, changes?: readonly string[]): RoutingAdvert[] {
+  advertisement(to: string, changes?: readonly string[], limit = Infinity): RoutingAdvert[] {
     const out: RoutingAdvert[] = [];
     const poison = this.maxDistance + 1;
     if (changes) {
@@ -150,6 +150,7 @@ export class RoutingTable {
       return out;
     }
     for (const [dest, r] of this.#best) {
+      if (out.length >= limit) break;
       if (dest !== to && r.via !== to) out.push({ node_id: r.nodeId, ttl: r.distance });
     }
     return out;
