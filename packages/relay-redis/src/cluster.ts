@@ -348,6 +348,7 @@ export class RedisCluster {
     this.#closed = true;
     if (this.#timer) clearInterval(this.#timer);
     const srv = this.options.serverCode;
+    this.bus.flush(); // this turn's envelopes leave before the goodbye
     if (this.#started && this.up) {
       await this.#pub
         .multi()

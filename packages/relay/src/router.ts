@@ -156,7 +156,8 @@ export class Router {
           if (remote > 0) return BUS;
           if (!conns) return undefined;
         }
-        if (remote > 0 && random.int(local + remote) >= local) return BUS;
+        // uniform over the cluster's connections (no draw when they are all elsewhere)
+        if (remote > 0 && (local === 0 || random.int(local + remote) >= local)) return BUS;
         if (!conns) return undefined;
         return conns.length === 1 ? conns[0] : conns[random.int(conns.length)];
       }
