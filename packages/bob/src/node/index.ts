@@ -1,3 +1,5 @@
+// BobError again here: a Node app can catch it without loading the whole core entry.
+export { BobError, type BobErrorCode } from '../errors.js';
 export {
   type Address,
   DEFAULT_READ_BUFFER_BYTES,
