@@ -4,6 +4,7 @@
  * (`peerwire_bob_*`), logs and graceful stop.
  */
 import {
+  type BobRelayEvent,
   DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_MAX_IDENTITY_LENGTH,
   DEFAULT_MAX_LIFETIME_MS,
@@ -13,7 +14,6 @@ import {
   DEFAULT_REGISTER_TIMEOUT_MS,
   DEFAULT_SECURE_IDENTIFY_TIMEOUT_MS,
   DEFAULT_SECURE_PAIR_TIMEOUT_MS,
-  type RelayEvent,
 } from '@peerwire/bob';
 import {
   DEFAULT_CLOSE_GRACE_MS,
@@ -170,7 +170,7 @@ export interface BobComponent extends RunningService {
   readonly failures: Readonly<Record<BobFailureReason, number>>;
 }
 
-function failureOf(event: RelayEvent): BobFailureReason | undefined {
+function failureOf(event: BobRelayEvent): BobFailureReason | undefined {
   switch (event.type) {
     case 'handshake-failed':
       return 'handshake_failed';
@@ -210,7 +210,7 @@ async function startBob(config: BobConfig, context: ServiceContext): Promise<Bob
     number
   >;
   const { closeGraceMs, ...limits } = config.limits;
-  const onEvent = (event: RelayEvent) => {
+  const onEvent = (event: BobRelayEvent) => {
     const failure = failureOf(event);
     if (failure) failures[failure]++;
     switch (event.type) {

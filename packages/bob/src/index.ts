@@ -7,7 +7,6 @@ export {
   PROBE_PLACES,
   probeRanges,
 } from './compression-decision.js';
-export { applyDelta, deltaSizes } from './delta.js';
 export { BobError, type BobErrorCode, SpokeError, SpokeFailure } from './errors.js';
 export {
   DEFAULT_MAX_FOLDER_DEPTH,
@@ -17,7 +16,6 @@ export {
   planFolder,
   type ReceivedObject,
 } from './folder-plan.js';
-export { fromUniform } from './from-uniform.js';
 export {
   type BaseType,
   decodeRoot,
@@ -28,7 +26,6 @@ export {
   ID_LENGTH,
   idHex,
   ObjectType,
-  objectHeader,
   objectId,
   type TreeEntry,
 } from './git-object.js';
@@ -42,7 +39,6 @@ export {
   type PackReaderOptions,
 } from './pack-reader.js';
 export {
-  encodeObjectHeader,
   type FolderDir,
   type FolderFile,
   type MemoryFolder,
@@ -57,6 +53,8 @@ export {
   planFolderPack,
 } from './pack-writer.js';
 export {
+  BobPacketType,
+  type BobPacketTypeCode,
   DEFAULT_MAX_IDENTITY_LENGTH,
   decodeFrame,
   encodeFrame,
@@ -65,8 +63,6 @@ export {
   PacketDecoder,
   type PacketLimits,
   type PacketName,
-  PacketType,
-  type PacketTypeCode,
   POINT_LENGTH,
   PUBLIC_LENGTH,
   packetTypeOf,
@@ -86,7 +82,6 @@ export {
   PayloadReader,
   type PayloadReaderOptions,
 } from './payload-reader.js';
-export { spokePbkdf2 } from './pbkdf2.js';
 export { DEFAULT_MAX_CANDIDATES, type HandshakeResult, type PeerEvent } from './peer.js';
 export {
   type Aead,
@@ -112,15 +107,15 @@ export {
 } from './record.js';
 export {
   BobRelay,
+  type BobRelayEvent,
+  type BobRelayLimits,
+  type BobRelayStats,
   DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_MAX_LIFETIME_MS,
   DEFAULT_MAX_PEERS,
   DEFAULT_MAX_PEERS_PER_ADDRESS,
   DEFAULT_REGISTER_TIMEOUT_MS,
   type PeerKind,
-  type RelayEvent,
-  type RelayLimits,
-  type RelayStats,
 } from './relay.js';
 export { checkEntryName, MAX_NAME_LENGTH, safeBasename } from './safe-path.js';
 export {
@@ -143,7 +138,6 @@ export {
   type ClientHandshake,
   clientCompute,
   clientHello,
-  constantTimeEqual,
   decodeSecret,
   deriveKeys,
   encodeSecret,
@@ -151,7 +145,6 @@ export {
   generateSecret,
   type Identities,
   type RandomSource,
-  randomScalar,
   type ScalarSource,
   SECRET_LENGTH,
   type ServerHandshake,
@@ -173,12 +166,4 @@ export {
   SpokeCipher,
   type SpokePublic,
 } from './spoke-public.js';
-export {
-  BOB_ZLIB_LEVEL,
-  bobZlibLevel,
-  INFLATE_BLOCK,
-  type InflateStep,
-  ZlibDeflater,
-  ZlibInflater,
-  zlibDeflate,
-} from './zlib.js';
+export { BOB_ZLIB_LEVEL, bobZlibLevel } from './zlib.js';

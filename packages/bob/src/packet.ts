@@ -3,7 +3,7 @@ import { BobError, type SpokeFailure } from './errors.js';
 /**
  * The 16 relay packet types (spec §1.2). The header carries them as 2 lower-case hex digits.
  */
-export const PacketType = {
+export const BobPacketType = {
   HelloAsAServer: 0x00,
   HelloAsAClient: 0x01,
   ServerIdentity: 0x02,
@@ -21,7 +21,7 @@ export const PacketType = {
   Done: 0x0e,
   Timeout: 0x0f,
 } as const;
-export type PacketTypeCode = (typeof PacketType)[keyof typeof PacketType];
+export type BobPacketTypeCode = (typeof BobPacketType)[keyof typeof BobPacketType];
 
 /** Size of a spoke public (spec §6.1). */
 export const PUBLIC_LENGTH = 34;
@@ -82,7 +82,7 @@ export interface Frame {
   readonly packet: Packet;
 }
 
-const TYPE_CODES: Record<PacketName, PacketTypeCode> = {
+const TYPE_CODES: Record<PacketName, BobPacketTypeCode> = {
   'hello-as-a-server': 0x00,
   'hello-as-a-client': 0x01,
   'server-identity': 0x02,
@@ -102,7 +102,7 @@ const TYPE_CODES: Record<PacketName, PacketTypeCode> = {
 };
 
 /** The type code of a packet (`packetTypeOf({ type: 'accepted' }) === 0x0a`). */
-export function packetTypeOf(packet: Packet): PacketTypeCode {
+export function packetTypeOf(packet: Packet): BobPacketTypeCode {
   return TYPE_CODES[packet.type];
 }
 

@@ -34,7 +34,7 @@ export const DEFAULT_MAX_PEERS_PER_ADDRESS = 64;
  */
 export const DEFAULT_REGISTER_TIMEOUT_MS = 30_000;
 
-export interface RelayLimits extends SecureRoomLimits {
+export interface BobRelayLimits extends SecureRoomLimits {
   /** Most handshake connections at once (default {@link DEFAULT_MAX_PEERS}); then new ones are closed. */
   readonly maxPeers?: number;
   /** Idle timeout, reset by activity (default {@link DEFAULT_IDLE_TIMEOUT_MS}). */
@@ -52,7 +52,7 @@ export interface RelayLimits extends SecureRoomLimits {
 export type PeerKind = 'server' | 'client';
 
 /** What the relay did and why, for logs and metrics (`onEvent`). */
-export type RelayEvent =
+export type BobRelayEvent =
   | SecureRoomEvent
   | {
       readonly type: 'registered';
@@ -99,7 +99,7 @@ export type RelayEvent =
   | { readonly type: 'gone'; readonly conn: ConnectionId; readonly uid: number | undefined };
 
 /** Counters the relay keeps (monotonic unless named as current). */
-export interface RelayStats {
+export interface BobRelayStats {
   /** Current handshake connections. */
   readonly connections: number;
   /** Current registered senders / receivers. */
@@ -169,7 +169,7 @@ export class BobRelay {
   readonly #registerTimeout: number;
   /** Handshake connections per IP address. */
   readonly #perAddress = new Map<string, number>();
-  readonly #onEvent: (event: RelayEvent) => void;
+  readonly #onEvent: (event: BobRelayEvent) => void;
   readonly #peers = new Map<ConnectionId, Peer>();
   readonly #uids = new Map<number, Peer>();
   readonly #secure: SecureRoom;
@@ -187,7 +187,7 @@ export class BobRelay {
     secureRefused: 0,
   };
 
-  constructor(options: { limits?: RelayLimits; onEvent?: (event: RelayEvent) => void } = {}) {
+  constructor(options: { limits?: BobRelayLimits; onEvent?: (event: BobRelayEvent) => void } = {}) {
     const limits = options.limits ?? {};
     this.#maxPeers = limits.maxPeers ?? DEFAULT_MAX_PEERS;
     this.#idle = limits.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
@@ -203,7 +203,7 @@ export class BobRelay {
     });
   }
 
-  get stats(): RelayStats {
+  get stats(): BobRelayStats {
     let servers = 0;
     let clients = 0;
     for (const p of this.#uids.values()) {

@@ -2,7 +2,8 @@ import { utf8Decode, utf8Encode } from '@peerwire/wire';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { expectThrowsCode, valueOrTypedError } from '../../../tooling/test-helpers.js';
-import { applyDelta, BobError, deltaSizes } from '../src/index.js';
+import { BobError } from '../src/index.js';
+import { applyDelta, deltaSizes } from '../src/internal.js';
 import { encodeDelta } from './helpers.js';
 
 describe('git deltas (spec §8.3)', () => {

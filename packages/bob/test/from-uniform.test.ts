@@ -2,7 +2,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { fromHex, toHex, utf8Encode } from '@peerwire/wire';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fromUniform, spokePbkdf2 } from '../src/index.js';
+import { fromUniform, spokePbkdf2 } from '../src/internal.js';
 import { VECTOR_A, VECTOR_B } from './spec-vectors.js';
 
 describe('from_uniform (libsodium crypto_core_ed25519_from_uniform, spec §6.3)', () => {

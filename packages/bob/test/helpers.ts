@@ -1,6 +1,7 @@
 // Test helpers: a tiny git delta encoder and a raw PACK builder for crafting hostile packs.
 import { concatBytes } from '@peerwire/wire';
-import { PackWriter, zlibDeflate } from '../src/index.js';
+import { PackWriter } from '../src/index.js';
+import { zlibDeflate } from '../src/internal.js';
 
 function varint(n: number): number[] {
   const out: number[] = [];

@@ -5,7 +5,6 @@ import { describe, expect, it } from 'vitest';
 import { expectThrowsCode, valueOrTypedError } from '../../../tooling/test-helpers.js';
 import {
   BobError,
-  encodeObjectHeader,
   encodeRoot,
   encodeTree,
   type MemoryFolder,
@@ -19,8 +18,8 @@ import {
   packFolder,
   packSingleFile,
   readPayload,
-  zlibDeflate,
 } from '../src/index.js';
+import { encodeObjectHeader, zlibDeflate } from '../src/internal.js';
 import { nodePrimitives } from '../src/node/index.js';
 import { buildPack, chunked, encodeDelta } from './helpers.js';
 import { SINGLE_FILE_PACK as S } from './spec-vectors.js';

@@ -3,7 +3,8 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { fromHex, toHex, utf8Encode } from '@peerwire/wire';
 import { describe, expect, it } from 'vitest';
 import { expectThrowsCode } from '../../../tooling/test-helpers.js';
-import { BobError, spokePbkdf2 } from '../src/index.js';
+import { BobError } from '../src/index.js';
+import { spokePbkdf2 } from '../src/internal.js';
 import { VECTOR_A, WRONG_STANDARD_PBKDF2_HK } from './spec-vectors.js';
 
 describe('spoke PBKDF2 (little-endian block index, spec §6.2)', () => {

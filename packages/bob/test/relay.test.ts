@@ -4,11 +4,11 @@ import { describe, expect, it } from 'vitest';
 import {
   BobClient,
   BobRelay,
+  type BobRelayEvent,
   BobServer,
   encodeFrame,
   generateSecret,
   type RelayAction,
-  type RelayEvent,
 } from '../src/index.js';
 import { Sim, scripted } from './sim.js';
 import { VECTOR_A } from './spec-vectors.js';
@@ -115,7 +115,7 @@ describe('relay: the worked example of spec §5, byte for byte', () => {
 
 describe('relay routing and drops (spec §1.3, §12)', () => {
   function setup() {
-    const events: RelayEvent[] = [];
+    const events: BobRelayEvent[] = [];
     const relay = new BobRelay({ onEvent: (e) => events.push(e) });
     const pub = fromHex(VECTOR_A.public);
     const hello = (conn: number, kind: 'server' | 'client') => {
@@ -248,7 +248,7 @@ describe('relay routing and drops (spec §1.3, §12)', () => {
 
   it('uses every uid from 1 to 0xffff, wraps to 1 and skips uids in use', () => {
     const seen: number[] = [];
-    const events: RelayEvent[] = [];
+    const events: BobRelayEvent[] = [];
     const r2 = new BobRelay({ onEvent: (e) => events.push(e) });
     r2.connect(1, { identity: 'keep:1', address: 'k' }, 0); // uid 1 stays registered throughout
     r2.receive(1, utf8Encode('000001'), 0);
@@ -291,7 +291,7 @@ describe('relay routing and drops (spec §1.3, §12)', () => {
 
 describe('relay timeouts (spec §4, §12)', () => {
   it('resets the idle timeout on activity, and sends 0f then 09 notices when it fires', () => {
-    const events: RelayEvent[] = [];
+    const events: BobRelayEvent[] = [];
     const relay = new BobRelay({
       limits: { idleTimeoutMs: 1000, maxLifetimeMs: 10_000 },
       onEvent: (e) => events.push(e),
@@ -345,7 +345,7 @@ describe('relay timeouts (spec §4, §12)', () => {
 
 describe('per-address and pre-registration limits', () => {
   it('refuses a connection beyond maxPeersPerAddress from one IP, and counts disconnects back', () => {
-    const events: RelayEvent[] = [];
+    const events: BobRelayEvent[] = [];
     const relay = new BobRelay({
       limits: { maxPeersPerAddress: 2 },
       onEvent: (e) => events.push(e),
@@ -367,7 +367,7 @@ describe('per-address and pre-registration limits', () => {
   });
 
   it('cuts a connection that does not register within registerTimeoutMs; a registered one stays', () => {
-    const events: RelayEvent[] = [];
+    const events: BobRelayEvent[] = [];
     const relay = new BobRelay({
       limits: { registerTimeoutMs: 500 },
       onEvent: (e) => events.push(e),

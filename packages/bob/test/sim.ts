@@ -4,12 +4,12 @@ import { concatBytes } from '@peerwire/wire';
 import {
   BobClient,
   BobRelay,
+  type BobRelayEvent,
+  type BobRelayLimits,
   type BobServer,
   type HandshakeResult,
   type PeerEvent,
   type RelayAction,
-  type RelayEvent,
-  type RelayLimits,
 } from '../src/index.js';
 
 export interface SimPeer {
@@ -26,7 +26,7 @@ export interface SimPeer {
 
 export class Sim {
   readonly relay: BobRelay;
-  readonly relayEvents: RelayEvent[] = [];
+  readonly relayEvents: BobRelayEvent[] = [];
   readonly peers = new Map<number, SimPeer>();
   /** Every action of the relay, in order (for byte-exact checks). */
   readonly log: RelayAction[] = [];
@@ -35,7 +35,7 @@ export class Sim {
   /** Receivers answer agreements with this (default: accept). */
   decide: (peer: SimPeer, uid: number, identity: string) => boolean = () => true;
 
-  constructor(limits: RelayLimits = {}) {
+  constructor(limits: BobRelayLimits = {}) {
     this.relay = new BobRelay({ limits, onEvent: (e) => this.relayEvents.push(e) });
   }
 

@@ -10,12 +10,12 @@ import {
   deriveKeys,
   encodeSecret,
   generateSecret,
-  randomScalar,
   SpokeError,
   SpokeFailure,
   serverCompute,
   serverFinalize,
 } from '../src/index.js';
+import { randomScalar } from '../src/internal.js';
 import { type SpokeVector, VECTOR_A, VECTOR_B } from './spec-vectors.js';
 
 function run(v: SpokeVector) {

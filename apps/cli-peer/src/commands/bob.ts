@@ -6,8 +6,8 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
-import { BobError } from '@peerwire/bob';
 import {
+  BobError,
   DEFAULT_SECURE_PORT,
   type ReceiveResult,
   receive,

@@ -27,7 +27,7 @@ export function parseAddress(
 }
 
 /** Opens a TCP connection; failures become `CONNECTION_FAILED` naming the address. */
-export function connectTcp(
+export function connectBobTcp(
   host: string,
   port: number,
   signal?: AbortSignal,
@@ -174,7 +174,7 @@ export class BorrowedReader implements ChunkReader {
   ): Promise<BorrowedReader> {
     let reader: BorrowedReader | undefined;
     const early: Uint8Array[] = [];
-    const socket = await connectTcp(host, port, signal, {
+    const socket = await connectBobTcp(host, port, signal, {
       buffer: Buffer.allocUnsafe(options.bufferBytes ?? DEFAULT_READ_BUFFER_BYTES),
       callback: (n: number, buf: Uint8Array) => {
         const view = buf.subarray(0, n);

@@ -7,7 +7,7 @@ import {
   aborted,
   BorrowedReader,
   type ChunkReader,
-  connectTcp,
+  connectBobTcp,
   identityBytes,
   SocketReader,
   writeAll,
@@ -192,7 +192,7 @@ export async function openSecureRoom(
 ): Promise<{ socket: Socket; reader: ChunkReader }> {
   let reader: ChunkReader;
   if (borrowReads) reader = await BorrowedReader.connect(host, port, signal, borrowReads);
-  else reader = new SocketReader(await connectTcp(host, port, signal));
+  else reader = new SocketReader(await connectBobTcp(host, port, signal));
   const socket = reader.socket;
   const line = new Uint8Array(partnerIdentity.length + 1);
   line.set(identityBytes(partnerIdentity), 0);
@@ -244,7 +244,7 @@ export async function pairThroughRelay(
   } = {},
 ): Promise<Pairing> {
   const signal = options.signal;
-  const handshakeSocket = await connectTcp(relay.host, relay.port, signal);
+  const handshakeSocket = await connectBobTcp(relay.host, relay.port, signal);
   const relayAddress = handshakeSocket.remoteAddress ?? relay.host;
   const result = await runHandshake(handshakeSocket, core, options);
   const { socket, reader } = await openSecureRoom(

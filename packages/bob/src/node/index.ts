@@ -1,3 +1,5 @@
+// BobError again here: a Node app can catch it without loading the whole core entry.
+export { BobError, type BobErrorCode } from '../errors.js';
 export {
   type Address,
   DEFAULT_READ_BUFFER_BYTES,
@@ -20,10 +22,13 @@ export {
 export { DEFAULT_SPARE_BATCHES } from './record-batcher.js';
 export {
   type BobRelayOptions,
-  type BobRelayStats,
+  type BobRelayServerStats,
   DEFAULT_CLOSE_GRACE_MS,
+  MAX_TICK_INTERVAL_MS,
+  MIN_TICK_INTERVAL_MS,
   type RunningBobRelay,
   startBobRelay,
+  tickIntervalFor,
 } from './relay.js';
 export {
   DEFAULT_FINISH_TIMEOUT_MS,

@@ -1,10 +1,45 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { BobRelay, type RelayEvent, type RelayLimits, type RelayStats } from '../relay.js';
-import { type ConnectionId, normalizeAddress, type RelayAction } from '../secure-room.js';
+import {
+  BobRelay,
+  type BobRelayEvent,
+  type BobRelayLimits,
+  type BobRelayStats,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_MAX_LIFETIME_MS,
+  DEFAULT_REGISTER_TIMEOUT_MS,
+} from '../relay.js';
+import {
+  type ConnectionId,
+  DEFAULT_SECURE_IDENTIFY_TIMEOUT_MS,
+  DEFAULT_SECURE_PAIR_TIMEOUT_MS,
+  normalizeAddress,
+  type RelayAction,
+} from '../secure-room.js';
 import { DEFAULT_HANDSHAKE_PORT, DEFAULT_SECURE_PORT } from './send.js';
 
 /** Default time a closing connection gets to flush before it is destroyed (5 s). */
 export const DEFAULT_CLOSE_GRACE_MS = 5000;
+
+/** Shortest interval between two checks of the relay core's timers (10 ms). */
+export const MIN_TICK_INTERVAL_MS = 10;
+/** Longest interval between two checks of the relay core's timers (1 s). */
+export const MAX_TICK_INTERVAL_MS = 1000;
+
+/**
+ * How often the relay core's timers are checked by default: a quarter of the shortest timer
+ * limit (each unset one at its default), between {@link MIN_TICK_INTERVAL_MS} and
+ * {@link MAX_TICK_INTERVAL_MS}, so no timer fires more than a quarter of its length late.
+ */
+export function tickIntervalFor(limits: BobRelayLimits): number {
+  const shortest = Math.min(
+    limits.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+    limits.maxLifetimeMs ?? DEFAULT_MAX_LIFETIME_MS,
+    limits.secureIdentifyTimeoutMs ?? DEFAULT_SECURE_IDENTIFY_TIMEOUT_MS,
+    limits.securePairTimeoutMs ?? DEFAULT_SECURE_PAIR_TIMEOUT_MS,
+    limits.registerTimeoutMs ?? DEFAULT_REGISTER_TIMEOUT_MS,
+  );
+  return Math.max(MIN_TICK_INTERVAL_MS, Math.min(MAX_TICK_INTERVAL_MS, shortest / 4));
+}
 
 export interface BobRelayOptions {
   /** Address to listen on (default `0.0.0.0`, like bob). */
@@ -13,14 +48,16 @@ export interface BobRelayOptions {
   readonly port?: number;
   /** Secure-room port (default 9001; 0 picks a free one). */
   readonly securePort?: number;
-  readonly limits?: RelayLimits;
+  readonly limits?: BobRelayLimits;
   /** See {@link DEFAULT_CLOSE_GRACE_MS}: a peer that never reads cannot hold a socket open. */
   readonly closeGraceMs?: number;
+  /** How often the core's timers are checked (ms; default {@link tickIntervalFor} the limits). */
+  readonly tickIntervalMs?: number;
   /** Everything the relay does, for logs and metrics. */
-  readonly onEvent?: (event: RelayEvent) => void;
+  readonly onEvent?: (event: BobRelayEvent) => void;
 }
 
-export interface BobRelayStats extends RelayStats {
+export interface BobRelayServerStats extends BobRelayStats {
   /** Bytes copied through secure-room pipes, both directions. */
   readonly bytesPiped: number;
   /** Pipes currently open. */
@@ -29,7 +66,7 @@ export interface BobRelayStats extends RelayStats {
 
 export interface RunningBobRelay {
   readonly ports: { readonly handshake: number; readonly secure: number };
-  readonly stats: BobRelayStats;
+  readonly stats: BobRelayServerStats;
   /**
    * Stops listening and closes the handshake and unpaired connections at once. Transfers under
    * way (open pipes) get `graceMs` (default 0) to finish before they are cut.
@@ -129,17 +166,9 @@ export async function startBobRelay(options: BobRelayOptions = {}): Promise<Runn
     apply(relay.secureConnect(conn, socket.remoteAddress ?? '', now()));
   });
 
-  const limits = options.limits ?? {};
-  const shortest = Math.min(
-    limits.idleTimeoutMs ?? 60_000,
-    limits.maxLifetimeMs ?? 60_000,
-    limits.secureIdentifyTimeoutMs ?? 60_000,
-    limits.securePairTimeoutMs ?? 60_000,
-    limits.registerTimeoutMs ?? 60_000,
-  );
   const ticker = setInterval(
     () => apply(relay.tick(now())),
-    Math.max(10, Math.min(1000, shortest / 4)),
+    options.tickIntervalMs ?? tickIntervalFor(options.limits ?? {}),
   );
   ticker.unref();
 

@@ -11,7 +11,6 @@ import {
   BobError,
   BobServer,
   CLOSE_RECORD,
-  encodeObjectHeader,
   encodeRoot,
   encodeTree,
   generateSecret,
@@ -21,9 +20,9 @@ import {
   RecordOpener,
   RecordSealer,
   recordKeys,
-  zlibDeflate,
 } from '../../src/index.js';
-import { connectTcp } from '../../src/node/connection.js';
+import { encodeObjectHeader, zlibDeflate } from '../../src/internal.js';
+import { connectBobTcp } from '../../src/node/connection.js';
 import { openSecureRoom, runHandshake } from '../../src/node/handshake.js';
 import {
   nodePrimitives,
@@ -528,7 +527,7 @@ async function sendRawPack(
   pack: Uint8Array,
   options: { close?: boolean } = {},
 ): Promise<boolean> {
-  const socket = await connectTcp('127.0.0.1', relay.ports.handshake);
+  const socket = await connectBobTcp('127.0.0.1', relay.ports.handshake);
   const secret = generateSecret(password, { salt: nodeRandom(16) });
   const result = await runHandshake(socket, new BobServer({ secret, random: nodeRandom }));
   const room = await openSecureRoom('127.0.0.1', relay.ports.secure, result.peerIdentity);
@@ -550,7 +549,7 @@ async function sendRawPack(
 
 /** A receiver that records the plaintext length of every record the sender seals. */
 async function receiveRecordLengths(password: string): Promise<number[]> {
-  const socket = await connectTcp('127.0.0.1', relay.ports.handshake);
+  const socket = await connectBobTcp('127.0.0.1', relay.ports.handshake);
   const result = await runHandshake(socket, new BobClient({ password, random: nodeRandom }));
   const room = await openSecureRoom('127.0.0.1', relay.ports.secure, result.peerIdentity);
   const keys = recordKeys(result.sharedKeys, result.ciphers, 'receiver');
