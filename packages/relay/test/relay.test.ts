@@ -628,7 +628,6 @@ describe('relay endpoints', () => {
         clock: { now: () => 0 },
         random: { bytes: (n) => new Uint8Array(n), int: () => 0 },
         stats: emptyStats(),
-        verifyOptions: {},
         event: () => {},
       },
       localOnlyBus,
