@@ -195,14 +195,21 @@ export function configFromFile(path: string): Record<string, unknown> {
   } catch (error) {
     throw new ConfigError(`cannot read config file ${path}: ${(error as Error).message}`);
   }
+  let value: unknown;
   try {
-    const value: unknown = JSON.parse(text);
-    if (typeof value !== 'object' || value === null || Array.isArray(value))
-      throw new Error('not a JSON object');
-    return value as Record<string, unknown>;
+    value = JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(`config file ${path} is not a JSON object: ${(error as Error).message}`);
+    throw new ConfigError(
+      `config file ${path} is not a JSON object: ${(error as Error).message}`,
+      'BAD_CONFIG',
+      {
+        cause: error,
+      },
+    );
   }
+  if (!isPlainObject(value))
+    throw new ConfigError(`config file ${path} is not a JSON object: not a JSON object`);
+  return value;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

@@ -249,7 +249,7 @@ try {
     logger.fatal(`${e.message}; check --cluster / PEERWIRE_CLUSTER`);
   } else if (e.code === 'BOB_LISTEN_FAILED' || e.code === 'PTPCHAT_LISTEN_FAILED') {
     logger.fatal(e.message);
-  } else if (e.code === 'PTPCHAT_IDENTITY') {
+  } else if (e.code === 'PTPCHAT_IDENTITY' || e.code === 'DATT_KEY_INVALID') {
     logger.fatal(e.message);
   } else if (
     error instanceof StoreDamagedError ||
