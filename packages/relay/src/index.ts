@@ -5,7 +5,7 @@ export { localOnlyBus } from './bus.js';
 export type { RelayErrorCode } from './errors.js';
 export { RelayError } from './errors.js';
 export type { RelayLimits } from './limits.js';
-export { DEFAULT_RELAY_LIMITS, resolveLimits } from './limits.js';
+export { DEFAULT_RELAY_LIMITS, RELAY_LIMIT_DESCRIPTIONS, resolveLimits } from './limits.js';
 export type {
   DropReason,
   RejectReason,
