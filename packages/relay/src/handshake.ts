@@ -96,7 +96,7 @@ export class Handshake {
       this.ctx.stats.handshakeFailures++;
       const code = error instanceof PeerwireError ? error.code : 'ERROR';
       const detail = error instanceof Error ? error.message : String(error);
-      this.ctx.event({ type: 'handshake_failed', cid: conn.cid, code, detail });
+      this.ctx.event({ type: 'handshake-failed', cid: conn.cid, code, detail });
       this.kick(conn, 'handshake_failed', policy, `handshake failed: ${detail}`);
     });
   }

@@ -125,7 +125,7 @@ export class Relay {
       const done = (ticket: number, result: WorkResult) =>
         this.complete(ticket, result, ctx.clock.now());
       const fault = (error: unknown) =>
-        onEvent({ type: 'store_error', operation: 'complete', error });
+        onEvent({ type: 'store-error', operation: 'complete', error });
       this.#tickets = new Tickets((work) => runner.run(work, done, fault));
     }
     const tickets = this.#tickets;

@@ -105,7 +105,7 @@ export class EndpointDispatcher {
   /** A refusal is answered with its text; anything else is a fault: reported, `internal error`. */
   #failed(call: Call, error: unknown): void {
     const refused = isEndpointRefusal(error);
-    if (!refused) this.ctx.event({ type: 'store_error', operation: call.name, error });
+    if (!refused) this.ctx.event({ type: 'store-error', operation: call.name, error });
     if (call.isResponse || call.conn.state !== 'online') return;
     this.router.replyError(
       call.conn,

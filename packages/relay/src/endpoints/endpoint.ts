@@ -9,7 +9,7 @@ import type { WorkRequest, WorkValue } from '../work.js';
  * needs a signature checked or the store read or written first (the core never awaits). A
  * refusal is thrown as `endpointFailed(text)` (from `serve` or from a continuation): the client
  * is answered `text` with the Error flag. A work item that fails (a store fault) is reported as a
- * `store_error` event and answered `internal error`.
+ * `store-error` event and answered `internal error`.
  */
 export interface Endpoint {
   readonly name: string;

@@ -57,7 +57,7 @@ export class IdCards {
       { type: 'store', op: { kind: 'remember_card', hash, card: { blob, issued } } },
       (result) => {
         if (!result.ok)
-          this.ctx.event({ type: 'store_error', operation: 'putCard', error: result.error });
+          this.ctx.event({ type: 'store-error', operation: 'putCard', error: result.error });
         else if (result.value === 'replaced') this.#pushUpdate(hash, blob);
       },
       `card:${hash}`,
