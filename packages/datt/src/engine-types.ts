@@ -111,6 +111,20 @@ export const DEFAULT_DATT_LIMITS: ResolvedLimits = {
   maxPingsPerPeer: 64,
 };
 
+/** One line per limit, for generated help (`peerwire-relay --help-config`). */
+export const DATT_LIMIT_DESCRIPTIONS: { readonly [K in keyof ResolvedLimits]: string } = {
+  maxDataLength: 'largest DMsg data accepted and sent (bytes)',
+  handshakeTimeoutMs: 'time a new connection has to complete init/initack (ms)',
+  requestTimeoutMs: 'time a content request or post waits for its answer (ms)',
+  paymentTimeoutMs: 'time a payment request stays open for the payer (ms)',
+  maxPendingPaymentsPerPeer: 'open payment requests per peer (more are ignored)',
+  maxPendingPostBytesPerPeer: 'bytes of posted content held while waiting for payment, per peer',
+  maxSeenTxids: 'transaction ids remembered to refuse a second use',
+  maxQueuedMessages: 'received messages queued per peer before it is cut off (FLOODING)',
+  maxPeers: 'connections the node accepts at once',
+  maxPingsPerPeer: 'unanswered pings remembered per peer for their round-trip time',
+};
+
 /** What the engine hands out: bytes to send, connections to close, a wake-up time, events. */
 export type DattOutput =
   | { readonly type: 'send'; readonly peer: string; readonly bytes: Uint8Array }

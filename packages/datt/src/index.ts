@@ -65,7 +65,7 @@ export type {
   Price,
   RequestFailure,
 } from './engine-types.js';
-export { DEFAULT_DATT_LIMITS } from './engine-types.js';
+export { DATT_LIMIT_DESCRIPTIONS, DEFAULT_DATT_LIMITS } from './engine-types.js';
 export type {
   EciesForm,
   Envelope,
