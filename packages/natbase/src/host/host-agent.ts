@@ -100,8 +100,23 @@ export class HostAgent {
     this.#onEvent = options.onEvent ?? (() => {});
     this.#verify = options.verify;
     this.#local = filterLocal(options.localAddresses ?? []);
-    this.#peers = new PeerTable(this.limits.maxPeers, this.limits.maxSourceAddresses, (n) =>
-      randomIndex(this.#random, n),
+    // peerwire: a full table forgets the oldest peer without DATA for `peerTeardownMs` and
+    // without manual candidates (typically one that only HELLOed us), so that a flood of valid
+    // HELLOs from many identities cannot lock out the peers in use.
+    this.#peers = new PeerTable(
+      this.limits.maxPeers,
+      this.limits.maxSourceAddresses,
+      (n) => randomIndex(this.#random, n),
+      {
+        evictable: (peer, now) =>
+          now - peer.lastActivity >= this.limits.peerTeardownMs && peer.manual.size === 0,
+        evicted: (peer) => {
+          if (peer.reported !== 'none') {
+            this.#onEvent({ type: 'path', deviceId: peer.id, path: 'none' });
+          }
+          this.#onEvent({ type: 'peer-gone', deviceId: peer.id });
+        },
+      },
     );
     this.#nat = new NatHandshake(this.identity, this.limits);
     this.#direct = new DirectPaths(
