@@ -1,8 +1,5 @@
 import { BoundedMap } from '@peerwire/wire';
-
-/** A size limit as `BoundedMap` takes it: a whole number, at least 0, or Infinity. */
-const boundOf = (n: number): number =>
-  Number.isNaN(n) ? 0 : n === Number.POSITIVE_INFINITY ? n : Math.max(0, Math.floor(n));
+import { boundOf } from './bounded.js';
 
 /**
  * The duplicate cache of spec §3.3: `msg_id`s seen in the last `windowMs`, at most `maxEntries`

@@ -1,3 +1,5 @@
+import type { BoundedMap } from '@peerwire/wire';
+import { boundedMap } from './bounded.js';
 import { encodeFrame, encodeTextFrame } from './codec/framing.js';
 import {
   encodeMessage,
@@ -56,15 +58,17 @@ export interface ForwarderContext {
  */
 export class Forwarder {
   readonly #c: ForwarderContext;
-  /** Messages this node originated that may come back as NACKs: msg_id → target. */
-  readonly originated = new Map<string, NodeId | null>();
-  /** Originator GUID → the neighbour its latest routed message came from (oldest first). */
-  readonly #reversePath = new Map<string, PeerHandle>();
+  /** Messages this node originated that may come back as NACKs: msg_id → target (`maxUnacked`). */
+  readonly originated: BoundedMap<string, NodeId | null>;
+  /** Originator GUID → the neighbour its latest routed message came from (`maxReversePaths`). */
+  readonly #reversePath: BoundedMap<string, PeerHandle>;
   nextRouting = Number.POSITIVE_INFINITY;
   routingDebounce = Number.POSITIVE_INFINITY;
 
   constructor(context: ForwarderContext) {
     this.#c = context;
+    this.originated = boundedMap(context.limits.maxUnacked, 'insertion');
+    this.#reversePath = boundedMap(context.limits.maxReversePaths, 'insertion');
   }
 
   get limits(): PtpchatLimits {
@@ -99,8 +103,6 @@ export class Forwarder {
     }
     const targetGuid = guidOf(route.target!);
     this.originated.set(msg.msg_id, route.target!);
-    while (this.originated.size > this.limits.maxUnacked)
-      this.originated.delete(this.originated.keys().next().value!);
     const hop = this.nextHop(targetGuid, msg);
     if (!hop) {
       this.#c.drop('no-route', `to ${route.target}`);
@@ -171,10 +173,7 @@ export class Forwarder {
   }
 
   #heardVia(guid: string, peer: PeerHandle): void {
-    this.#reversePath.delete(guid);
-    this.#reversePath.set(guid, peer);
-    while (this.#reversePath.size > this.limits.maxReversePaths)
-      this.#reversePath.delete(this.#reversePath.keys().next().value!);
+    this.#reversePath.set(guid, peer); // the newest, the oldest forgotten past the limit
   }
 
   /** Floods to every neighbour except the one it came from (§3.1), encoded once. */

@@ -1,3 +1,5 @@
+import type { BoundedMap } from '@peerwire/wire';
+import { boundedMap } from './bounded.js';
 import type { NodeId } from './node-id.js';
 import type { RouteInfo } from './types.js';
 
@@ -39,7 +41,9 @@ export class RoutingTable {
     readonly selfGuid: string,
     readonly maxDistance: number,
     readonly maxRoutes: number,
-  ) {}
+  ) {
+    this.#lastName = boundedMap(maxRoutes, 'insertion');
+  }
 
   /** Destinations with a route. */
   get size(): number {
@@ -157,7 +161,7 @@ export class RoutingTable {
   }
 
   /** Names of destinations recently lost, so their poison can name them. */
-  readonly #lastName = new Map<string, NodeId>();
+  readonly #lastName: BoundedMap<string, NodeId>;
 
   #recompute(dest: string): void {
     let best: Route | undefined;
@@ -184,9 +188,6 @@ export class RoutingTable {
     } else if (old) {
       this.#best.delete(dest);
       this.#lastName.set(dest, old.nodeId);
-      if (this.#lastName.size > this.maxRoutes) {
-        this.#lastName.delete(this.#lastName.keys().next().value!);
-      }
     }
     if (
       old?.via !== best?.via ||
