@@ -377,6 +377,27 @@ describe('command modules load lazily', () => {
   });
 });
 
+describe('the bin', () => {
+  it('runs through its shebang line, V8 flags included (env -S splits them)', async () => {
+    const shebang = readFileSync(cliMain, 'utf8').split('\n', 1)[0]!;
+    const m = /^#!\/usr\/bin\/env -S (node(?: --[\w-]+=\w+)*)$/.exec(shebang);
+    expect(m, shebang).not.toBeNull();
+    const { version } = (await import('../package.json', { with: { type: 'json' } })).default;
+    const out = await new Promise<Run>((resolve) => {
+      // The same interpreter and flags, with tsx in front of the source as `run` does.
+      const child = spawn('/usr/bin/env', ['-S', m![1]!, '--import', 'tsx', cliMain, '--version']);
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    });
+    expect(out.stderr).toBe('');
+    expect(out.code).toBe(0);
+    expect(out.stdout.trim()).toBe(version);
+  });
+});
+
 describe('option values', () => {
   it('rejects bad counts, timeouts and relay URLs as usage errors (exit 2) before connecting', async () => {
     const cases: [string[], RegExp][] = [

@@ -17,7 +17,7 @@
 // Debian: `sudo tooling/scripts/install-wormhole.sh`; their rows are skipped, loudly, without.
 import { execFileSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
-import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -77,6 +77,21 @@ if (!useCli)
   );
 for (const s of skipped) console.log(`!!! ${s}`);
 
+/**
+ * A bin's node flags from its shebang (`#!/usr/bin/env -S node --flag …`): what running the
+ * installed bin runs, which `node file` alone would not.
+ */
+function shebangFlags(file: string): string[] {
+  if (!existsSync(file)) return [];
+  const line = readFileSync(file, 'utf8').split('\n', 1)[0] ?? '';
+  const m = /^#!\/usr\/bin\/env -S node((?: \S+)*)$/.exec(line);
+  return m ? m[1]!.trim().split(/\s+/).filter(Boolean) : [];
+}
+const cliNode = [...shebangFlags(cliMain), cliMain];
+const daemonNode = [...shebangFlags(daemonMain), daemonMain];
+if (useCli)
+  console.log(`peerwire: node ${cliNode.join(' ')}; peerwire-relay: node ${daemonNode.join(' ')}`);
+
 // The fallback children run the compiled package: build it.
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 execFileSync(process.execPath, [tsc, '-b', join(packageDir, 'tsconfig.json')], {
@@ -118,7 +133,7 @@ async function peerwireRound(file: string, bytes: number, compression: boolean):
   await mkdir(out, { recursive: true });
   const relay = useCli
     ? run(process.execPath, [
-        daemonMain,
+        ...daemonNode,
         '--memory',
         '--host',
         '127.0.0.1',
@@ -140,7 +155,7 @@ async function peerwireRound(file: string, bytes: number, compression: boolean):
   const at = ['--relay', `127.0.0.1:${BOB_PORT}`, '--secure-port', String(BOB_SECURE_PORT)];
   const start = performance.now();
   const receiver = useCli
-    ? run(process.execPath, [cliMain, 'recv', 'bench-password', '-y', '-o', out, ...at])
+    ? run(process.execPath, [...cliNode, 'recv', 'bench-password', '-y', '-o', out, ...at])
     : run(process.execPath, [
         join(here, 'child-receive.mjs'),
         out,
@@ -150,7 +165,7 @@ async function peerwireRound(file: string, bytes: number, compression: boolean):
       ]);
   const sender = useCli
     ? run(process.execPath, [
-        cliMain,
+        ...cliNode,
         'send',
         file,
         '-p',

@@ -220,6 +220,12 @@ export async function sendPath(path: string, options: SendOptions): Promise<Send
     { host, port, securePort: options.securePort ?? DEFAULT_SECURE_PORT },
     { signal, timeoutMs: options.handshakeTimeoutMs, onNotice: (n) => options.onEvent?.(n) },
   );
+  // From here a Ctrl-C no longer destroys the socket at once (that could cut a record in the
+  // middle): the loop stops before its next piece and ends on a record boundary with the close
+  // marker (catch below). Only a socket that never drains is cut, after STOP_CUT_MS.
+  release();
+  const onAbort = () => setTimeout(() => socket.destroy(aborted()), STOP_CUT_MS).unref();
+  signal?.addEventListener('abort', onAbort, { once: true });
   // The receiver's direction is read during the whole transfer: its close marker confirms the
   // end, and a receiver that stops early says why (stop-notice.ts).
   let outcome: ReceiverOutcome | undefined;
@@ -228,6 +234,8 @@ export async function sendPath(path: string, options: SendOptions): Promise<Send
     return o;
   });
   let sealer: RecordBatcher | RecordSealer | undefined;
+  /** The close marker is on its way: everything was sent. */
+  let closing = false;
   try {
     const keys = recordKeys(result.sharedKeys, result.ciphers, 'sender');
     // node:crypto (the default): records sealed straight into ~1 MiB batches, one write each.
@@ -242,16 +250,21 @@ export async function sendPath(path: string, options: SendOptions): Promise<Send
     const written = batcher ? (bytes: Uint8Array) => batcher.recycle(bytes) : undefined;
     const send = (bytes: Uint8Array) => writeAll(socket, bytes, SEND_WINDOW, written);
     for await (const piece of pieces()) {
+      if (signal?.aborted) throw aborted();
       if (outcome?.type === 'notice') throw noticeError(outcome.notice);
       for (const bytes of sealer.write(piece)) await send(bytes);
       // Record boundaries where bob puts them: OCaml bob's receiver depends on them.
       for (const bytes of sealer.endRecord()) await send(bytes);
     }
+    if (signal?.aborted) throw aborted();
+    closing = true;
     for (const bytes of sealer.close()) await send(bytes);
     const finished = await Promise.race([
       watching,
       sleep(options.finishTimeoutMs ?? DEFAULT_FINISH_TIMEOUT_MS),
+      new Promise<undefined>((stop) => signal?.addEventListener('abort', () => stop(undefined))),
     ]);
+    if (signal?.aborted) throw aborted();
     if (finished?.type === 'notice') throw noticeError(finished.notice);
     if (finished?.type === 'broken' && finished.error instanceof BobError) throw finished.error;
     progress.phase('done');
@@ -269,7 +282,7 @@ export async function sendPath(path: string, options: SendOptions): Promise<Send
     if (signal?.aborted) {
       // Stopped here (Ctrl-C): end on a record boundary with our close marker, so the receiver
       // reads "the sender stopped", not a record cut in the middle.
-      if (sealer) await endAtRecordBoundary(socket, sealer.close());
+      if (sealer) await endAtRecordBoundary(socket, closing ? [] : sealer.close());
       throw aborted();
     }
     if (error instanceof BobError && error.code === 'CONNECTION_FAILED') {
@@ -286,13 +299,15 @@ export async function sendPath(path: string, options: SendOptions): Promise<Send
     }
     throw error;
   } finally {
-    release();
+    signal?.removeEventListener('abort', onAbort);
     socket.destroy();
   }
 }
 
 /** How long a stopped sender waits for its last records and close marker to leave (1 s). */
 const STOP_FLUSH_MS = 1000;
+/** How long after a Ctrl-C a sender whose socket never drains cuts it (3 s). */
+const STOP_CUT_MS = 3000;
 
 /**
  * Writes the close marker after the whole records already queued, ends the socket and waits (at
