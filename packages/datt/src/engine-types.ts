@@ -3,6 +3,7 @@ import type { CompactBackend } from './bsm.js';
 import type { ContentAuth } from './content-auth.js';
 import type { ContentStore } from './content-store.js';
 import { DEFAULT_MAX_DMSG_DATA_LENGTH } from './dmsg.js';
+import type { ContentWork } from './engine-work.js';
 import type { DattRequestErrorCode } from './errors.js';
 import type { HashFunction } from './hash.js';
 import type { RandomSource } from './keys.js';
@@ -229,7 +230,14 @@ export interface DattStats {
 
 /** Options of a `DattEngine`. */
 export interface DattEngineOptions {
-  readonly store: ContentStore;
+  /** Where content is kept; the engine runs its store tickets on it (unless `onWork` is given). */
+  readonly store?: ContentStore;
+  /**
+   * Takes the engine's store work instead: the host runs each `ContentWork` and hands the
+   * outcome back with `engine.complete(work.ticket, result)`, in any order (a peer's later
+   * messages wait for its ticket). Called from inside the engine's inputs: queue the work.
+   */
+  readonly onWork?: (work: ContentWork) => void;
   readonly clock: Clock;
   readonly random: RandomSource;
   /** Receives every output, in order. */

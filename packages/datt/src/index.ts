@@ -66,6 +66,7 @@ export type {
   RequestFailure,
 } from './engine-types.js';
 export { DATT_LIMIT_DESCRIPTIONS, DEFAULT_DATT_LIMITS } from './engine-types.js';
+export type { ContentOp, ContentOpValues, ContentResult, ContentWork } from './engine-work.js';
 export type {
   EciesForm,
   Envelope,
