@@ -81,8 +81,16 @@ export class DirectPaths {
     actions.push({ type: 'send', transport: 'udp', to: source, bytes: encodePeerToPeer(reply) });
     // peerwire: a HELLO from a peer we are trying to reach proves that its side of the path is
     // open; HELLO it back at that source at once (one datagram, like the reply) instead of
-    // waiting for the next refresh, so both NATs open in one round trip.
-    if (this.isActive(peer, now) && (!peer.connected || peer.reestablishing)) {
+    // waiting for the next refresh, so both NATs open in one round trip. A HELLO from another
+    // source than our direct target means the peer may have moved (a restart on a new port, a
+    // new address): re-establish now, the first valid reply wins, instead of sending to the old
+    // target until the next refresh.
+    const moved =
+      peer.connected &&
+      !peer.reestablishing &&
+      peer.target !== undefined &&
+      formatEndpoint(peer.target) !== formatEndpoint(source);
+    if (this.isActive(peer, now) && (!peer.connected || peer.reestablishing || moved)) {
       if (peer.reestablishing && peer.helloCookie) {
         const hello = signPeerHello('HELLO', this.identity, peer.id, peer.helloCookie);
         actions.push({

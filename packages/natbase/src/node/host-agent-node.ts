@@ -26,6 +26,11 @@ import { rawStream } from './raw-stream.js';
 import { monotonicNow, socketAddress, TimerSlot } from './sockets.js';
 import { sodiumSecretbox } from './sodium-secretbox.js';
 
+/**
+ * `ping` repeats its heartbeat this often until an answer or the timeout [pw]: one probe lost
+ * (a stale direct path at the peer, a dropped datagram) does not fail the whole ping.
+ */
+export const DEFAULT_PING_INTERVAL_MS = 1_000;
 /** How long a TCP connect to a base may take before it counts as failed [pw: 10 s]. */
 export const DEFAULT_BASE_CONNECT_TIMEOUT_MS = 10_000;
 /**
@@ -252,8 +257,15 @@ export class NatbaseHost {
     else this.#run(this.core.send(deviceId, data, monotonicNow()));
   }
 
-  /** A secure-layer heartbeat; resolves with its RTT in ms, rejects after `timeoutMs`. */
-  ping(deviceId: DeviceId, timeoutMs = 5_000): Promise<number> {
+  /**
+   * A secure-layer heartbeat, repeated every `intervalMs` until one is answered; resolves with
+   * the RTT of the answered one in ms, rejects (`TIMEOUT`) after `timeoutMs`.
+   */
+  ping(
+    deviceId: DeviceId,
+    timeoutMs = 5_000,
+    intervalMs = DEFAULT_PING_INTERVAL_MS,
+  ): Promise<number> {
     const secure = this.secure;
     if (!secure)
       return Promise.reject(new NatbaseError('BAD_VALUE', 'ping needs the secure layer'));
@@ -261,13 +273,19 @@ export class NatbaseHost {
       const off = this.on('latency', (e) => {
         if (!sameId(e.peer, deviceId)) return;
         clearTimeout(t);
+        clearInterval(again);
         off();
         resolve(e.rttMs);
       });
       const t = setTimeout(() => {
+        clearInterval(again);
         off();
         reject(new TransportError('TIMEOUT', `no heartbeat reply within ${timeoutMs} ms`));
       }, timeoutMs);
+      // Each repeat has a new ident; only the last one's answer counts, so the RTT is honest.
+      const again = setInterval(() => {
+        if (!this.#closed) this.#secureOut(secure.heartbeat(deviceId));
+      }, intervalMs);
       this.#secureOut(secure.heartbeat(deviceId));
     });
   }

@@ -8,6 +8,7 @@ export {
 export type { HostDatagram, HostPeerState, StartHostOptions } from './host-agent-node.js';
 export {
   DEFAULT_BASE_CONNECT_TIMEOUT_MS,
+  DEFAULT_PING_INTERVAL_MS,
   MAX_SECURE_DATAGRAM,
   NatbaseHost,
 } from './host-agent-node.js';

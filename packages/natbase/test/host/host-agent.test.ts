@@ -366,6 +366,25 @@ describe('peerwire decisions of the host agent', () => {
     expect(back[1]!.to).toBe(formatEndpoint(B_PUBLIC));
   });
 
+  it('a HELLO from another source than the direct target re-establishes at once; the first reply wins', () => {
+    const { h, out } = withPeer();
+    h.helloFrom(B(), B_PUBLIC, 'HELLO_REPLY', hellos(out)[0]!.cookie);
+    expect(formatEndpoint(h.agent.peer(B().deviceId).target!)).toBe(formatEndpoint(B_PUBLIC));
+    // B restarts on a new port and HELLOs us from there: HELLO_REPLY, and HELLOs to every
+    // candidate, the new source among them.
+    const moved = parseEndpoint('203.0.113.20:20001');
+    const acts = h.helloFrom(B(), moved, 'HELLO', new Uint8Array(16).fill(3));
+    expect(toPeers(acts)[0]!.msg.kind).toBe('HELLO_REPLY');
+    const again = hellos(acts);
+    expect(again.map((x) => x.to)).toContain(formatEndpoint(moved));
+    h.now += 5;
+    h.helloFrom(B(), moved, 'HELLO_REPLY', again[0]!.cookie);
+    expect(h.agent.peer(B().deviceId)).toMatchObject({ path: 'direct', target: moved });
+    // The same source again changes nothing: no new HELLOs.
+    const same = toPeers(h.helloFrom(B(), moved, 'HELLO', new Uint8Array(16).fill(4)));
+    expect(same.map((d) => d.msg.kind)).toEqual(['HELLO_REPLY']);
+  });
+
   it('does not HELLO back a peer that is not active', () => {
     const h = new AgentHarness();
     h.connected();

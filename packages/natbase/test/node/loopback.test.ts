@@ -84,6 +84,20 @@ describe('natbase on loopback sockets', () => {
     expect(a.secure!.peer(b0.deviceId)).toMatchObject({ established: true, queued: 0 });
   });
 
+  it('ping repeats its heartbeat: a peer that comes up after the first probe still answers', async () => {
+    const base = await loopbackBase();
+    open.push(base);
+    const a = await loopbackHost(base, testIdentity(1));
+    open.push(a);
+    await until(() => base.stats.devicesConnected === 1, 'a at the base');
+    const b0 = testIdentity(2);
+    const pinged = a.ping(b0.deviceId, 8_000, 500); // the first probes die at the base: no b yet
+    await new Promise((r) => setTimeout(r, 1_200));
+    const b = await loopbackHost(base, b0);
+    open.push(b);
+    expect(await pinged).toBeGreaterThanOrEqual(0);
+  });
+
   it('before a direct path exists, DATA is relayed by the base over UDP', async () => {
     const { base, a, b } = await setup({}, { secure: false });
     const atB: HostDatagram[] = [];
