@@ -1,6 +1,10 @@
 // Cross-relay routing cost: 100 sender/receiver pairs split across two relay cores joined by
 // RedisCluster (a real redis-server on loopback), against the same load inside one relay core,
 // interleaved in the same run. Then the presence cost of 10,000 identities in Redis.
+// The one-relay side has no socket at all (delivery is a function call): this measures the
+// cost of the Redis path, not a like-for-like ratio, so its rows carry no goal. The goal
+// figures (both sides through relay daemons and WebSocket clients) are
+// apps/relay/bench/cluster.bench.ts.
 import { Relay } from '@peerwire/relay';
 import { encodeInstantMessage, MsgFlag, PacketType, readPacketType } from '@peerwire/wire';
 import { Redis } from 'ioredis';
@@ -123,8 +127,7 @@ try {
         value: rows.splitRate,
         unit: 'msg/s',
         baseline: rows.singleRate,
-        baselineName: 'all pairs in one relay',
-        goalRatio: 0.5,
+        baselineName: 'all pairs in one relay core, no socket',
       },
       {
         name: 'p50 latency, split',
@@ -140,7 +143,6 @@ try {
         unit: 'ms',
         baseline: rows.singleP99,
         baselineName: 'one relay',
-        goalRatio: 2,
         lowerIsBetter: true,
       },
     ],
@@ -157,8 +159,7 @@ try {
       value: d.split! * PAIRS * 8,
       unit: 'msg/s',
       baseline: d.single! * PAIRS * 8,
-      baselineName: 'all pairs in one relay',
-      goalRatio: 0.5,
+      baselineName: 'all pairs in one relay core, no socket',
     },
     {
       name: 'p50 latency, split',
@@ -174,7 +175,6 @@ try {
       unit: 'ms',
       baseline: pct(deep.single, 0.99),
       baselineName: 'one relay',
-      goalRatio: 2,
       lowerIsBetter: true,
     },
   ]);

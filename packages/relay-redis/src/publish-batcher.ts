@@ -1,4 +1,5 @@
-import { BATCH_ENTRY_OVERHEAD, encodeBatch } from './batch.js';
+import { BATCH_ENTRY_OVERHEAD, writeBatch } from './batch.js';
+import type { PreparedEnvelope } from './envelope.js';
 
 /** What became of one PUBLISH: how many subscribers got it, or the error. */
 export type PublishResult = { readonly receivers: number } | { readonly error: unknown };
@@ -11,7 +12,7 @@ export type PublishResult = { readonly receivers: number } | { readonly error: u
  * envelopes queued or waiting for Redis's answer, which `maxPendingPublishes` bounds.
  */
 export class PublishBatcher {
-  readonly #open = new Map<string, { parts: Uint8Array[]; bytes: number }>();
+  readonly #open = new Map<string, { parts: PreparedEnvelope[]; bytes: number }>();
   #scheduled = false;
   #pending = 0;
   /** PUBLISH commands issued (each one a single envelope or a batch). */
@@ -32,9 +33,12 @@ export class PublishBatcher {
     return this.#pending;
   }
 
-  /** Queues `envelope` for relay `srv`; it leaves at the end of this turn at the latest. */
-  push(srv: string, envelope: Uint8Array): void {
-    const cost = BATCH_ENTRY_OVERHEAD + envelope.length;
+  /**
+   * Queues `envelope` for relay `srv`; it is written out and leaves at the end of this turn at
+   * the latest.
+   */
+  push(srv: string, envelope: PreparedEnvelope): void {
+    const cost = BATCH_ENTRY_OVERHEAD + envelope.size;
     let open = this.#open.get(srv);
     if (open !== undefined && open.bytes + cost > this.maxBatchBytes) {
       this.#send(srv, open.parts);
@@ -61,10 +65,14 @@ export class PublishBatcher {
     for (const [srv, { parts }] of open) this.#send(srv, parts);
   }
 
-  #send(srv: string, parts: Uint8Array[]): void {
+  #send(srv: string, parts: PreparedEnvelope[]): void {
     this.#open.delete(srv);
     const n = parts.length;
-    const payload = n === 1 ? parts[0]! : encodeBatch(parts);
+    let payload: Uint8Array;
+    if (n === 1) {
+      payload = new Uint8Array(parts[0]!.size);
+      parts[0]!.write(payload, 0);
+    } else payload = writeBatch(parts);
     this.published++;
     let promise: Promise<number>;
     try {

@@ -2,7 +2,7 @@ import type { Target } from '@peerwire/address';
 import type { BusAnnouncement, RelayBus, RelayClock, RelayRandom } from '@peerwire/relay';
 import type { Redis } from 'ioredis';
 import { BATCH_VERSION, splitBatch } from './batch.js';
-import { decodeEnvelope, encodeEnvelope } from './envelope.js';
+import { decodeEnvelope, prepareEnvelope } from './envelope.js';
 import type { ClusterKeys } from './keys.js';
 import type { RedisClusterLimits } from './options.js';
 import type { PresenceView } from './presence-view.js';
@@ -152,13 +152,15 @@ export class RedisBus implements RelayBus {
       return false;
     }
     const dot = pick.cid.indexOf('.');
-    const envelope = encodeEnvelope({
+    // the packet is written into the batch at the end of the turn (the relay core never
+    // changes a packet it handed out)
+    const envelope = prepareEnvelope({
       origin: this.serverCode,
       target: { type: 'c', server: pick.srv, clientId: pick.cid.slice(dot + 1) },
       sentAt: this.clock.now(),
       packet,
     });
-    if (envelope.length > this.limits.maxEnvelopeBytes) {
+    if (envelope.size > this.limits.maxEnvelopeBytes) {
       this.stats.failedTooLarge++;
       return false;
     }

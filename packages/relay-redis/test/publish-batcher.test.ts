@@ -38,12 +38,17 @@ const envelope = (n: number, size = 10) => {
   e[0] = 1;
   return e;
 };
+/** The same bytes as a prepared envelope. */
+const prepared = (e: Uint8Array) => ({
+  size: e.length,
+  write: (out: Uint8Array, at: number) => out.set(e, at),
+});
 
 describe('PublishBatcher', () => {
   it('one publish per relay per turn; a lone envelope goes as it is', async () => {
     const h = harness();
-    for (let i = 0; i < 5; i++) h.batcher.push('b', envelope(i + 1));
-    h.batcher.push('c', envelope(9));
+    for (let i = 0; i < 5; i++) h.batcher.push('b', prepared(envelope(i + 1)));
+    h.batcher.push('c', prepared(envelope(9)));
     expect(h.published).toHaveLength(0); // nothing before the turn ends
     expect(h.batcher.pending).toBe(6);
     h.endTurn();
@@ -64,8 +69,8 @@ describe('PublishBatcher', () => {
 
   it('a batch never exceeds maxBatchBytes; an envelope too big for one goes alone', () => {
     const h = harness(100);
-    for (let i = 0; i < 10; i++) h.batcher.push('b', envelope(i + 1, 20)); // 24 bytes each
-    h.batcher.push('b', envelope(50, 500));
+    for (let i = 0; i < 10; i++) h.batcher.push('b', prepared(envelope(i + 1, 20))); // 24 bytes each
+    h.batcher.push('b', prepared(envelope(50, 500)));
     h.endTurn();
     const sizes = h.published.map((p) => p.payload.length);
     expect(sizes).toEqual([97, 97, 49, 500]);
@@ -99,7 +104,7 @@ describe('PublishBatcher', () => {
             if (s === 'turn') h.endTurn();
             else {
               const e = envelope(++n, s.size);
-              h.batcher.push(s.srv, e);
+              h.batcher.push(s.srv, prepared(e));
               sent.set(s.srv, [...(sent.get(s.srv) ?? []), e]);
             }
           }
