@@ -122,7 +122,9 @@ export async function runHandshake(
         Date.now();
       const chunk = await raceTimeout(pendingRead, wait);
       if (chunk === TIMEOUT) {
-        if (deadline !== undefined && Date.now() >= deadline) {
+        // The earlier of the two deadlines fired (compared, not re-read from the clock: a timer
+        // may wake a millisecond before Date.now() reaches it).
+        if (deadline !== undefined && (overall === undefined || deadline <= overall)) {
           throw new BobError(
             'WRONG_PASSWORD',
             `wrong password: ${mismatches === 1 ? 'the sender' : `all ${mismatches} senders`} on the relay rejected it`,
