@@ -30,7 +30,12 @@ export class Tickets {
 
   /** Issues work; `then` runs when the host completes it. */
   issue(request: WorkRequest, then: Continuation, serial?: string): void {
-    const work = { ...request, ticket: this.#next++ } as RelayWork;
+    const ticket = this.#next++;
+    // built field by field (not spread) so that every work item of a type has one shape
+    const work: RelayWork =
+      request.type === 'verify'
+        ? { type: 'verify', ticket, check: request.check }
+        : { type: 'store', ticket, op: request.op };
     if (serial !== undefined) {
       const queue = this.#queues.get(serial);
       if (queue) {
