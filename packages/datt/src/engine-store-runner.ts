@@ -4,7 +4,8 @@ import type { ContentStore } from './content-store.js';
 import type { ContentResult, ContentWork } from './engine-work.js';
 
 export class StoreRunner {
-  readonly #inflight = new Set<Promise<void>>();
+  #running = 0;
+  #waiters: (() => void)[] = [];
 
   constructor(
     readonly store: ContentStore,
@@ -13,35 +14,33 @@ export class StoreRunner {
 
   /** Runs `work` and completes its ticket; never rejects. */
   run(work: ContentWork): void {
-    const done = this.#execute(work).then((result) => this.complete(work.ticket, result));
-    const tracked: Promise<void> = done.then(
-      () => {
-        this.#inflight.delete(tracked);
-      },
-      () => {
-        this.#inflight.delete(tracked);
-      },
+    this.#running++;
+    const finish = (result: ContentResult) => {
+      try {
+        this.complete(work.ticket, result);
+      } finally {
+        if (--this.#running === 0) for (const wake of this.#waiters.splice(0)) wake();
+      }
+    };
+    this.#begin(work).then(
+      (value) => finish({ ok: true, value }),
+      (error: unknown) => finish({ ok: false, error }),
     );
-    this.#inflight.add(tracked);
   }
 
-  async #execute(work: ContentWork): Promise<ContentResult> {
+  #begin(work: ContentWork): Promise<unknown> {
     const { op } = work;
     try {
-      const value =
-        op.kind === 'get'
-          ? await this.store.get(op.hash)
-          : op.kind === 'has'
-            ? await this.store.has(op.hash)
-            : await this.store.put(op.hash, op.contentAuth);
-      return { ok: true, value };
+      if (op.kind === 'get') return this.store.get(op.hash);
+      if (op.kind === 'has') return this.store.has(op.hash);
+      return this.store.put(op.hash, op.contentAuth);
     } catch (error) {
-      return { ok: false, error };
+      return Promise.reject(error);
     }
   }
 
   /** Resolves once no op is running (the ones their completions start included). */
   async idle(): Promise<void> {
-    while (this.#inflight.size > 0) await Promise.all([...this.#inflight]);
+    while (this.#running > 0) await new Promise<void>((resolve) => this.#waiters.push(resolve));
   }
 }

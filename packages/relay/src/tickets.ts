@@ -22,7 +22,14 @@ interface Queued {
  */
 export class Tickets {
   #next = 1;
-  readonly #pending = new Map<number, Pending>();
+  /**
+   * Replaced by a fresh map when it empties or after many deletions: a long-lived map ends up in
+   * V8's old generation, and its table then keeps completed continuations (and everything they
+   * hold) alive through young-generation collections until they are promoted. Measured: 2.5x
+   * slower `@/` requests, with 30x the promotion, without this.
+   */
+  #pending = new Map<number, Pending>();
+  #deletions = 0;
   /** serial key → work waiting for the one in flight (present while one is in flight) */
   readonly #queues = new Map<string, Queued[]>();
 
@@ -30,7 +37,12 @@ export class Tickets {
 
   /** Issues work; `then` runs when the host completes it. */
   issue(request: WorkRequest, then: Continuation, serial?: string): void {
-    const work = { ...request, ticket: this.#next++ } as RelayWork;
+    const ticket = this.#next++;
+    // built field by field (not spread) so that every work item of a type has one shape
+    const work: RelayWork =
+      request.type === 'verify'
+        ? { type: 'verify', ticket, check: request.check }
+        : { type: 'store', ticket, op: request.op };
     if (serial !== undefined) {
       const queue = this.#queues.get(serial);
       if (queue) {
@@ -56,11 +68,23 @@ export class Tickets {
     if (pending === undefined) {
       throw new RelayError('UNKNOWN_TICKET', `ticket ${ticket} is not outstanding`);
     }
-    this.#pending.delete(ticket);
+    this.#forget(ticket);
     try {
       pending.then(result, now);
     } finally {
       if (pending.serial !== undefined) this.#advance(pending.serial);
+    }
+  }
+
+  #forget(ticket: number): void {
+    this.#pending.delete(ticket);
+    this.#deletions++;
+    if (this.#pending.size === 0) {
+      this.#pending = new Map();
+      this.#deletions = 0;
+    } else if (this.#deletions > 1024 && this.#deletions > 4 * this.#pending.size) {
+      this.#pending = new Map(this.#pending);
+      this.#deletions = 0;
     }
   }
 

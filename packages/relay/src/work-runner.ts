@@ -1,7 +1,7 @@
 import { type CryptoBackend, openBottle, verifyHandshake } from '@peerwire/crypto';
 import { bytesEqual } from '@peerwire/wire';
 import { verifiedCardGroups } from './group-registry.js';
-import type { RelayStore } from './store.js';
+import type { BlobQuota, RelayStore, StoredCard } from './store.js';
 import type {
   RelayWork,
   StoreOp,
@@ -36,26 +36,34 @@ export class WorkRunner {
     done: (ticket: number, result: WorkResult) => void,
     onFault: (error: unknown) => void,
   ): void {
-    this.execute(work).then(
-      (result) => {
-        try {
-          done(work.ticket, result);
-        } catch (error) {
-          onFault(error);
-        }
-      },
-      onFault, // execute never rejects; this is for completeness
+    const ticket = work.ticket;
+    const report = (result: WorkResult) => {
+      try {
+        done(ticket, result);
+      } catch (error) {
+        onFault(error);
+      }
+    };
+    this.#begin(work).then(
+      (value) => report({ ok: true, value }),
+      (error: unknown) => report({ ok: false, error }),
     );
   }
 
   /** Runs `work`; resolves with its outcome, never rejects. */
-  async execute(work: RelayWork): Promise<WorkResult> {
+  execute(work: RelayWork): Promise<WorkResult> {
+    return this.#begin(work).then(
+      (value): WorkResult => ({ ok: true, value }),
+      (error: unknown): WorkResult => ({ ok: false, error }),
+    );
+  }
+
+  /** Starts the work: its value, or a rejection (a synchronous throw becomes one too). */
+  #begin(work: RelayWork): Promise<unknown> {
     try {
-      const value =
-        work.type === 'verify' ? await this.#verify(work.check) : await this.#store(work.op);
-      return { ok: true, value };
+      return work.type === 'verify' ? this.#verify(work.check) : this.#store(work.op);
     } catch (error) {
-      return { ok: false, error };
+      return Promise.reject(error);
     }
   }
 
@@ -79,37 +87,48 @@ export class WorkRunner {
     }
   }
 
-  async #store(op: StoreOp): Promise<StoreValues[keyof StoreValues]> {
+  #store(op: StoreOp): Promise<StoreValues[keyof StoreValues]> {
     const store = this.store;
     switch (op.kind) {
       case 'get_card':
         return store.getCard(op.hash);
-      case 'remember_card': {
-        const stored = await store.getCard(op.hash);
-        if (stored && (stored.issued > op.card.issued || bytesEqual(stored.blob, op.card.blob)))
-          return 'kept';
-        await store.putCard(op.hash, op.card);
-        return stored ? 'replaced' : 'stored';
-      }
+      case 'remember_card':
+        return this.#rememberCard(op.hash, op.card);
       case 'get_blob':
         return store.getBlob(op.owner, op.key);
-      case 'put_blob': {
+      case 'put_blob':
         if (store.putBlobWithin) return store.putBlobWithin(op.owner, op.key, op.value, op.quota);
-        // The core emits one blob write per identity at a time, so this check and the write
-        // cannot interleave with another write of the same identity in this process.
-        const usage = await store.blobUsage(op.owner);
-        const old = await store.getBlob(op.owner, op.key);
-        if (usage.count + (old ? 0 : 1) > op.quota.maxBlobs) return 'too_many';
-        if (usage.bytes - (old?.length ?? 0) + op.value.length > op.quota.maxBytes)
-          return 'too_big';
-        await store.putBlob(op.owner, op.key, op.value);
-        return 'ok';
-      }
+        return this.#putBlobChecked(op.owner, op.key, op.value, op.quota);
       case 'delete_blob':
         return store.deleteBlob(op.owner, op.key);
       case 'put_membership':
-        await store.putMembership(op.membership);
-        return undefined;
+        return store.putMembership(op.membership).then(() => undefined);
     }
+  }
+
+  async #rememberCard(hash: string, card: StoredCard): Promise<StoreValues['remember_card']> {
+    const stored = await this.store.getCard(hash);
+    if (stored && (stored.issued > card.issued || bytesEqual(stored.blob, card.blob)))
+      return 'kept';
+    await this.store.putCard(hash, card);
+    return stored ? 'replaced' : 'stored';
+  }
+
+  /**
+   * The quota check, then the write. The core emits one blob write per identity at a time, so
+   * they cannot interleave with another write of the same identity in this process.
+   */
+  async #putBlobChecked(
+    owner: string,
+    key: Uint8Array,
+    value: Uint8Array,
+    quota: BlobQuota,
+  ): Promise<StoreValues['put_blob']> {
+    const usage = await this.store.blobUsage(owner);
+    const old = await this.store.getBlob(owner, key);
+    if (usage.count + (old ? 0 : 1) > quota.maxBlobs) return 'too_many';
+    if (usage.bytes - (old?.length ?? 0) + value.length > quota.maxBytes) return 'too_big';
+    await this.store.putBlob(owner, key, value);
+    return 'ok';
   }
 }

@@ -30,8 +30,8 @@ export class BlobEndpoints {
     if (zero > limits.maxBlobKeyBytes)
       throw endpointFailed(`blob key longer than ${limits.maxBlobKeyBytes} bytes`);
     const owner = conn.hash;
-    const key = payload.slice(0, zero);
-    const value = payload.slice(zero + 1);
+    const key = payload.subarray(0, zero);
+    const value = payload.subarray(zero + 1);
     const serial = `blob:${owner}`;
     if (value.length === 0)
       return awaitWork(
@@ -59,7 +59,7 @@ export class BlobEndpoints {
   #fetch(conn: Connection, payload: Uint8Array): EndpointOutcome {
     if (payload.length === 0) throw endpointFailed('fetch_blob takes a key');
     return awaitWork(
-      { type: 'store', op: { kind: 'get_blob', owner: conn.hash, key: payload.slice() } },
+      { type: 'store', op: { kind: 'get_blob', owner: conn.hash, key: payload } },
       (value) => {
         if (!value) throw endpointFailed('blob not found');
         return value;
