@@ -3,7 +3,7 @@
 // holder reads, a file attachment, a punched direct path, the one-shot `chat send`, exit codes.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -312,6 +312,54 @@ describe('peerwire chat through the relay daemon', () => {
     // The node id is kept beside the keychain: the same GUID next time.
     expect(readFileSync(`${join(dir, 'alice')}.ptpchat`, 'utf8').trim()).toBe(ids.alice);
   }, 180_000);
+
+  it('a restarted chat still reads its closed channel (keys kept beside the keychain, 0600)', async () => {
+    for (const name of ['erin', 'fay']) {
+      const r = run(['id', 'new', '-k', join(dir, name), '--name', name]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const erin = new Chat('erin', [node]);
+    let fay = new Chat('fay', [node]);
+    const ids: Record<string, string> = {};
+    for (const c of [erin, fay])
+      ids[c.name] = (await c.waitFor((l) => l.event === 'connected', 'connected')).nodeId as string;
+    await eventually(async () => {
+      const online = (await erin.ask({ cmd: 'online' })).nodes as { nodeId: string }[];
+      return online.some((n) => n.nodeId === ids.fay);
+    }, 'erin sees fay');
+    const vault = (await erin.ask({ cmd: 'create', name: 'vault', closed: true })).channel as {
+      channelId: string;
+    };
+    await erin.ask({ cmd: 'invite', channel: 'vault', node: 'fay' });
+    await fay.waitFor((l) => l.event === 'invited' && l.channelId === vault.channelId, 'the key');
+    await fay.ask({ cmd: 'join', channel: vault.channelId });
+    await erin.waitFor((l) => l.event === 'member-joined' && l.nodeId === ids.fay, 'fay joined');
+    expect((await fay.ask({ cmd: 'quit' })).event).toBe('bye');
+    expect(await fay.exited).toBe(0);
+    const saved = join(dir, 'fay.ptpchat-channels');
+    expect(statSync(saved).mode & 0o777).toBe(0o600);
+    expect(readFileSync(saved, 'utf8')).toContain(vault.channelId);
+    // The same keychain again: the channel, its key and membership are back at once.
+    fay = new Chat('fay', [node]);
+    await fay.waitFor((l) => l.event === 'connected', 'connected again');
+    expect((await fay.ask({ cmd: 'channels' })).channels).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          channelId: vault.channelId,
+          closed: true,
+          hasKey: true,
+          joined: true,
+        }),
+      ]),
+    );
+    await erin.ask({ cmd: 'say', channel: 'vault', text: 'after your restart' });
+    const got = await fay.waitFor(
+      (l) => l.event === 'message' && l.text === 'after your restart',
+      'the message',
+    );
+    expect(got).toMatchObject({ from: ids.erin, closed: true, channelId: vault.channelId });
+    for (const c of [erin, fay]) expect((await c.ask({ cmd: 'quit' })).event).toBe('bye');
+  }, 120_000);
 });
 
 describe('peerwire chat in text mode (stdin a pipe)', () => {

@@ -79,6 +79,8 @@ export interface ChatSessionOptions {
   /** How long to wait for the neighbour's TCP connection and HELLO. */
   readonly timeoutMs: number;
   readonly onEvent: (event: ChatEvent) => void;
+  /** Saves what must outlive this run (closed-channel keys): on a key, a closed channel, and at close. */
+  readonly save?: (node: PtpchatNode) => void;
 }
 
 export class ChatSession {
@@ -93,6 +95,16 @@ export class ChatSession {
   lastCertificateSent = 0;
   readonly #listeners = new Set<(o: PtpchatOutput) => void>();
   #closed = false;
+  #save: ((node: PtpchatNode) => void) | undefined;
+
+  /** Saves the closed-channel keys now (`save`); a failure only costs them at the next run. */
+  persist(): void {
+    try {
+      this.#save?.(this.node);
+    } catch {
+      // reported nowhere on purpose: chat goes on, the keys are still in memory
+    }
+  }
 
   private constructor(running: RunningPtpchatNode, nodeId: NodeId) {
     this.running = running;
@@ -108,6 +120,7 @@ export class ChatSession {
       nodeId: opts.identity.nodeId,
       identity: opts.identity.identity,
       pins: opts.identity.pins,
+      closedChannels: opts.identity.closedChannels,
       nodeType: 'client',
       version: 'peerwire-cli',
       listen: false,
@@ -119,6 +132,7 @@ export class ChatSession {
       },
     });
     session = new ChatSession(running, opts.identity.nodeId);
+    session.#save = opts.save;
     for (const o of early.splice(0)) session.#output(o, opts.onEvent);
     const address = `${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`;
     const started = Date.now();
@@ -173,6 +187,7 @@ export class ChatSession {
           emit({ event: 'disconnected', neighbour: o.nodeId, reason: o.reason });
         return;
       case 'channel':
+        if (o.channel.closed && o.channel.hasKey) this.persist();
         emit({ event: 'channel', channel: channelView(o.channel) });
         return;
       case 'member-joined':
@@ -198,6 +213,7 @@ export class ChatSession {
         });
         return;
       case 'key':
+        this.persist();
         emit({
           event: 'invited',
           channelId: o.channelId,
@@ -372,6 +388,7 @@ export class ChatSession {
     } catch {
       // the pins are a cache: losing them only costs fetching certificates again
     }
+    this.persist();
     await this.running.close();
   }
 }
