@@ -4,6 +4,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -359,6 +360,45 @@ describe('peerwire chat through the relay daemon', () => {
     );
     expect(got).toMatchObject({ from: ids.erin, closed: true, channelId: vault.channelId });
     for (const c of [erin, fay]) expect((await c.ask({ cmd: 'quit' })).event).toBe('bye');
+  }, 120_000);
+
+  it('redials a lost neighbour with a doubling backoff, shown as reconnecting events', async () => {
+    const r = run(['id', 'new', '-k', join(dir, 'gus'), '--name', 'gus']);
+    expect(r.code, r.stderr).toBe(0);
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as { port: number }).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const args = ['--bob-port', '0', '--bob-secure-port', '0', '--ptpchat-port', String(port)];
+    let hub = startRelayProcess(args);
+    await hub.output(/ptpchat node \S+ listening/);
+    const gus = new Chat('gus', [`127.0.0.1:${port}`]);
+    await gus.waitFor((l) => l.event === 'connected', 'connected');
+    const gone = new Promise((resolve) => hub.child.once('exit', resolve));
+    hub.stop();
+    await gone;
+    await gus.waitFor((l) => l.event === 'disconnected', 'disconnected');
+    expect(await gus.waitFor((l) => l.event === 'reconnecting', 'attempt 1')).toMatchObject({
+      attempt: 1,
+      inMs: 1000,
+      address: `127.0.0.1:${port}`,
+    });
+    // The relay is still down: the first redial fails, the next waits twice as long.
+    expect(
+      await gus.waitFor((l) => l.event === 'reconnecting' && l.attempt === 2, 'attempt 2'),
+    ).toMatchObject({ inMs: 2000 });
+    hub = startRelayProcess(args);
+    await hub.output(/ptpchat node \S+ listening/);
+    await eventually(
+      async () => gus.lines.filter((l) => l.event === 'connected').length === 2,
+      'connected again',
+      30_000,
+    );
+    expect((await gus.ask({ cmd: 'online' })).nodes).toEqual(
+      expect.arrayContaining([expect.objectContaining({ path: 'neighbour' })]),
+    );
+    expect((await gus.ask({ cmd: 'quit' })).event).toBe('bye');
+    hub.stop();
   }, 120_000);
 });
 
