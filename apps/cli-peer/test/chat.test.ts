@@ -400,6 +400,37 @@ describe('peerwire chat through the relay daemon', () => {
     expect((await gus.ask({ cmd: 'quit' })).event).toBe('bye');
     hub.stop();
   }, 120_000);
+
+  it('over IPv6 loopback: the relay on ::1, two peers exchange a channel message', async () => {
+    for (const name of ['hal', 'ivy']) {
+      const r = run(['id', 'new', '-k', join(dir, name), '--name', name]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const hub = startRelayProcess(['--host', '::1', '--bob-port', '0', '--bob-secure-port', '0']);
+    const m = await hub.output(/ptpchat node \S+ listening on \[?::1\]?:(\d+)/);
+    const target = `[::1]:${m[1]}`;
+    const [hal, ivy] = ['hal', 'ivy'].map((n) => new Chat(n, [target]));
+    for (const c of [hal!, ivy!]) {
+      const hello = await c.waitFor((l) => l.event === 'connected', 'connected');
+      expect(hello.address).toBe(target);
+    }
+    await hal!.ask({ cmd: 'create', name: 'six' });
+    await ivy!.waitFor(
+      (l) => l.event === 'channel' && (l.channel as { name: string }).name === 'six',
+      'six announced',
+    );
+    await ivy!.ask({ cmd: 'join', channel: 'six' });
+    await eventually(async () => {
+      const members = (await hal!.ask({ cmd: 'members', channel: 'six' })).members as unknown[];
+      return members.length === 2;
+    }, 'two members of six');
+    await hal!.ask({ cmd: 'say', channel: 'six', text: 'over ::1' });
+    expect(
+      await ivy!.waitFor((l) => l.event === 'message' && l.text === 'over ::1', 'the message'),
+    ).toMatchObject({ closed: false, channel: 'six' });
+    for (const c of [hal!, ivy!]) expect((await c.ask({ cmd: 'quit' })).event).toBe('bye');
+    hub.stop();
+  }, 120_000);
 });
 
 describe('peerwire chat in text mode (stdin a pipe)', () => {
