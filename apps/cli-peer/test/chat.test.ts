@@ -456,6 +456,45 @@ describe('peerwire chat in text mode (stdin a pipe)', () => {
   }, 60_000);
 });
 
+describe('peerwire chat in a terminal (a real pty: util-linux script)', () => {
+  it('shows the prompt with the current channel and reads typed lines', async () => {
+    const q = (a: string) => `'${a.replaceAll("'", `'\\''`)}'`;
+    const cmd = [
+      process.execPath,
+      '--import',
+      'tsx',
+      cliMain,
+      'chat',
+      node,
+      '-k',
+      join(dir, 'dave'),
+    ]
+      .map(q)
+      .join(' ');
+    // script gives the chat a pseudo-terminal: stdin and stdout are TTYs, as for a user.
+    const child = spawn('script', ['-qfec', cmd, '/dev/null'], {
+      env: { ...env(), TERM: 'dumb' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    await eventually(async () => /connected to relay@/.test(out) && /> /.test(out), 'the prompt');
+    child.stdin.write('/create ptyroom\r');
+    await eventually(async () => /#ptyroom> /.test(out), 'the channel prompt');
+    child.stdin.write('typed in a terminal\r');
+    await eventually(async () => (out.match(/#ptyroom> /g) ?? []).length >= 2, 'prompt again');
+    child.stdin.write('/members\r');
+    await eventually(async () => /#ptyroom: 1 member/.test(out), 'members');
+    child.stdin.write('/quit\r');
+    const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)));
+    expect(code, out).toBe(0);
+    expect(out).toMatch(/created #ptyroom/);
+    expect(out).toMatch(/bye/);
+  }, 60_000);
+});
+
 describe('peerwire chat errors', () => {
   it('exit 2 for a bad address, 3 for an unreachable node, 4 for a channel never heard of', () => {
     const bad = run(['chat', 'http://127.0.0.1:9011', '-k', join(dir, 'alice')]);
