@@ -3,7 +3,8 @@
 // holder reads, a file attachment, a punched direct path, the one-shot `chat send`, exit codes.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -312,6 +313,124 @@ describe('peerwire chat through the relay daemon', () => {
     // The node id is kept beside the keychain: the same GUID next time.
     expect(readFileSync(`${join(dir, 'alice')}.ptpchat`, 'utf8').trim()).toBe(ids.alice);
   }, 180_000);
+
+  it('a restarted chat still reads its closed channel (keys kept beside the keychain, 0600)', async () => {
+    for (const name of ['erin', 'fay']) {
+      const r = run(['id', 'new', '-k', join(dir, name), '--name', name]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const erin = new Chat('erin', [node]);
+    let fay = new Chat('fay', [node]);
+    const ids: Record<string, string> = {};
+    for (const c of [erin, fay])
+      ids[c.name] = (await c.waitFor((l) => l.event === 'connected', 'connected')).nodeId as string;
+    await eventually(async () => {
+      const online = (await erin.ask({ cmd: 'online' })).nodes as { nodeId: string }[];
+      return online.some((n) => n.nodeId === ids.fay);
+    }, 'erin sees fay');
+    const vault = (await erin.ask({ cmd: 'create', name: 'vault', closed: true })).channel as {
+      channelId: string;
+    };
+    await erin.ask({ cmd: 'invite', channel: 'vault', node: 'fay' });
+    await fay.waitFor((l) => l.event === 'invited' && l.channelId === vault.channelId, 'the key');
+    await fay.ask({ cmd: 'join', channel: vault.channelId });
+    await erin.waitFor((l) => l.event === 'member-joined' && l.nodeId === ids.fay, 'fay joined');
+    expect((await fay.ask({ cmd: 'quit' })).event).toBe('bye');
+    expect(await fay.exited).toBe(0);
+    const saved = join(dir, 'fay.ptpchat-channels');
+    expect(statSync(saved).mode & 0o777).toBe(0o600);
+    expect(readFileSync(saved, 'utf8')).toContain(vault.channelId);
+    // The same keychain again: the channel, its key and membership are back at once.
+    fay = new Chat('fay', [node]);
+    await fay.waitFor((l) => l.event === 'connected', 'connected again');
+    expect((await fay.ask({ cmd: 'channels' })).channels).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          channelId: vault.channelId,
+          closed: true,
+          hasKey: true,
+          joined: true,
+        }),
+      ]),
+    );
+    await erin.ask({ cmd: 'say', channel: 'vault', text: 'after your restart' });
+    const got = await fay.waitFor(
+      (l) => l.event === 'message' && l.text === 'after your restart',
+      'the message',
+    );
+    expect(got).toMatchObject({ from: ids.erin, closed: true, channelId: vault.channelId });
+    for (const c of [erin, fay]) expect((await c.ask({ cmd: 'quit' })).event).toBe('bye');
+  }, 120_000);
+
+  it('redials a lost neighbour with a doubling backoff, shown as reconnecting events', async () => {
+    const r = run(['id', 'new', '-k', join(dir, 'gus'), '--name', 'gus']);
+    expect(r.code, r.stderr).toBe(0);
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as { port: number }).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const args = ['--bob-port', '0', '--bob-secure-port', '0', '--ptpchat-port', String(port)];
+    let hub = startRelayProcess(args);
+    await hub.output(/ptpchat node \S+ listening/);
+    const gus = new Chat('gus', [`127.0.0.1:${port}`]);
+    await gus.waitFor((l) => l.event === 'connected', 'connected');
+    const gone = new Promise((resolve) => hub.child.once('exit', resolve));
+    hub.stop();
+    await gone;
+    await gus.waitFor((l) => l.event === 'disconnected', 'disconnected');
+    expect(await gus.waitFor((l) => l.event === 'reconnecting', 'attempt 1')).toMatchObject({
+      attempt: 1,
+      inMs: 1000,
+      address: `127.0.0.1:${port}`,
+    });
+    // The relay is still down: the first redial fails, the next waits twice as long.
+    expect(
+      await gus.waitFor((l) => l.event === 'reconnecting' && l.attempt === 2, 'attempt 2'),
+    ).toMatchObject({ inMs: 2000 });
+    hub = startRelayProcess(args);
+    await hub.output(/ptpchat node \S+ listening/);
+    await eventually(
+      async () => gus.lines.filter((l) => l.event === 'connected').length === 2,
+      'connected again',
+      30_000,
+    );
+    expect((await gus.ask({ cmd: 'online' })).nodes).toEqual(
+      expect.arrayContaining([expect.objectContaining({ path: 'neighbour' })]),
+    );
+    expect((await gus.ask({ cmd: 'quit' })).event).toBe('bye');
+    hub.stop();
+  }, 120_000);
+
+  it('over IPv6 loopback: the relay on ::1, two peers exchange a channel message', async () => {
+    for (const name of ['hal', 'ivy']) {
+      const r = run(['id', 'new', '-k', join(dir, name), '--name', name]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const hub = startRelayProcess(['--host', '::1', '--bob-port', '0', '--bob-secure-port', '0']);
+    const m = await hub.output(/ptpchat node \S+ listening on \[?::1\]?:(\d+)/);
+    const target = `[::1]:${m[1]}`;
+    const [hal, ivy] = ['hal', 'ivy'].map((n) => new Chat(n, [target]));
+    for (const c of [hal!, ivy!]) {
+      const hello = await c.waitFor((l) => l.event === 'connected', 'connected');
+      expect(hello.address).toBe(target);
+    }
+    await hal!.ask({ cmd: 'create', name: 'six' });
+    await ivy!.waitFor(
+      (l) => l.event === 'channel' && (l.channel as { name: string }).name === 'six',
+      'six announced',
+    );
+    await ivy!.ask({ cmd: 'join', channel: 'six' });
+    await eventually(async () => {
+      const members = (await hal!.ask({ cmd: 'members', channel: 'six' })).members as unknown[];
+      return members.length === 2;
+    }, 'two members of six');
+    await hal!.ask({ cmd: 'say', channel: 'six', text: 'over ::1' });
+    expect(
+      await ivy!.waitFor((l) => l.event === 'message' && l.text === 'over ::1', 'the message'),
+    ).toMatchObject({ closed: false, channel: 'six' });
+    for (const c of [hal!, ivy!]) expect((await c.ask({ cmd: 'quit' })).event).toBe('bye');
+    hub.stop();
+  }, 120_000);
 });
 
 describe('peerwire chat in text mode (stdin a pipe)', () => {
@@ -334,6 +453,45 @@ describe('peerwire chat in text mode (stdin a pipe)', () => {
     expect(err).toMatch(/error: usage: \/join <channel>/);
     expect(out).toMatch(/#textroom: 1 member\n {2}carol@[0-9a-f]{8} +\(you\)/);
     expect(out).toMatch(/bye\n$/);
+  }, 60_000);
+});
+
+describe('peerwire chat in a terminal (a real pty: util-linux script)', () => {
+  it('shows the prompt with the current channel and reads typed lines', async () => {
+    const q = (a: string) => `'${a.replaceAll("'", `'\\''`)}'`;
+    const cmd = [
+      process.execPath,
+      '--import',
+      'tsx',
+      cliMain,
+      'chat',
+      node,
+      '-k',
+      join(dir, 'dave'),
+    ]
+      .map(q)
+      .join(' ');
+    // script gives the chat a pseudo-terminal: stdin and stdout are TTYs, as for a user.
+    const child = spawn('script', ['-qfec', cmd, '/dev/null'], {
+      env: { ...env(), TERM: 'dumb' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    await eventually(async () => /connected to relay@/.test(out) && /> /.test(out), 'the prompt');
+    child.stdin.write('/create ptyroom\r');
+    await eventually(async () => /#ptyroom> /.test(out), 'the channel prompt');
+    child.stdin.write('typed in a terminal\r');
+    await eventually(async () => (out.match(/#ptyroom> /g) ?? []).length >= 2, 'prompt again');
+    child.stdin.write('/members\r');
+    await eventually(async () => /#ptyroom: 1 member/.test(out), 'members');
+    child.stdin.write('/quit\r');
+    const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)));
+    expect(code, out).toBe(0);
+    expect(out).toMatch(/created #ptyroom/);
+    expect(out).toMatch(/bye/);
   }, 60_000);
 });
 

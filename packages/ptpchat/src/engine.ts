@@ -21,6 +21,7 @@ import { guidOf, type NodeId, normalizeNodeId, parseNodeId } from './node-id.js'
 import { canonicalAddress, Rendezvous, type RendezvousHost } from './rendezvous.js';
 import { RetransmitQueue } from './retransmit.js';
 import { RoutingTable } from './routing.js';
+import { restoreClosedChannels, savedClosedChannels } from './saved-channels.js';
 import type {
   ChannelInfo,
   DropReason,
@@ -32,6 +33,7 @@ import type {
   PtpchatIdentity,
   PtpchatNodeOptions,
   RouteInfo,
+  SavedClosedChannel,
 } from './types.js';
 
 const DROP_REASONS: readonly DropReason[] = [
@@ -151,6 +153,17 @@ export class PtpchatNode {
     if (options.pins) {
       const pins = [...options.pins];
       this.#spawn(() => this.#chat.restorePins(pins));
+    }
+    if (options.closedChannels) {
+      const self = { nodeId: this.nodeId, guid };
+      const refused = restoreClosedChannels(
+        this.#chat.channels,
+        options.closedChannels,
+        self,
+        l.maxChannelNameLength,
+        0,
+      );
+      this.counters.drops.malformed += refused;
     }
   }
 
@@ -333,6 +346,11 @@ export class PtpchatNode {
   /** The pinned certificates, to pass back as `pins` after a restart (§7.1). */
   certificatePins(): [guid: string, certificate: Uint8Array][] {
     return this.#chat.certificates.entries();
+  }
+
+  /** The closed channels whose key this node holds, to pass back as `closedChannels` after a restart. */
+  closedChannels(): SavedClosedChannel[] {
+    return savedClosedChannels(this.#chat.channels);
   }
 
   /** Sizes of the bounded tables (for metrics and tests). */

@@ -75,6 +75,7 @@ export type {
   PtpchatNodeOptions,
   PtpchatOutput,
   RouteInfo,
+  SavedClosedChannel,
   SendAction,
   TimerAction,
 } from './types.js';

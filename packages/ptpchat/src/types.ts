@@ -49,6 +49,11 @@ export interface PtpchatNodeOptions {
   readonly limits?: Partial<PtpchatLimits>;
   /** Certificates pinned earlier (from `certificatePins()`), so pins persist across restarts. */
   readonly pins?: Iterable<readonly [guid: string, certificate: Uint8Array]>;
+  /**
+   * Closed channels held earlier (from `closedChannels()`): their key, name and members, so a
+   * restarted node still reads them. Bad entries are dropped (counted as `malformed`).
+   */
+  readonly closedChannels?: Iterable<SavedClosedChannel>;
   /** Crypto backend (default `fastBackend`). */
   readonly backend?: CryptoBackend;
 }
@@ -257,3 +262,13 @@ export interface PtpchatCounters {
 }
 
 export type { PtpchatMessage };
+
+/** A closed channel whose key this node holds, as `closedChannels()` gives it for saving. */
+export interface SavedClosedChannel {
+  readonly channelId: string;
+  readonly name: string;
+  /** The channel key (32 bytes). */
+  readonly key: Uint8Array;
+  readonly members: readonly NodeId[];
+  readonly joined: boolean;
+}

@@ -167,3 +167,64 @@ describe('closed channels: GETKEY/KEY (§7.3, §8.9-8.10)', () => {
     expect(a.node.channel(other.channelId)!.members).not.toContain(b.node.nodeId);
   });
 });
+
+describe('closed channels across a restart (closedChannels)', () => {
+  it('a node restarted with its saved closed channels still reads them; without, it does not', async () => {
+    const net = new SimNetwork({ seed: 23 });
+    const bobId = 'bob@6a1e0c4e-3d2f-4b8a-9c1d-2e3f4a5b6c7d';
+    const bobIdentity = await identityOf(bobId);
+    const a = await net.addNode('alice');
+    const relay = await net.addNode('relay');
+    const b = await net.addNode('bob', { nodeId: bobId, identity: bobIdentity });
+    net.connect(a, relay);
+    net.connect(relay, b);
+    await net.runFor(1000);
+    const ch = a.node.createChannel('secret', { closed: true });
+    a.node.invite(ch.channelId, b.node.nodeId);
+    await net.runFor(2000);
+    b.node.join(ch.channelId);
+    await net.runFor(1000);
+    const saved = b.node.closedChannels();
+    expect(saved).toMatchObject([{ channelId: ch.channelId, name: 'secret', joined: true }]);
+    expect(saved[0]!.members).toEqual(expect.arrayContaining([a.node.nodeId, bobId]));
+    // bob goes away; two new runs of bob: one restored, one not.
+    net.disconnect(relay, b);
+    net.kill(b);
+    const restored = await net.addNode('bob', {
+      nodeId: bobId,
+      identity: bobIdentity,
+      pins: b.node.certificatePins(),
+      closedChannels: saved,
+    });
+    expect(restored.node.channel(ch.channelId)).toMatchObject({
+      closed: true,
+      hasKey: true,
+      joined: true,
+    });
+    net.connect(relay, restored);
+    await net.runFor(3000);
+    await a.node.sendMessage(ch.channelId, 'after the restart');
+    await net.runFor(2000);
+    expect(net.eventsOf(restored, 'message')).toMatchObject([
+      { text: 'after the restart', closed: true },
+    ]);
+    net.disconnect(relay, restored);
+    net.kill(restored);
+    const forgetful = await net.addNode('bob', { nodeId: bobId, identity: bobIdentity });
+    net.connect(relay, forgetful);
+    await net.runFor(3000);
+    await a.node.sendMessage(ch.channelId, 'again');
+    await net.runFor(2000);
+    expect(net.eventsOf(forgetful, 'message')).toEqual([]);
+    // Bad saved entries are refused and counted, the good ones kept.
+    const odd = await net.addNode('odd', {
+      closedChannels: [
+        { ...saved[0]!, key: new Uint8Array(3) },
+        { ...saved[0]!, channelId: 'nope' },
+        saved[0]!,
+      ],
+    });
+    expect(odd.node.counters.drops.malformed).toBe(2);
+    expect(odd.node.closedChannels()).toHaveLength(1);
+  });
+});

@@ -5,13 +5,30 @@
  * keychain (`<keychain>.ptpchat`) so the GUID stays across runs (spec §2.3), with the
  * certificates this peer pinned (`<keychain>.ptpchat-pins`, §7.1).
  */
+
+import { existsSync, readFileSync } from 'node:fs';
 import type { IDCard, Keychain } from '@peerwire/crypto';
-import { createIdentity, type NodeId, type PtpchatIdentity } from '@peerwire/ptpchat';
-import { loadOrCreateNodeId, readPinsFile, writePinsFile } from '@peerwire/ptpchat/node';
+import {
+  createIdentity,
+  fromBase64,
+  type NodeId,
+  type PtpchatIdentity,
+  type PtpchatNode,
+  type SavedClosedChannel,
+  toBase64,
+} from '@peerwire/ptpchat';
+import {
+  loadOrCreateNodeId,
+  readPinsFile,
+  writeFileAtomic,
+  writePinsFile,
+} from '@peerwire/ptpchat/node';
 import { CliError, EXIT } from '../context.js';
 
 export const nodeIdPath = (keychainFile: string) => `${keychainFile}.ptpchat`;
 export const pinsPath = (keychainFile: string) => `${keychainFile}.ptpchat-pins`;
+/** The closed channels whose key this peer holds (key, name, members), mode 0600. */
+export const channelsPath = (keychainFile: string) => `${keychainFile}.ptpchat-channels`;
 
 /** ptpchat names are 1-64 ASCII letters and digits (the reference's rule, spec §14). */
 const NAME = /^[A-Za-z0-9]{1,64}$/;
@@ -26,6 +43,7 @@ export interface ChatIdentity {
   readonly nodeId: NodeId;
   readonly identity: PtpchatIdentity;
   readonly pins: [guid: string, certificate: Uint8Array][];
+  readonly closedChannels: SavedClosedChannel[];
 }
 
 /**
@@ -64,7 +82,46 @@ export async function chatIdentity(
   if (!signer) throw new CliError(`the keychain ${keychainFile} holds no signing key`);
   const keys = keychain.keys().filter((k) => k !== signer);
   const identity = await createIdentity(nodeId, { signer, keys });
-  return { nodeId, identity, pins: readPinsFile(pinsPath(keychainFile)).pins };
+  return {
+    nodeId,
+    identity,
+    pins: readPinsFile(pinsPath(keychainFile)).pins,
+    closedChannels: readClosedChannels(channelsPath(keychainFile)),
+  };
+}
+
+/** The saved closed channels; an unreadable file or entry is skipped (the engine checks the rest). */
+export function readClosedChannels(file: string): SavedClosedChannel[] {
+  if (!existsSync(file)) return [];
+  try {
+    const list = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    if (!Array.isArray(list)) return [];
+    return list.flatMap((e: Record<string, unknown>) => {
+      try {
+        return [
+          {
+            channelId: String(e.channelId),
+            name: String(e.name),
+            key: fromBase64(String(e.key)),
+            members: Array.isArray(e.members) ? e.members.map(String) : [],
+            joined: e.joined === true,
+          },
+        ];
+      } catch {
+        return [];
+      }
+    });
+  } catch {
+    return [];
+  }
+}
+
+/** Saves the closed channels whose key the node holds (atomically, mode 0600): a restart reads them. */
+export function saveClosedChannels(keychainFile: string, node: PtpchatNode): void {
+  const list = node
+    .closedChannels()
+    .map((c) => ({ ...c, key: toBase64(c.key), members: [...c.members] }));
+  writeFileAtomic(channelsPath(keychainFile), `${JSON.stringify(list)}\n`);
 }
 
 /** Keeps the pinned certificates for the next run (written to a temporary file, then renamed). */

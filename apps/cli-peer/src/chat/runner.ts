@@ -77,6 +77,7 @@ async function run(s: ChatSession, cmd: ChatCommand): Promise<ChatResult> {
     case 'create': {
       const c = node.createChannel(cmd.name, { closed: cmd.closed });
       s.current = c.channelId;
+      if (c.closed) s.persist();
       return { event: 'created', channel: channelView(c) };
     }
     case 'invite': {

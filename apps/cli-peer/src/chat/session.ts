@@ -27,6 +27,15 @@ export type ChatEvent =
       readonly address: string;
     }
   | { readonly event: 'disconnected'; readonly neighbour: NodeId; readonly reason: string }
+  | {
+      readonly event: 'reconnecting';
+      readonly address: string;
+      /** 1 for the first attempt after the link was lost. */
+      readonly attempt: number;
+      /** Milliseconds until this attempt (the backoff doubles from `reconnectMinMs` to `reconnectMaxMs`). */
+      readonly inMs: number;
+      readonly reason?: string;
+    }
   | { readonly event: 'channel'; readonly channel: ChannelView }
   | {
       readonly event: 'member-joined' | 'member-left';
@@ -79,7 +88,18 @@ export interface ChatSessionOptions {
   /** How long to wait for the neighbour's TCP connection and HELLO. */
   readonly timeoutMs: number;
   readonly onEvent: (event: ChatEvent) => void;
+  /** First wait before redialling a lost neighbour (default `RECONNECT_MIN_MS`, 1 s); it doubles. */
+  readonly reconnectMinMs?: number;
+  /** Longest wait between redials (default `RECONNECT_MAX_MS`, 30 s). */
+  readonly reconnectMaxMs?: number;
+  /** Saves what must outlive this run (closed-channel keys): on a key, a closed channel, and at close. */
+  readonly save?: (node: PtpchatNode) => void;
 }
+
+/** First wait before redialling a lost neighbour; doubled after each failed attempt. */
+export const RECONNECT_MIN_MS = 1_000;
+/** Longest wait between two redials. */
+export const RECONNECT_MAX_MS = 30_000;
 
 export class ChatSession {
   readonly running: RunningPtpchatNode;
@@ -93,6 +113,59 @@ export class ChatSession {
   lastCertificateSent = 0;
   readonly #listeners = new Set<(o: PtpchatOutput) => void>();
   #closed = false;
+  #save: ((node: PtpchatNode) => void) | undefined;
+  #opts!: ChatSessionOptions;
+  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+
+  get #address(): string {
+    const { host, port } = this.#opts;
+    return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  }
+
+  /** Redials the neighbour after a backoff (doubling, capped), announcing each attempt. */
+  #reconnect(attempt: number, reason?: string): void {
+    if (this.#closed || this.#reconnectTimer !== undefined) return;
+    const o = this.#opts;
+    const min = o.reconnectMinMs ?? RECONNECT_MIN_MS;
+    const inMs = Math.min(o.reconnectMaxMs ?? RECONNECT_MAX_MS, min * 2 ** (attempt - 1));
+    o.onEvent({
+      event: 'reconnecting',
+      address: this.#address,
+      attempt,
+      inMs,
+      ...(reason ? { reason } : {}),
+    });
+    this.#reconnectTimer = setTimeout(async () => {
+      this.#reconnectTimer = undefined;
+      if (this.#closed) return;
+      try {
+        const peer = await withTimeout(this.running.dial(o.host, o.port), o.timeoutMs);
+        const up = await this.#waitFor(
+          (out) => out.type === 'neighbour-up' && out.peer === peer,
+          o.timeoutMs,
+        );
+        if (this.#closed || !('nodeId' in up)) return;
+        this.neighbour = up.nodeId;
+        o.onEvent({
+          event: 'connected',
+          nodeId: this.nodeId,
+          neighbour: up.nodeId,
+          address: this.#address,
+        });
+      } catch (error) {
+        this.#reconnect(attempt + 1, (error as Error).message);
+      }
+    }, inMs);
+  }
+
+  /** Saves the closed-channel keys now (`save`); a failure only costs them at the next run. */
+  persist(): void {
+    try {
+      this.#save?.(this.node);
+    } catch {
+      // reported nowhere on purpose: chat goes on, the keys are still in memory
+    }
+  }
 
   private constructor(running: RunningPtpchatNode, nodeId: NodeId) {
     this.running = running;
@@ -108,6 +181,7 @@ export class ChatSession {
       nodeId: opts.identity.nodeId,
       identity: opts.identity.identity,
       pins: opts.identity.pins,
+      closedChannels: opts.identity.closedChannels,
       nodeType: 'client',
       version: 'peerwire-cli',
       listen: false,
@@ -119,6 +193,8 @@ export class ChatSession {
       },
     });
     session = new ChatSession(running, opts.identity.nodeId);
+    session.#save = opts.save;
+    session.#opts = opts;
     for (const o of early.splice(0)) session.#output(o, opts.onEvent);
     const address = `${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`;
     const started = Date.now();
@@ -169,10 +245,16 @@ export class ChatSession {
         if (o.message.msg_type === 'CERTIFICATE') this.lastCertificateSent = Date.now();
         return;
       case 'neighbour-down':
-        if (o.nodeId === this.neighbour)
+        if (
+          o.nodeId === this.neighbour &&
+          !this.node.neighbours().some((n) => n.nodeId === o.nodeId && !n.direct)
+        ) {
           emit({ event: 'disconnected', neighbour: o.nodeId, reason: o.reason });
+          this.#reconnect(1);
+        }
         return;
       case 'channel':
+        if (o.channel.closed && o.channel.hasKey) this.persist();
         emit({ event: 'channel', channel: channelView(o.channel) });
         return;
       case 'member-joined':
@@ -198,6 +280,7 @@ export class ChatSession {
         });
         return;
       case 'key':
+        this.persist();
         emit({
           event: 'invited',
           channelId: o.channelId,
@@ -367,11 +450,14 @@ export class ChatSession {
   async close(savePins?: (pins: [string, Uint8Array][]) => void): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#reconnectTimer !== undefined) clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = undefined;
     try {
       savePins?.(this.node.certificatePins());
     } catch {
       // the pins are a cache: losing them only costs fetching certificates again
     }
+    this.persist();
     await this.running.close();
   }
 }

@@ -14,7 +14,9 @@ export function eventText(
     case 'connected':
       return `connected to ${shortId(e.neighbour)} at ${e.address} as ${shortId(e.nodeId)} (/help lists the commands)`;
     case 'disconnected':
-      return `lost the link to ${shortId(e.neighbour)} (${e.reason}); /quit and start again to reconnect`;
+      return `lost the link to ${shortId(e.neighbour)} (${e.reason})`;
+    case 'reconnecting':
+      return `reconnecting to ${e.address} in ${(e.inMs / 1000).toFixed(e.inMs < 10_000 ? 1 : 0)} s (attempt ${e.attempt}${e.reason ? `; last: ${e.reason}` : ''})`;
     case 'channel':
       return e.channel.joined
         ? undefined

@@ -7,7 +7,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import type { Command } from 'commander';
-import { chatIdentity, chatNodeId, savePins } from '../chat/identity.js';
+import { chatIdentity, chatNodeId, saveClosedChannels, savePins } from '../chat/identity.js';
 import { chatLoop } from '../chat/loop.js';
 import { ChatPrinter } from '../chat/printer.js';
 import { runCommand } from '../chat/runner.js';
@@ -45,6 +45,7 @@ async function startSession(
     port: target.port,
     timeoutMs: g.timeout ?? DEFAULT_TIMEOUT_MS,
     onEvent,
+    save: (node) => saveClosedChannels(path, node),
   });
   return { session, keychainFile: path };
 }

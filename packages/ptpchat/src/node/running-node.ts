@@ -115,6 +115,7 @@ class NodeHost {
       ...(this.#udp ? { udpPort: this.#udp.port } : {}),
       ...(o.limits !== undefined ? { limits: o.limits } : {}),
       ...(o.pins !== undefined ? { pins: o.pins } : {}),
+      ...(o.closedChannels !== undefined ? { closedChannels: o.closedChannels } : {}),
       ...(o.backend !== undefined ? { backend: o.backend } : {}),
     });
     // Start the engine's clock (HELLO and ROUTING periods) and its first timer request.
