@@ -32,9 +32,13 @@ beforeAll(async () => {
 afterAll(() => rm(work, { recursive: true, force: true }));
 
 function start(script: string, args: readonly (string | number)[]) {
-  const proc: ChildProcess = spawn(process.execPath, [...NODE_FLAGS, join(bench, script), ...args.map(String)], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const proc: ChildProcess = spawn(
+    process.execPath,
+    [...NODE_FLAGS, join(bench, script), ...args.map(String)],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   let out = '';
   const lines: string[] = [];
   const waiting: ((line: string) => void)[] = [];
