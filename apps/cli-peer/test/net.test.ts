@@ -127,4 +127,150 @@ describe('peerwire net', () => {
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.at(-1)).toMatchObject({ text: 'hello bob' });
   });
+
+  it('up runs the agent (--json events); ping and status reach it; up prints what send sends; SIGTERM stops it', async () => {
+    const dave = JSON.parse(
+      (await run([...kc('dave'), '--json', 'net', 'id', '--new'])).stdout,
+    ) as {
+      deviceId: string;
+    };
+    await run([...kc('erin'), 'net', 'id', '--new']);
+    const agent = spawnCli([
+      ...kc('dave'),
+      '--json',
+      'net',
+      'up',
+      '--port',
+      '0',
+      '--base',
+      baseArg,
+    ]);
+    let out = '';
+    agent.stdout!.on('data', (d) => (out += d));
+    const exited = new Promise<number>((r) => agent.on('close', (c) => r(c ?? -1)));
+    const events = () =>
+      out
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+    for (let i = 0; i < 200 && !out.includes('"up"'); i++)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(events()[0]).toEqual({ event: 'up', deviceId: dave.deviceId, base: baseArg });
+
+    const ping = await run([
+      ...kc('erin'),
+      '--json',
+      'net',
+      'ping',
+      dave.deviceId,
+      '--port',
+      '0',
+      '--base',
+      baseArg,
+    ]);
+    expect(ping.code).toBe(0);
+    const p = JSON.parse(ping.stdout) as { deviceId: string; rttMs: number; path: string };
+    expect(p.deviceId).toBe(dave.deviceId);
+    expect(p.rttMs).toBeGreaterThanOrEqual(0);
+    expect(['direct', 'base-udp', 'base-tcp']).toContain(p.path);
+
+    const human = await run([
+      ...kc('erin'),
+      'net',
+      'ping',
+      dave.deviceId,
+      '--port',
+      '0',
+      '--base',
+      baseArg,
+    ]);
+    expect(human.code).toBe(0);
+    expect(human.stdout.trim()).toMatch(
+      new RegExp(`^${dave.deviceId}: \\d+\\.\\d ms \\((direct|base-udp|base-tcp)\\)$`),
+    );
+
+    const status = await run([
+      ...kc('erin'),
+      '--json',
+      'net',
+      'status',
+      dave.deviceId,
+      '--port',
+      '0',
+      '--base',
+      baseArg,
+    ]);
+    expect(status.code).toBe(0);
+    const st = JSON.parse(status.stdout) as {
+      base: string;
+      baseUdp: boolean;
+      peers: { deviceId: string; path: string; latencyMs?: number }[];
+    };
+    expect(st.base).toBe(baseArg);
+    expect(typeof st.baseUdp).toBe('boolean');
+    const peer = st.peers.find((x) => x.deviceId === dave.deviceId);
+    expect(peer).toBeDefined();
+    expect(['direct', 'base-udp', 'base-tcp']).toContain(peer!.path);
+    expect(peer!.latencyMs).toBeGreaterThanOrEqual(0); // the probe's heartbeat came back
+
+    const sent = await run([
+      ...kc('erin'),
+      '--json',
+      'net',
+      'send',
+      dave.deviceId,
+      'hi dave',
+      '--port',
+      '0',
+      '--base',
+      baseArg,
+    ]);
+    expect(sent.code).toBe(0);
+    for (let i = 0; i < 100 && !out.includes('hi dave'); i++)
+      await new Promise((r) => setTimeout(r, 50));
+    const datagram = events().find((e) => e.event === 'datagram');
+    expect(datagram).toMatchObject({ event: 'datagram', text: 'hi dave' });
+    expect(events().some((e) => e.event === 'path')).toBe(true);
+
+    agent.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+
+  it('ping and status of a device that is not up: exit 3 for ping, status lists it without an RTT', async () => {
+    await run([...kc('frank'), 'net', 'id', '--new']);
+    const absent = 'fc94:1111:2222:3333:4444:5555:6666:7777';
+    const ping = await run([
+      ...kc('frank'),
+      '--timeout',
+      '1500',
+      'net',
+      'ping',
+      absent,
+      '--port',
+      '0',
+      '--base',
+      baseArg,
+    ]);
+    expect(ping.code).toBe(3);
+    expect(ping.stderr).toContain('no answer');
+    const status = await run([
+      ...kc('frank'),
+      '--json',
+      '--timeout',
+      '1500',
+      'net',
+      'status',
+      absent,
+      '--port',
+      '0',
+      '--base',
+      baseArg,
+    ]);
+    expect(status.code).toBe(0);
+    const st = JSON.parse(status.stdout) as { peers: { deviceId: string; latencyMs?: number }[] };
+    const peer = st.peers.find((x) => x.deviceId === absent);
+    expect(peer).toBeDefined();
+    expect(peer!.latencyMs).toBeUndefined();
+  });
 });

@@ -1,6 +1,9 @@
 // Baselines for the relay benchmark, on raw ws:
 // - a forwarder that parses nothing: a connection opened as /?pair=N&role=recv registers under
-//   key N; every message from /?pair=N&role=send is forwarded as-is to that receiver;
+//   key N; every message from /?pair=N&role=send is forwarded as-is to that receiver, with the
+//   relay's write batching (@peerwire/transport's NodeWebSocketLink): the receiver's socket is
+//   corked at its first send of a tick and uncorked on the next tick, so the sends of one tick
+//   leave in one writev, and the ratio measures the relay's own work, not a batching difference;
 // - /challenge: the server speaks first (a 71-byte challenge, as a HandshakeRequest), the
 //   client answers (about 300 bytes, as a HandshakeResponse), the server confirms (as rdy);
 //   the cost of a WebSocket connection and a handshake exchange, without any cryptography.
@@ -25,7 +28,22 @@ wss.on('connection', (ws, req) => {
   }
   const pair = url.searchParams.get('pair');
   if (url.searchParams.get('role') === 'recv') {
-    receivers.set(pair, ws);
+    const socket = req.socket;
+    let corked = false;
+    const uncork = () => {
+      corked = false;
+      socket.uncork();
+    };
+    receivers.set(pair, {
+      send(data) {
+        if (!corked) {
+          corked = true;
+          socket.cork();
+          process.nextTick(uncork);
+        }
+        ws.send(data);
+      },
+    });
     ws.on('close', () => receivers.delete(pair));
   } else {
     ws.on('message', (data) => receivers.get(pair)?.send(data));

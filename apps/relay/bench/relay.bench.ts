@@ -5,71 +5,31 @@
 // 2. p50/p99 latency at half the measured maximum rate;
 // 3. 10,000 concurrent handshaked idle connections: relay memory per connection (goal <= 20 KiB)
 //    and P-256 handshakes per second (goal >= 3,000/s).
-import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { generatePrivateKey, IDCard, Keychain, signHandshake } from '@peerwire/crypto';
-import {
-  decodeHandshakeRequest,
-  encodeHandshakeResponse,
-  encodeInstantMessage,
-  MsgFlag,
-  PacketType,
-} from '@peerwire/wire';
+import { encodeInstantMessage, MsgFlag } from '@peerwire/wire';
 import WebSocket from 'ws';
-import { report } from '../../../tooling/bench.js';
+import { median, report } from '../../../tooling/bench.js';
+import {
+  cpuSeconds,
+  type Identity,
+  identity,
+  open,
+  percentile,
+  rssKiB,
+  spotConnect,
+  startRelayProcess,
+  stopProcess,
+} from './spot-load.js';
 
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 100);
 const IDLE = Number(process.env.BENCH_IDLE ?? 10_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const WINDOW = 32; // messages in flight per pair
 const BODY = new Uint8Array(1024).fill(0x61);
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
-
-function rssKiB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]);
-}
-
-async function startRelayProcess(): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(
-    process.execPath,
-    [
-      here('../dist/main.js'),
-      '--memory',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--log-level',
-      'info',
-      '--no-bob',
-    ],
-    {
-      env: {
-        ...process.env,
-        PEERWIRE_LIMIT_MAX_CONNECTIONS_PER_IP: '100000',
-        PEERWIRE_LIMIT_MESSAGES_PER_SECOND: '1000000',
-        PEERWIRE_LIMIT_MESSAGE_BURST: '1000000',
-        PEERWIRE_LIMIT_BYTES_PER_SECOND: '1000000000',
-        PEERWIRE_LIMIT_BYTE_BURST: '1000000000',
-        PEERWIRE_LIMIT_HANDSHAKE_TIMEOUT_MS: '120000',
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  const port = await new Promise<number>((resolve, reject) => {
-    let buf = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(buf);
-      if (m) resolve(Number(m[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`relay exited with ${code}`)));
-  });
-  return { child, port };
-}
 
 async function startForwarder(): Promise<{ child: ChildProcess; port: number }> {
   const child = fork(here('raw-forwarder.mjs'), ['0'], { stdio: 'inherit' });
@@ -77,52 +37,6 @@ async function startForwarder(): Promise<{ child: ChildProcess; port: number }> 
     child.once('message', (m: { port: number }) => resolve(m.port)),
   );
   return { child, port };
-}
-
-interface Identity {
-  self: Awaited<ReturnType<typeof generatePrivateKey>>;
-  blob: Uint8Array;
-  address: string;
-}
-
-async function identity(): Promise<Identity> {
-  const self = await generatePrivateKey('P-256');
-  const card = IDCard.create(self.publicKey).addKeychain(new Keychain().add(self));
-  return { self, blob: await card.sign(self), address: card.address };
-}
-
-function open(url: string): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false });
-    ws.binaryType = 'nodebuffer';
-    ws.once('open', () => resolve(ws));
-    ws.once('error', reject);
-  });
-}
-
-/** Opens a Spot connection and completes the handshake; resolves when online. */
-function spotConnect(
-  url: string,
-  id: Identity,
-  onMessage?: (data: Buffer) => void,
-): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false });
-    ws.binaryType = 'nodebuffer';
-    ws.once('error', reject);
-    ws.on('message', (data: Buffer) => {
-      if (data[0] !== PacketType.Handshake) {
-        onMessage?.(data);
-        return;
-      }
-      const req = decodeHandshakeRequest(new Uint8Array(data.buffer, data.byteOffset, data.length));
-      if (req.ready) resolve(ws);
-      else
-        void signHandshake({ raw: req.raw }, id.self, id.blob).then((res) =>
-          ws.send(encodeHandshakeResponse(res)),
-        );
-    });
-  });
 }
 
 interface Pair {
@@ -268,40 +182,65 @@ async function rawPairs(port: number) {
   };
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
 console.log(`\nPreparing ${2 * PAIRS} identities for the routing run…`);
 const ids = await Promise.all(Array.from({ length: 2 * PAIRS }, identity));
 
 // --- 1 & 2: routing throughput and latency -----------------------------------------------------
-const forwarder = await startForwarder();
-const raw = await rawPairs(forwarder.port);
-const rawRate = await closedLoop(raw.pairs, raw.counter);
-raw.stop();
-raw.close();
-forwarder.child.kill();
+// Forwarder and relay alternate for ROUNDS rounds (medians): the machine's load drifts.
+const rawRates: number[] = [];
+const spotRates: number[] = [];
+/** CPU µs per forwarded message of the forwarder / relay process (warm-up included). */
+const rawCpu: number[] = [];
+const spotCpu: number[] = [];
+/** Runs the closed loop; returns its rate and the server process's CPU µs per message. */
+async function measured(pairs: Pair[], counter: { delivered: number }, pid: number) {
+  const cpu0 = cpuSeconds(pid);
+  const n0 = counter.delivered;
+  const rate = await closedLoop(pairs, counter);
+  return { rate, cpu: ((cpuSeconds(pid) - cpu0) * 1e6) / (counter.delivered - n0) };
+}
+let latencies: number[] = [];
+for (let round = 0; round < ROUNDS; round++) {
+  const forwarder = await startForwarder();
+  const raw = await rawPairs(forwarder.port);
+  const r = await measured(raw.pairs, raw.counter, forwarder.child.pid!);
+  rawRates.push(r.rate);
+  rawCpu.push(r.cpu);
+  raw.stop();
+  raw.close();
+  await stopProcess(forwarder.child);
 
-const relay = await startRelayProcess();
-const spotUrl = `ws://127.0.0.1:${relay.port}/_websocket`;
-const spot = await spotPairs(spotUrl, ids);
-const spotRate = await closedLoop(spot.pairs, spot.counter);
-spot.stop();
-const latencies = (await spot.openLoop(spotRate / 2, SECONDS)).sort((a, b) => a - b);
-spot.close();
-relay.child.kill();
+  const relay = await startRelayProcess();
+  const spotUrl = `ws://127.0.0.1:${relay.port}/_websocket`;
+  const spot = await spotPairs(spotUrl, ids);
+  const m = await measured(spot.pairs, spot.counter, relay.child.pid!);
+  spotRates.push(m.rate);
+  spotCpu.push(m.cpu);
+  spot.stop();
+  if (round === ROUNDS - 1)
+    latencies = (await spot.openLoop(median(spotRates) / 2, SECONDS)).sort((a, b) => a - b);
+  spot.close();
+  await stopProcess(relay.child);
+}
+const rawRate = median(rawRates);
+const spotRate = median(spotRates);
+console.log(
+  `rounds: relay ${spotRates.map(Math.round).join(', ')} msg/s, ${spotCpu.map((x) => x.toFixed(2)).join(', ')} µs/msg; forwarder ${rawRates.map(Math.round).join(', ')} msg/s, ${rawCpu.map((x) => x.toFixed(2)).join(', ')} µs/msg`,
+);
 
-report(`Routed instant messages, ${PAIRS} pairs over loopback WebSocket, 1 KiB bodies`, [
-  {
-    name: 'peerwire relay',
-    value: spotRate,
-    unit: 'msg/s',
-    baseline: rawRate,
-    baselineName: 'raw ws forwarder, parses nothing',
-    goalRatio: 0.8,
-  },
-]);
+report(
+  `Routed instant messages, ${PAIRS} pairs over loopback WebSocket, 1 KiB bodies (medians of ${ROUNDS} rounds)`,
+  [
+    {
+      name: 'peerwire relay',
+      value: spotRate,
+      unit: 'msg/s',
+      baseline: rawRate,
+      baselineName: 'raw ws forwarder, parses nothing',
+      goalRatio: 0.8,
+    },
+  ],
+);
 report(
   `Latency at half the maximum rate (${Math.round(spotRate / 2)} msg/s, ${latencies.length} samples)`,
   [
@@ -328,12 +267,7 @@ async function connectAll(
   return { sockets, rate: (IDLE * 1000) / (performance.now() - t0) };
 }
 
-/** CPU seconds of a process (all threads), or of its main thread (the event loop) alone. */
-function cpuSeconds(pid: number, mainThreadOnly = false): number {
-  const path = mainThreadOnly ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`;
-  const fields = readFileSync(path, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks
-}
+if (IDLE === 0) process.exit(0); // BENCH_IDLE=0: the routing figures only
 
 console.log(`\nPreparing ${IDLE} identities for the idle-connection run…`);
 const idleIds: Identity[] = [];
@@ -356,7 +290,7 @@ const raw2 = await connectAll(
     }),
 );
 for (const s of raw2.sockets) s.terminate();
-forwarder2.child.kill();
+await stopProcess(forwarder2.child);
 
 const relay2 = await startRelayProcess();
 const url2 = `ws://127.0.0.1:${relay2.port}/_websocket`;
@@ -374,7 +308,7 @@ const health = (await (await fetch(`http://127.0.0.1:${relay2.port}/healthz`)).j
   online: number;
 };
 for (const s of spot2.sockets) s.terminate();
-relay2.child.kill();
+await stopProcess(relay2.child);
 
 report(`${IDLE} concurrent handshaked idle connections (${health.online} online at the relay)`, [
   {

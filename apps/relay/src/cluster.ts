@@ -5,7 +5,9 @@
  * relay's own data directory then only keeps its server code (and the bob and Datt services,
  * which stay per relay). It shows in `/healthz` as the `cluster` service (503 while Redis is
  * unreachable), in `/metrics` as `peerwire_cluster_*`, and in discovery (every live relay's
- * public hosts). A relay that cannot reach Redis at start does not start.
+ * public hosts). A relay that cannot reach Redis at start does not start, unless
+ * `cluster.onUnreachable` is `local`: then it runs as a single relay (its own store, no bus) and
+ * says so in a warning; it does not try to join later (restart it to join).
  */
 import type { Relay } from '@peerwire/relay';
 import {
@@ -39,6 +41,11 @@ export const ClusterConfigSchema = z
     keyPrefix: z.string().min(1).max(64).default('pw:'),
     /** `@peerwire/relay-redis` limits; unset ones keep their defaults. */
     limits: ClusterLimitsSchema.default({}),
+    /**
+     * Redis unreachable at start: `exit` (status 1, the default: never start half-clustered)
+     * or `local` (run as a single relay with its own store, a warning logged).
+     */
+    onUnreachable: z.enum(['exit', 'local']).default('exit'),
   })
   .strict()
   .prefault({});
@@ -48,7 +55,10 @@ export type ClusterConfig = z.infer<typeof ClusterConfigSchema>;
 const limitEnv = (name: string) =>
   `PEERWIRE_CLUSTER_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
 
-/** `cluster.*` from PEERWIRE_CLUSTER (the URL), PEERWIRE_CLUSTER_PREFIX and PEERWIRE_CLUSTER_<LIMIT>. */
+/**
+ * `cluster.*` from PEERWIRE_CLUSTER (the URL), PEERWIRE_CLUSTER_PREFIX,
+ * PEERWIRE_CLUSTER_ON_UNREACHABLE and PEERWIRE_CLUSTER_<LIMIT>.
+ */
 export function clusterConfigFromEnv(
   env: NodeJS.ProcessEnv,
   convert: (raw: string, type: 'number', source: string) => unknown,
@@ -56,6 +66,8 @@ export function clusterConfigFromEnv(
   const out: Record<string, unknown> = {};
   if (env.PEERWIRE_CLUSTER !== undefined) out.url = env.PEERWIRE_CLUSTER;
   if (env.PEERWIRE_CLUSTER_PREFIX !== undefined) out.keyPrefix = env.PEERWIRE_CLUSTER_PREFIX;
+  if (env.PEERWIRE_CLUSTER_ON_UNREACHABLE !== undefined)
+    out.onUnreachable = env.PEERWIRE_CLUSTER_ON_UNREACHABLE;
   const limits: Record<string, unknown> = {};
   for (const name of Object.keys(DEFAULT_CLUSTER_LIMITS)) {
     const raw = env[limitEnv(name)];
@@ -71,6 +83,7 @@ export function describeClusterConfig(): string[] {
     '',
     '  cluster.url        PEERWIRE_CLUSTER          (none)  redis://host:port[/db] or rediss://…: join a relay cluster',
     '  cluster.keyPrefix  PEERWIRE_CLUSTER_PREFIX   pw:     prefix of every Redis key and channel',
+    '  cluster.onUnreachable  PEERWIRE_CLUSTER_ON_UNREACHABLE  exit  Redis unreachable at start: exit (status 1) or local (run as a single relay)',
     '  cluster.limits.<name>  PEERWIRE_CLUSTER_<NAME>',
   ];
   for (const [name, value] of Object.entries(DEFAULT_CLUSTER_LIMITS)) {
@@ -87,7 +100,10 @@ export interface RelayCluster extends RunningService {
   hosts(own: readonly string[]): string[];
 }
 
-/** Joins the cluster when `cluster.url` is set (throws `CONNECT_FAILED` when Redis is unreachable). */
+/**
+ * Joins the cluster when `cluster.url` is set. Redis unreachable: throws `CONNECT_FAILED`, or
+ * with `onUnreachable: 'local'` logs a warning and returns undefined (a single relay).
+ */
 export async function joinCluster(
   config: ClusterConfig,
   serverCode: string,
@@ -97,22 +113,33 @@ export async function joinCluster(
   if (config.url === undefined) return undefined;
   const log = logger.child({ service: 'cluster' });
   let latency: Histogram | undefined;
-  const cluster = await RedisCluster.connect({
-    url: config.url,
-    serverCode,
-    hosts,
-    keyPrefix: config.keyPrefix,
-    limits: config.limits as Partial<RedisClusterLimits>,
-    onLatency: (ms) => latency?.observe(ms / 1000),
-    onEvent: (event) => {
-      if (event.type === 'down')
-        log.warn('Redis unreachable: cross-relay deliveries fail until it is back');
-      else if (event.type === 'up') log.info('Redis reachable again: presence re-announced');
-      else if (event.type === 'relay_expired')
-        log.warn({ srv: event.srv }, 'relay stopped heartbeating: its clients are gone');
-      else log.debug({ detail: event.detail }, 'bad cluster notice');
-    },
-  });
+  let cluster: RedisCluster;
+  try {
+    cluster = await RedisCluster.connect({
+      url: config.url,
+      serverCode,
+      hosts,
+      keyPrefix: config.keyPrefix,
+      limits: config.limits as Partial<RedisClusterLimits>,
+      onLatency: (ms) => latency?.observe(ms / 1000),
+      onEvent: (event) => {
+        if (event.type === 'down')
+          log.warn('Redis unreachable: cross-relay deliveries fail until it is back');
+        else if (event.type === 'up') log.info('Redis reachable again: presence re-announced');
+        else if (event.type === 'relay_expired')
+          log.warn({ srv: event.srv }, 'relay stopped heartbeating: its clients are gone');
+        else log.debug({ detail: event.detail }, 'bad cluster notice');
+      },
+    });
+  } catch (error) {
+    if (config.onUnreachable !== 'local' || (error as { code?: string }).code !== 'CONNECT_FAILED')
+      throw error;
+    log.warn(
+      `${(error as Error).message}; running local-only (cluster.onUnreachable = local): ` +
+        'a single relay with its own store, not joined to the cluster until restarted',
+    );
+    return undefined;
+  }
   log.info({ url: redactUrl(config.url), serverCode }, 'joined the relay cluster');
   const names = [
     'peerwire_cluster_messages_out_total',

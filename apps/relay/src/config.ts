@@ -4,10 +4,11 @@
  * the option and where it came from.
  */
 import { readFileSync } from 'node:fs';
-import { DEFAULT_RELAY_LIMITS, type RelayLimits } from '@peerwire/relay';
+import { DEFAULT_RELAY_LIMITS, RELAY_LIMIT_DESCRIPTIONS, type RelayLimits } from '@peerwire/relay';
 import { z } from 'zod';
 import { BOB_LIMITS, BobConfigSchema, bobLimitEnvName, describeBobConfig } from './bob.js';
 import { ClusterConfigSchema, clusterConfigFromEnv, describeClusterConfig } from './cluster.js';
+import { formatRows, limitRows, shapeRows } from './config-help.js';
 import { DattConfigSchema, dattConfigFromEnv, describeDattConfig } from './datt-config.js';
 import { ConfigError } from './errors.js';
 import {
@@ -23,41 +24,70 @@ import {
 
 const positive = z.number().positive().finite();
 
-const LimitsSchema = z
+export const LimitsSchema = z
   .object(
-    Object.fromEntries(Object.keys(DEFAULT_RELAY_LIMITS).map((k) => [k, positive.optional()])),
+    Object.fromEntries(
+      Object.entries(RELAY_LIMIT_DESCRIPTIONS).map(([k, text]) => [
+        k,
+        positive.optional().describe(text),
+      ]),
+    ),
   )
   .strict();
 
 export const ConfigSchema = z
   .object({
-    /** Interface to listen on. */
-    host: z.string().min(1).default('0.0.0.0'),
-    /** One HTTP(S) port for /_websocket, discovery, /healthz and /metrics. */
-    port: z.number().int().min(0).max(65535).default(8080),
-    /** Where IDCards, blobs and memberships persist. */
-    dataDir: z.string().min(1).default('./data'),
-    /** Keep everything in memory instead of dataDir (tests, throwaway relays). */
-    memory: z.boolean().default(false),
-    /** Short relay name used in `c.<srv>.<id>`; by default chosen once and kept in dataDir. */
+    host: z.string().min(1).default('0.0.0.0').describe('interface to listen on'),
+    port: z
+      .number()
+      .int()
+      .min(0)
+      .max(65535)
+      .default(8080)
+      .describe('HTTP(S) port for everything: /_websocket, discovery, /healthz, /metrics'),
+    dataDir: z
+      .string()
+      .min(1)
+      .default('./data')
+      .describe('where IDCards, blobs and memberships persist'),
+    memory: z
+      .boolean()
+      .default(false)
+      .describe('keep everything in memory instead of dataDir; nothing persists'),
     serverCode: z
       .string()
       .regex(/^[A-Za-z0-9_-]{1,32}$/, '1 to 32 letters, digits, - or _')
-      .optional(),
-    /** Host names the discovery endpoint lists; by default the Host header of the request. */
-    publicHosts: z.array(z.string().min(1)).default([]),
-    /** `min_conn` in discovery answers (0 = as many as hosts). */
-    minConnections: z.number().int().nonnegative().default(0),
-    /** PEM certificate and key files: serve HTTPS/WSS instead of HTTP/WS. */
-    tlsCert: z.string().min(1).optional(),
-    tlsKey: z.string().min(1).optional(),
+      .optional()
+      .describe('short relay name in c.<srv>.<id>; unset: generated once and kept in dataDir'),
+    publicHosts: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('host names the discovery endpoint lists; none: the Host header of the request'),
+    minConnections: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(0)
+      .describe('min_conn in discovery answers (0 = as many as hosts)'),
+    tlsCert: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('PEM certificate file: serve HTTPS and WSS (with tlsKey)'),
+    tlsKey: z.string().min(1).optional().describe('PEM private key file for tlsCert'),
     logLevel: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
-      .default('info'),
-    /** How long shutdown waits for connections to drain (ms). */
-    shutdownGraceMs: z.number().int().nonnegative().default(10_000),
-    /** Relay limits (see @peerwire/relay RelayLimits); unset ones keep their defaults. */
-    limits: LimitsSchema.default({}),
+      .default('info')
+      .describe('fatal, error, warn, info, debug, trace or silent'),
+    shutdownGraceMs: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(10_000)
+      .describe('how long shutdown waits for connections to drain (ms)'),
+    limits: LimitsSchema.default({}).describe(
+      'relay limits (see @peerwire/relay RelayLimits); unset ones keep their defaults',
+    ),
     /** The Datt node (off by default; see datt-config.ts). */
     datt: DattConfigSchema,
     /** The bob relay (see bob.ts): enabled, ports, limits. */
@@ -121,7 +151,7 @@ export const ENV_OPTIONS: Record<
   PEERWIRE_BOB_CHECK_SECURE_ADDRESS: { key: 'bob.checkSecureAddress', type: 'boolean' },
 };
 
-const limitEnvName = (name: string) =>
+export const limitEnvName = (name: string) =>
   `PEERWIRE_LIMIT_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
 
 export { ConfigError } from './errors.js';
@@ -195,14 +225,21 @@ export function configFromFile(path: string): Record<string, unknown> {
   } catch (error) {
     throw new ConfigError(`cannot read config file ${path}: ${(error as Error).message}`);
   }
+  let value: unknown;
   try {
-    const value: unknown = JSON.parse(text);
-    if (typeof value !== 'object' || value === null || Array.isArray(value))
-      throw new Error('not a JSON object');
-    return value as Record<string, unknown>;
+    value = JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(`config file ${path} is not a JSON object: ${(error as Error).message}`);
+    throw new ConfigError(
+      `config file ${path} is not a JSON object: ${(error as Error).message}`,
+      'BAD_CONFIG',
+      {
+        cause: error,
+      },
+    );
   }
+  if (!isPlainObject(value))
+    throw new ConfigError(`config file ${path} is not a JSON object: not a JSON object`);
+  return value;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -245,28 +282,31 @@ export function resolveConfig(...layers: Record<string, unknown>[]): RelayConfig
   return parsed.data as RelayConfig;
 }
 
-/** Documentation of every option, printed by `--help-config`. */
+/** The sections of the config documented by their own modules (not rows of the core table). */
+export const CONFIG_SECTIONS = ['limits', 'datt', 'bob', 'cluster', 'ptpchat', 'natbase'] as const;
+
+/** The environment variable of a top-level option, if it has one. */
+export function envNameOf(key: string): string | undefined {
+  return Object.entries(ENV_OPTIONS).find(([, o]) => o.key === key)?.[0];
+}
+
+/** Documentation of every option, printed by `--help-config`: generated from the schemas. */
 export function describeConfig(): string {
+  const rows = [
+    { option: 'option', env: 'env', default: 'default', meaning: 'meaning' },
+    ...shapeRows(ConfigSchema.shape, { env: envNameOf, skip: CONFIG_SECTIONS }),
+  ];
   const lines = [
     'Configuration (JSON file given with --config; PEERWIRE_* variables and flags override it):',
     '',
-    '  option           env                          default      meaning',
-    '  host             PEERWIRE_HOST                0.0.0.0      interface to listen on',
-    '  port             PEERWIRE_PORT                8080         HTTP(S) port: /_websocket, discovery, /healthz, /metrics',
-    '  dataDir          PEERWIRE_DATA_DIR            ./data       where IDCards, blobs and memberships persist',
-    '  memory           PEERWIRE_MEMORY              false        keep everything in memory (nothing persists)',
-    '  serverCode       PEERWIRE_SERVER_CODE         (generated)  short relay name in c.<srv>.<id>; kept in dataDir',
-    '  publicHosts      PEERWIRE_PUBLIC_HOSTS        (Host hdr)   comma-separated hosts listed by discovery',
-    '  minConnections   PEERWIRE_MIN_CONNECTIONS     0            min_conn in discovery answers',
-    '  tlsCert, tlsKey  PEERWIRE_TLS_CERT/_KEY       (none)       PEM files: serve HTTPS and WSS',
-    '  logLevel         PEERWIRE_LOG_LEVEL           info         fatal|error|warn|info|debug|trace|silent',
-    '  shutdownGraceMs  PEERWIRE_SHUTDOWN_GRACE_MS   10000        how long shutdown waits for connections to drain',
+    ...formatRows(rows),
     '',
-    '  limits.<name>    PEERWIRE_LIMIT_<NAME>        see below',
+    `  limits.<name>: ${ConfigSchema.shape.limits.description}; env PEERWIRE_LIMIT_<NAME>`,
+    ...formatRows(
+      limitRows(LimitsSchema.shape, DEFAULT_RELAY_LIMITS, 'limits.', limitEnvName),
+      '    ',
+    ),
   ];
-  for (const [name, value] of Object.entries(DEFAULT_RELAY_LIMITS)) {
-    lines.push(`    ${name.padEnd(28)} ${limitEnvName(name).padEnd(42)} ${value}`);
-  }
   lines.push(...describeDattConfig());
   lines.push(...describeBobConfig());
   lines.push(...describeClusterConfig());

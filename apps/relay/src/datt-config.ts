@@ -3,8 +3,14 @@
  * its own TCP and WebSocket ports, with optional prices. Part of the relay's config (file <
  * PEERWIRE_* environment < flags); `config.ts` mounts it under the `datt` key.
  */
-import { addressFromString, DattError, DEFAULT_DATT_LIMITS } from '@peerwire/datt';
+import {
+  addressFromString,
+  DATT_LIMIT_DESCRIPTIONS,
+  DattError,
+  DEFAULT_DATT_LIMITS,
+} from '@peerwire/datt';
 import { z } from 'zod';
+import { formatRows, limitRows, shapeRows } from './config-help.js';
 
 /** Default Datt TCP port (the spec leaves it open, §12; 4000 as in its `init` example). */
 export const DEFAULT_DATT_PORT = 4000;
@@ -16,32 +22,40 @@ export const DEFAULT_DATT_MEMORY_STORE_BYTES = 64 * 1024 * 1024;
 const port = z.number().int().min(0).max(65535);
 const satoshis = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
-const DattLimitsSchema = z
+export const DattLimitsSchema = z
   .object(
     Object.fromEntries(
-      Object.keys(DEFAULT_DATT_LIMITS).map((k) => [k, z.number().int().positive().optional()]),
+      Object.entries(DATT_LIMIT_DESCRIPTIONS).map(([k, text]) => [
+        k,
+        z.number().int().positive().optional().describe(text),
+      ]),
     ),
   )
   .strict();
 
 export const DattConfigSchema = z
   .object({
-    /** Run a Datt node beside the Spot relay. */
-    enabled: z.boolean().default(false),
-    /** TCP port of the Datt node (0 = any free port). */
-    port: port.default(DEFAULT_DATT_PORT),
-    /** WebSocket port of the Datt node (0 = any free port). */
-    wsPort: port.default(DEFAULT_DATT_WS_PORT),
-    /** Path of the Datt WebSocket endpoint. */
+    enabled: z
+      .boolean()
+      .default(false)
+      .describe('run a Datt content node beside the Spot relay (--datt)'),
+    port: port
+      .default(DEFAULT_DATT_PORT)
+      .describe('Datt TCP port, 0 = any free port (--datt-port)'),
+    wsPort: port
+      .default(DEFAULT_DATT_WS_PORT)
+      .describe('Datt WebSocket port, 0 = any free port (--datt-ws-port)'),
     wsPath: z
       .string()
       .regex(/^\/[^?#\s]*$/, 'a path starting with / (no query)')
-      .default('/'),
-    /** Satoshis asked before serving content (0 = free). */
-    getPrice: satoshis.default(0),
-    /** Satoshis asked before storing posted content (0 = free). */
-    postPrice: satoshis.default(0),
-    /** Base58Check address payments go to; default: the address of the node key. */
+      .default('/')
+      .describe('path of the Datt WebSocket endpoint'),
+    getPrice: satoshis
+      .default(0)
+      .describe('satoshis asked before serving content, 0 = free (--datt-get-price)'),
+    postPrice: satoshis
+      .default(0)
+      .describe('satoshis asked before storing posted content, 0 = free (--datt-post-price)'),
     payTo: z
       .string()
       .refine(
@@ -56,13 +70,22 @@ export const DattConfigSchema = z
         },
         { message: 'not a Base58Check P2PKH or P2SH address' },
       )
-      .optional(),
-    /** URIs announced in init/initack (where peers can reach this node). */
-    advertise: z.array(z.string().min(1).max(255)).max(16).default([]),
-    /** Bytes of content kept in memory when the relay runs with --memory. */
-    memoryStoreBytes: z.number().int().positive().default(DEFAULT_DATT_MEMORY_STORE_BYTES),
-    /** Engine limits (see @peerwire/datt DattLimits); unset ones keep their defaults. */
-    limits: DattLimitsSchema.default({}),
+      .optional()
+      .describe('Base58Check address payments go to; unset: the node key (--datt-pay-to)'),
+    advertise: z
+      .array(z.string().min(1).max(255))
+      .max(16)
+      .default([])
+      .describe('URIs announced in init/initack (where peers reach this node)'),
+    memoryStoreBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(DEFAULT_DATT_MEMORY_STORE_BYTES)
+      .describe('bytes of content kept in memory when the relay runs with --memory'),
+    limits: DattLimitsSchema.default({}).describe(
+      'engine limits (see @peerwire/datt DattLimits); unset ones keep their defaults',
+    ),
   })
   .strict()
   .prefault({});
@@ -111,28 +134,22 @@ export function dattConfigFromEnv(
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
-/** Lines of `--help-config` for the `datt` options. */
+/** The `datt` object schema (inside its `prefault`), whose fields the help describes. */
+export const DattOptionsSchema = DattConfigSchema.unwrap();
+
+/** Lines of `--help-config` for the `datt` options, generated from the schema. */
 export function describeDattConfig(): string[] {
-  const lines = [
+  const env = (key: string) => Object.entries(DATT_ENV_OPTIONS).find(([, o]) => o.key === key)?.[0];
+  return [
     '',
     '  Datt node (off unless datt.enabled; see the Datt section of the README):',
-    '  datt.enabled          PEERWIRE_DATT                false      run a Datt content node (--datt)',
-    `  datt.port             PEERWIRE_DATT_PORT           ${String(DEFAULT_DATT_PORT).padEnd(10)} Datt TCP port, 0 = any (--datt-port)`,
-    `  datt.wsPort           PEERWIRE_DATT_WS_PORT        ${String(DEFAULT_DATT_WS_PORT).padEnd(10)} Datt WebSocket port, 0 = any (--datt-ws-port)`,
-    '  datt.wsPath           PEERWIRE_DATT_WS_PATH        /          path of the Datt WebSocket endpoint',
-    '  datt.getPrice         PEERWIRE_DATT_GET_PRICE      0          satoshis asked per download (--datt-get-price)',
-    '  datt.postPrice        PEERWIRE_DATT_POST_PRICE     0          satoshis asked per stored post (--datt-post-price)',
-    '  datt.payTo            PEERWIRE_DATT_PAY_TO         (node key) Base58Check address paid (--datt-pay-to)',
-    '  datt.advertise        PEERWIRE_DATT_ADVERTISE      (none)     comma-separated URIs sent in init/initack',
-    `  datt.memoryStoreBytes PEERWIRE_DATT_MEMORY_STORE_BYTES ${DEFAULT_DATT_MEMORY_STORE_BYTES} content kept with --memory`,
-    '  datt.limits.<name>    PEERWIRE_DATT_LIMIT_<NAME>   see below',
-  ];
-  for (const [name, value] of Object.entries(DEFAULT_DATT_LIMITS)) {
-    lines.push(`    ${name.padEnd(28)} ${dattLimitEnvName(name).padEnd(48)} ${value}`);
-  }
-  lines.push(
+    ...formatRows(shapeRows(DattOptionsSchema.shape, { prefix: 'datt.', env, skip: ['limits'] })),
+    `  datt.limits.<name>: ${DattOptionsSchema.shape.limits.description}; env PEERWIRE_DATT_LIMIT_<NAME>`,
+    ...formatRows(
+      limitRows(DattLimitsSchema.shape, DEFAULT_DATT_LIMITS, 'datt.limits.', dattLimitEnvName),
+      '    ',
+    ),
     '  Content is kept in <dataDir>/datt (in memory with --memory); the node key in',
     '  <dataDir>/datt/node.key (a fresh one per run with --memory).',
-  );
-  return lines;
+  ];
 }

@@ -21,6 +21,7 @@ import { fromHex, toHex } from '@peerwire/wire';
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 import type { DattConfig } from './datt-config.js';
+import { DattStartError } from './errors.js';
 import { checkLevelDir } from './level-store.js';
 import { mirrored, mirroredByLabel } from './metrics.js';
 import { refusalLog } from './refusal-log.js';
@@ -45,7 +46,7 @@ export interface RelayDatt extends RunningService {
 export const DATT_KEY_FILE = 'node.key';
 
 /** The node key: kept in `<dir>/node.key` (created with mode 0600 on first start). */
-function loadOrCreateKey(dir: string, logger: Logger): Uint8Array {
+export function loadOrCreateKey(dir: string, logger: Logger): Uint8Array {
   const file = join(dir, DATT_KEY_FILE);
   if (existsSync(file)) {
     const text = readFileSync(file, 'utf8').trim();
@@ -57,7 +58,8 @@ function loadOrCreateKey(dir: string, logger: Logger): Uint8Array {
       key = undefined;
     }
     if (!key) {
-      throw new Error(
+      throw new DattStartError(
+        'DATT_KEY_INVALID',
         `${file} is not a Datt node key (64 hex digits of a secp256k1 secret key); move it away to create a new one`,
       );
     }

@@ -50,3 +50,31 @@ export class PtpchatStartError extends PeerwireError {
     super(code, message, options);
   }
 }
+
+/** Why the Datt node of the relay did not start. */
+export type DattStartErrorCode =
+  /** `<dataDir>/datt/node.key` is not a node key (64 hex digits of a secp256k1 secret key). */
+  'DATT_KEY_INVALID';
+
+/** The relay's Datt node could not start; the message names the file and what to do. */
+export class DattStartError extends PeerwireError {
+  declare readonly code: DattStartErrorCode;
+
+  constructor(code: DattStartErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+/** Why `--repair-store` could not repair. */
+export type RepairErrorCode =
+  /** There is no store in the data directory to repair. */
+  'NO_STORE';
+
+/** `--repair-store` found nothing it can repair (`main` prints it and exits with 1). */
+export class RepairError extends PeerwireError {
+  declare readonly code: RepairErrorCode;
+
+  constructor(code: RepairErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}

@@ -1,8 +1,8 @@
 /**
  * The relay's on-disk store: LevelDB (classic-level) in the data directory. Cards, blobs and
  * memberships survive restarts. Blob usage per identity is kept beside the blobs and updated in
- * the same atomic batch. Quotas cannot be raced because the relay core queues the blob writes of
- * one identity (quota check and write together), whatever the store.
+ * the same atomic batch. Quotas cannot be raced because the relay core emits the blob-write
+ * tickets of one identity one at a time (quota check and write together), whatever the store.
  *
  * A damaged store is never replaced by an empty one: a directory holding files but no CURRENT,
  * or one LevelDB reports corrupt, stops the open with `StoreDamagedError` and every file is left

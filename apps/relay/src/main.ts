@@ -10,15 +10,22 @@ import { pino } from 'pino';
 import { parseBobLimitFlags } from './bob.js';
 import {
   ConfigError,
+  ConfigSchema,
   configFromEnv,
   configFromFile,
   describeConfig,
   resolveConfig,
 } from './config.js';
+import { flagHelp } from './config-help.js';
+import { DattOptionsSchema } from './datt-config.js';
 import { PtpchatLimitFlagError, parsePtpchatLimitFlags } from './ptpchat-config.js';
 import { repairLevelOnly, repairStore } from './repair-store.js';
 import { startRelayServer } from './server.js';
 import { StoreCorruptRecordError, StoreDamagedError, StoreLockedError } from './store-errors.js';
+
+// Flag help from the config schema's descriptions and defaults (never repeated by hand here).
+const option = ConfigSchema.shape;
+const datt = DattOptionsSchema.shape;
 
 // Files the relay creates (the LevelDB store among them) are private to its user: 0600/0700.
 process.umask(0o077);
@@ -48,29 +55,22 @@ const program = new Command()
   )
   .version(version)
   .option('-c, --config <file>', 'JSON config file (env: PEERWIRE_CONFIG)')
-  .option('--host <host>', 'interface to listen on (default 0.0.0.0)')
-  .option('-p, --port <port>', 'HTTP(S) port for everything (default 8080)', port)
-  .option('-d, --data-dir <dir>', 'where IDCards, blobs and memberships persist (default ./data)')
-  .option('--memory', 'keep everything in memory; nothing persists')
-  .option(
-    '--server-code <code>',
-    'short relay name in c.<srv>.<id> (default: generated, kept in the data dir)',
-  )
-  .option('--public-host <host...>', 'host names listed by the discovery endpoint')
+  .option('--host <host>', flagHelp(option.host))
+  .option('-p, --port <port>', flagHelp(option.port), port)
+  .option('-d, --data-dir <dir>', flagHelp(option.dataDir))
+  .option('--memory', flagHelp(option.memory))
+  .option('--server-code <code>', flagHelp(option.serverCode))
+  .option('--public-host <host...>', flagHelp(option.publicHosts))
   .option('--cluster <url>', 'join a relay cluster: redis://host:port[/db] (env: PEERWIRE_CLUSTER)')
-  .option('--tls-cert <file>', 'PEM certificate: serve HTTPS and WSS (with --tls-key)')
-  .option('--tls-key <file>', 'PEM private key for --tls-cert')
-  .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)')
-  .option('--datt', 'run a Datt content node (TCP and WebSocket ports below)')
-  .option('--datt-port <port>', 'Datt TCP port (default 4000; 0 = any free port)', port)
-  .option('--datt-ws-port <port>', 'Datt WebSocket port (default 4001; 0 = any free port)', port)
-  .option('--datt-get-price <satoshis>', 'satoshis asked per Datt download (default 0)', satoshis)
-  .option(
-    '--datt-post-price <satoshis>',
-    'satoshis asked per stored Datt post (default 0)',
-    satoshis,
-  )
-  .option('--datt-pay-to <address>', 'Base58Check address Datt payments go to (default: node key)')
+  .option('--tls-cert <file>', flagHelp(option.tlsCert))
+  .option('--tls-key <file>', flagHelp(option.tlsKey))
+  .option('--log-level <level>', flagHelp(option.logLevel))
+  .option('--datt', flagHelp(datt.enabled))
+  .option('--datt-port <port>', flagHelp(datt.port), port)
+  .option('--datt-ws-port <port>', flagHelp(datt.wsPort), port)
+  .option('--datt-get-price <satoshis>', flagHelp(datt.getPrice), satoshis)
+  .option('--datt-post-price <satoshis>', flagHelp(datt.postPrice), satoshis)
+  .option('--datt-pay-to <address>', flagHelp(datt.payTo))
   .option('--bob-port <port>', 'bob relay handshake port (default 9000)', port)
   .option('--bob-secure-port <port>', 'bob relay secure-room port (default 9001)', port)
   .option('--no-bob', 'do not serve the bob relay')
@@ -249,7 +249,7 @@ try {
     logger.fatal(`${e.message}; check --cluster / PEERWIRE_CLUSTER`);
   } else if (e.code === 'BOB_LISTEN_FAILED' || e.code === 'PTPCHAT_LISTEN_FAILED') {
     logger.fatal(e.message);
-  } else if (e.code === 'PTPCHAT_IDENTITY') {
+  } else if (e.code === 'PTPCHAT_IDENTITY' || e.code === 'DATT_KEY_INVALID') {
     logger.fatal(e.message);
   } else if (
     error instanceof StoreDamagedError ||

@@ -4,20 +4,12 @@
  * mode 0600) and the certificates it pinned (`pins.json`, so pins persist, §7.1).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { generatePrivateKey, Keychain } from '@peerwire/crypto';
 import { loadKeychain, saveKeychain } from '@peerwire/crypto/node';
-import {
-  createIdentity,
-  createNodeId,
-  fromBase64,
-  isGuid,
-  type NodeId,
-  type PtpchatIdentity,
-  parseNodeId,
-  toBase64,
-} from '@peerwire/ptpchat';
+import { createIdentity, createNodeId, type NodeId, type PtpchatIdentity } from '@peerwire/ptpchat';
+import { loadOrCreateNodeId, readPinsFile, writePinsFile } from '@peerwire/ptpchat/node';
 import type { Logger } from 'pino';
 import { PtpchatStartError } from './errors.js';
 
@@ -56,23 +48,16 @@ export async function loadOrCreateIdentity(
   const idFile = join(dir, PTPCHAT_NODE_ID_FILE);
   const keyFile = join(dir, PTPCHAT_KEYCHAIN_FILE);
   let nodeId: NodeId;
-  if (existsSync(idFile)) {
-    const text = readFileSync(idFile, 'utf8').trim();
-    let guid: string;
-    try {
-      guid = parseNodeId(text).guid;
-    } catch {
-      throw new PtpchatIdentityError(
-        `${idFile} is not a ptpchat node id (name@GUID); move it away to create a new one`,
-      );
-    }
-    nodeId = `${name}@${guid}`;
-    // The name may change with the config; the GUID (what peers key on) never does.
-    if (text !== nodeId) writeFileSync(idFile, `${nodeId}\n`, { mode: 0o600 });
-  } else {
-    nodeId = createNodeId(name, random);
-    writeFileSync(idFile, `${nodeId}\n`, { mode: 0o600, flag: 'wx' });
-    logger.info({ nodeId }, 'created a new ptpchat node id');
+  try {
+    // The name follows the config; the GUID (what peers key on) never changes.
+    const stored = loadOrCreateNodeId(idFile, () => name, random);
+    nodeId = stored.nodeId;
+    if (stored.created) logger.info({ nodeId }, 'created a new ptpchat node id');
+  } catch (cause) {
+    throw new PtpchatIdentityError(
+      `${idFile} is not a ptpchat node id (name@GUID); move it away to create a new one`,
+      { cause },
+    );
   }
   let keychain: Keychain;
   if (existsSync(keyFile)) {
@@ -100,28 +85,14 @@ export async function loadOrCreateIdentity(
 }
 
 function readPins(file: string, logger: Logger): [string, Uint8Array][] {
-  if (!existsSync(file)) return [];
-  try {
-    const value = JSON.parse(readFileSync(file, 'utf8')) as unknown;
-    if (typeof value !== 'object' || value === null || Array.isArray(value))
-      throw new Error('not a JSON object');
-    return Object.entries(value).map(([guid, cert]) => {
-      if (typeof cert !== 'string') throw new Error(`pin ${guid} is not a string`);
-      if (!isGuid(guid)) throw new Error(`pin key ${guid} is not a GUID`);
-      return [guid, fromBase64(cert)] as [string, Uint8Array];
-    });
-  } catch (error) {
-    // Pins are a cache of what peers showed: a bad file costs re-fetching them, not the start.
-    logger.warn({ file, detail: (error as Error).message }, 'ignoring unreadable ptpchat pins');
-    return [];
-  }
+  const { pins, problem } = readPinsFile(file);
+  // Pins are a cache of what peers showed: a bad file costs re-fetching them, not the start.
+  if (problem !== undefined)
+    logger.warn({ file, detail: problem }, 'ignoring unreadable ptpchat pins');
+  return pins;
 }
 
 /** Writes the pinned certificates (atomically: a temporary file renamed over the old one). */
 export function savePins(dir: string, pins: readonly (readonly [string, Uint8Array])[]): void {
-  const file = join(dir, PTPCHAT_PINS_FILE);
-  const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
-  const json = Object.fromEntries(pins.map(([guid, cert]) => [guid, toBase64(cert)]));
-  writeFileSync(tmp, `${JSON.stringify(json)}\n`, { mode: 0o600 });
-  renameSync(tmp, file);
+  writePinsFile(join(dir, PTPCHAT_PINS_FILE), pins);
 }

@@ -255,8 +255,8 @@ async function startRelayPtpchat(
     }
     const errno = errnoOf(cause);
     if (errno !== 'EADDRINUSE' && errno !== 'EACCES') throw cause;
-    // The adapter binds UDP first ("cannot bind UDP ..."), then listens on TCP.
-    const udp = /\bUDP\b/.test((cause as Error).message);
+    // The adapter binds UDP first (UDP_BIND_FAILED), then listens on TCP (LISTEN_FAILED).
+    const udp = (cause as { code?: unknown }).code === 'UDP_BIND_FAILED';
     const what = udp ? `UDP port ${config.udpPort}` : `TCP port ${config.port}`;
     const flag = udp ? '--ptpchat-udp-port' : '--ptpchat-port';
     throw new PtpchatStartError(

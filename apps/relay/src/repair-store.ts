@@ -9,6 +9,7 @@
 import { existsSync } from 'node:fs';
 import { ClassicLevel } from 'classic-level';
 import { openValue, sealValue } from './checked-value.js';
+import { RepairError } from './errors.js';
 import { FORMAT_KEY, openLevel } from './level-store.js';
 import { tightenTree } from './private-dir.js';
 
@@ -29,7 +30,7 @@ export async function repairLevelOnly(dir: string): Promise<void> {
 
 /** Repairs the LevelDB store in `dir` (see the file comment). */
 export async function repairStore(dir: string): Promise<RepairReport> {
-  if (!existsSync(dir)) throw new Error(`no store at ${dir}`);
+  if (!existsSync(dir)) throw new RepairError('NO_STORE', `no store at ${dir}`);
   await ClassicLevel.repair(dir);
   const db = await openLevel(dir, false);
   try {

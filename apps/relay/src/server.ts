@@ -144,7 +144,7 @@ export async function startRelayServer(
           event.cid !== undefined ? { cid: event.cid } : {},
         );
         break;
-      case 'store_error':
+      case 'store-error':
         logger.error({ operation: event.operation, err: event.error }, 'store operation failed');
         break;
       case 'online':

@@ -276,4 +276,26 @@ describe('three relay daemons on one Redis', () => {
       daemon(['--server-code', 'dead', '--cluster', 'redis://127.0.0.1:1'], CLUSTER_ENV),
     ).rejects.toThrow(/relay exited \(1\)[\s\S]*cannot reach Redis at redis:\/\/127\.0\.0\.1:1/);
   }, 30_000);
+
+  it('with cluster.onUnreachable = local it runs as a single relay instead, and says so', async () => {
+    const d = await daemon(['--server-code', 'solo', '--cluster', 'redis://127.0.0.1:1'], {
+      ...CLUSTER_ENV,
+      PEERWIRE_CLUSTER_ON_UNREACHABLE: 'local',
+    });
+    try {
+      expect(d.log()).toMatch(/cannot reach Redis at redis:\/\/127\.0\.0\.1:1.*running local-only/);
+      const h = await health(d);
+      expect(h.status).toBe('ok');
+      expect(h.services.cluster).toBeUndefined();
+      // local routing works: a query between two clients of this relay
+      const a = await client(d);
+      const b = await client(d);
+      b.handle('upper', (req) => text(req.payload).toUpperCase());
+      expect(text(await a.query(`${b.address}/upper`, 'hi', { timeoutMs: 5000 }))).toBe('HI');
+    } finally {
+      const exited = new Promise((res) => d.child.once('exit', res));
+      d.child.kill('SIGTERM');
+      await exited;
+    }
+  }, 30_000);
 });

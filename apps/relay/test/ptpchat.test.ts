@@ -2,6 +2,7 @@
 // real ptpchat nodes, the CONNECT rendezvous, metrics, /healthz, the off switch, persistence.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
 import { readFileSync, statSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
@@ -295,6 +296,24 @@ describe('the relay as a ptpchat neighbour and rendezvous', () => {
     await expect(startRelay({ host: 'localhost' })).rejects.toThrow(
       /ptpchat UDP socket binds an IP address, and --host localhost is a name/,
     );
+  });
+
+  it('a taken UDP port is explained as the UDP port (typed error code, not message text)', async () => {
+    const blocker = createSocket('udp4');
+    await new Promise<void>((resolve) => blocker.bind(0, '127.0.0.1', resolve));
+    const port = blocker.address().port;
+    cleanups.push(() => blocker.close());
+    await expect(
+      startRelay({ host: '127.0.0.1', ptpchat: { port: 0, udpPort: port } }),
+    ).rejects.toMatchObject({
+      code: 'PTPCHAT_LISTEN_FAILED',
+      message: expect.stringMatching(
+        new RegExp(
+          `ptpchat UDP port ${port} on 127\\.0\\.0\\.1 is already in use.*--ptpchat-udp-port`,
+        ),
+      ),
+      cause: expect.objectContaining({ code: 'UDP_BIND_FAILED' }),
+    });
   });
 
   it('runs without UDP (no rendezvous) when asked', async () => {

@@ -1,4 +1,4 @@
-import type { Clock } from '@peerwire/wire';
+import { type Clock, wallClock } from '@peerwire/wire';
 
 /**
  * The connection shape the client needs. `@peerwire/transport` Links satisfy it (Node:
@@ -21,8 +21,9 @@ export interface ClientClock extends Clock {
   clearTimeout(handle: unknown): void;
 }
 
+/** The platform's clock (wire's `wallClock`) and timers: the default at the I/O edge. */
 export const systemClock: ClientClock = {
-  now: () => Date.now(),
+  now: () => wallClock.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
 };

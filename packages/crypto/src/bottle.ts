@@ -20,6 +20,7 @@ import {
   decodeCbor,
   encodeCbor,
   fromBase64Url,
+  wallClock,
 } from '@peerwire/wire';
 import type { BackendOptions } from './backend.js';
 import { defaultBackend } from './backends/index.js';
@@ -78,9 +79,9 @@ export interface EncryptOptions extends BackendOptions {
   readonly now?: number;
 }
 
-/** Unix seconds now. */
+/** Unix seconds now (wire's `wallClock`): the default where a caller passes no `now`. */
 export function nowSeconds(): number {
-  return Math.floor(Date.now() / 1000);
+  return Math.floor(wallClock.now() / 1000);
 }
 
 const MESSAGE_KEY_LENGTH = 32;

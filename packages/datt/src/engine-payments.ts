@@ -10,6 +10,7 @@ import {
   requestKey,
   type ServerPending,
 } from './engine-peer.js';
+import { awaitStore, type Step } from './engine-work.js';
 import { DattError } from './errors.js';
 import type { DattMessage } from './messages.js';
 import { verifyPayment } from './payment.js';
@@ -95,13 +96,13 @@ export class Payments {
   }
 
   /** A payment for one of our requests: checked, accepted once, then the content is served or stored. */
-  async onPayment(peer: Peer, ref: Uint8Array, transaction: Uint8Array): Promise<void> {
+  onPayment(peer: Peer, ref: Uint8Array, transaction: Uint8Array): Step {
     const h = this.#host;
     const key = toHex(ref);
     const pending = peer.server.get(key);
     if (!pending) {
       h.ignore(peer, 'sendpayment', 'no open payment request for this ref');
-      return;
+      return undefined;
     }
     const reject = (code: string, message: string) => {
       h.stats.paymentsRejected++;
@@ -113,12 +114,12 @@ export class Payments {
     } catch (error) {
       if (!(error instanceof DattError)) throw error;
       reject(error.code, error.message);
-      return;
+      return undefined;
     }
     const txKey = toHex(verified.txid);
     if (this.#seenTxids.has(txKey)) {
       reject('PAYMENT_REUSED', 'this transaction already paid for an earlier request');
-      return;
+      return undefined;
     }
     this.#seenTxids.set(txKey, true);
     h.dropServerPending(peer, key, pending);
@@ -130,14 +131,17 @@ export class Payments {
       txid: verified.txid,
       value: verified.value,
     });
-    if (pending.purpose === 'post') {
-      await h.storeContent(pending.ref, pending.contentAuth!, peer);
+    const ack = (): Step => {
       h.send(peer, { type: 'paymentack', ref: pending.ref, txid: verified.txid });
-      return;
-    }
-    h.send(peer, { type: 'paymentack', ref: pending.ref, txid: verified.txid });
-    const bytes = await h.store.get(pending.ref);
-    if (bytes) h.serve(peer, pending.ref, bytes);
+      return undefined;
+    };
+    if (pending.purpose === 'post')
+      return h.storeContent(pending.ref, pending.contentAuth!, peer, ack);
+    ack();
+    return awaitStore({ kind: 'get', hash: pending.ref }, (bytes) => {
+      if (bytes) h.serve(peer, pending.ref, bytes);
+      return undefined;
+    });
   }
 
   /** The peer acknowledged our payment: a post is done; a get waits for its content. */

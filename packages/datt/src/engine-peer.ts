@@ -2,7 +2,6 @@
 // (payments) share. Not exported from the package.
 import type { BoundedMap, DeadlineQueue } from '@peerwire/wire';
 import type { ContentAuth } from './content-auth.js';
-import type { ContentStore } from './content-store.js';
 import type { DmsgDecoder } from './dmsg.js';
 import type {
   DattEvent,
@@ -14,6 +13,7 @@ import type {
   RequestFailure,
   ResolvedLimits,
 } from './engine-types.js';
+import type { Step } from './engine-work.js';
 import type { DattMessage, InitInfo } from './messages.js';
 
 /** A payment request this node sent and waits for (`reqpayment` → `sendpayment`). */
@@ -45,8 +45,12 @@ export interface Peer {
   readonly decoder: DmsgDecoder | undefined;
   state: 'handshake' | 'ready' | 'closed';
   remote: InitInfo | undefined;
-  queue: Promise<void>;
-  queued: number;
+  /** Received messages not processed yet (held back while a store ticket of this peer is out). */
+  readonly inbox: DattMessage[];
+  /** A store ticket of this peer's current message is outstanding. */
+  waiting: boolean;
+  /** The engine is processing this peer's inbox (a re-entrant receive only appends to it). */
+  pumping: boolean;
   pendingPostBytes: number;
   readonly server: Map<string, ServerPending>;
   readonly client: Map<string, ClientPending>;
@@ -82,7 +86,6 @@ export interface EngineHost {
   readonly limits: ResolvedLimits;
   readonly policy: DattPolicy;
   readonly stats: DattStats;
-  readonly store: ContentStore;
   readonly deadlines: DeadlineSchedule;
   now(): number;
   send(peer: Peer, msg: DattMessage): void;
@@ -90,8 +93,13 @@ export interface EngineHost {
   ignore(peer: Peer, command: string, why: string): void;
   /** Sends a ping and returns its nonce key (a barrier for the requests sent before it). */
   sendPing(peer: Peer): string;
-  /** Stores content and emits `content-stored` (or `store-failed`, then false). */
-  storeContent(hash: Uint8Array, bytes: Uint8Array, from?: Peer): Promise<boolean>;
+  /** Stores content and emits `content-stored` (or `store-failed`), then goes on with `then`. */
+  storeContent(
+    hash: Uint8Array,
+    bytes: Uint8Array,
+    from?: Peer,
+    then?: (stored: boolean) => Step,
+  ): Step;
   /** Sends content to a peer that asked for it. */
   serve(peer: Peer, hash: Uint8Array, bytes: Uint8Array): void;
   /** Removes a request of ours and reports it failed. */

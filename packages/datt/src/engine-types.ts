@@ -3,6 +3,7 @@ import type { CompactBackend } from './bsm.js';
 import type { ContentAuth } from './content-auth.js';
 import type { ContentStore } from './content-store.js';
 import { DEFAULT_MAX_DMSG_DATA_LENGTH } from './dmsg.js';
+import type { ContentWork } from './engine-work.js';
 import type { DattRequestErrorCode } from './errors.js';
 import type { HashFunction } from './hash.js';
 import type { RandomSource } from './keys.js';
@@ -111,6 +112,20 @@ export const DEFAULT_DATT_LIMITS: ResolvedLimits = {
   maxPingsPerPeer: 64,
 };
 
+/** One line per limit, for generated help (`peerwire-relay --help-config`). */
+export const DATT_LIMIT_DESCRIPTIONS: { readonly [K in keyof ResolvedLimits]: string } = {
+  maxDataLength: 'largest DMsg data accepted and sent (bytes)',
+  handshakeTimeoutMs: 'time a new connection has to complete init/initack (ms)',
+  requestTimeoutMs: 'time a content request or post waits for its answer (ms)',
+  paymentTimeoutMs: 'time a payment request stays open for the payer (ms)',
+  maxPendingPaymentsPerPeer: 'open payment requests per peer (more are ignored)',
+  maxPendingPostBytesPerPeer: 'bytes of posted content held while waiting for payment, per peer',
+  maxSeenTxids: 'transaction ids remembered to refuse a second use',
+  maxQueuedMessages: 'received messages queued per peer before it is cut off (FLOODING)',
+  maxPeers: 'connections the node accepts at once',
+  maxPingsPerPeer: 'unanswered pings remembered per peer for their round-trip time',
+};
+
 /** What the engine hands out: bytes to send, connections to close, a wake-up time, events. */
 export type DattOutput =
   | { readonly type: 'send'; readonly peer: string; readonly bytes: Uint8Array }
@@ -215,7 +230,14 @@ export interface DattStats {
 
 /** Options of a `DattEngine`. */
 export interface DattEngineOptions {
-  readonly store: ContentStore;
+  /** Where content is kept; the engine runs its store tickets on it (unless `onWork` is given). */
+  readonly store?: ContentStore;
+  /**
+   * Takes the engine's store work instead: the host runs each `ContentWork` and hands the
+   * outcome back with `engine.complete(work.ticket, result)`, in any order (a peer's later
+   * messages wait for its ticket). Called from inside the engine's inputs: queue the work.
+   */
+  readonly onWork?: (work: ContentWork) => void;
   readonly clock: Clock;
   readonly random: RandomSource;
   /** Receives every output, in order. */

@@ -1,7 +1,6 @@
 import { BoundedMap, DeadlineQueue, toHex } from '@peerwire/wire';
 import type { VerifyOptions } from './bsm.js';
 import { HASH_LENGTH, verifyContentAuth } from './content-auth.js';
-import type { ContentStore } from './content-store.js';
 import { type Dmsg, DmsgDecoder, type DmsgOptions, decodeDmsg } from './dmsg.js';
 import { ContentExchange } from './engine-content.js';
 import { Payments } from './engine-payments.js';
@@ -16,6 +15,7 @@ import {
   requestKey,
   type ServerPending,
 } from './engine-peer.js';
+import { StoreRunner } from './engine-store-runner.js';
 import {
   type Clock,
   type DattEngineOptions,
@@ -31,6 +31,7 @@ import {
   type RequestFailure,
   type ResolvedLimits,
 } from './engine-types.js';
+import { type AwaitStore, type ContentResult, type Step, StoreTickets } from './engine-work.js';
 import { DattError } from './errors.js';
 import type { RandomSource } from './keys.js';
 import {
@@ -48,9 +49,11 @@ import { ADDRESS_LENGTH, scriptPubKeyFor } from './payment-address.js';
  * The Datt node as a sans-I/O state machine. Feed it connections (`addPeer`, `receive`,
  * `removePeer`), the time (`tick` when a requested timer fires) and application requests
  * (`requestContent`, `postContent`, `pay`, `ping`); it hands out bytes to send, connections to
- * close, timer requests and events through `output`. It opens no socket and reads no clock or
- * randomness of its own. Content goes through the injected `ContentStore` (async), so messages of
- * one peer are processed strictly in order, one at a time; `idle()` waits for all of them.
+ * close, timer requests and events through `output`. It opens no socket, reads no clock or
+ * randomness of its own and awaits nothing: content store operations leave it as `ContentWork`
+ * tickets (to `onWork`, or run on the given `store` by an internal `StoreRunner`) that come back
+ * through `complete(ticket, result)`. Messages of one peer are processed strictly in order: while
+ * a ticket of one is out, the peer's later messages wait. `idle()` waits for the runner's work.
  */
 export class DattEngine {
   readonly stats: DattStats = {
@@ -79,7 +82,8 @@ export class DattEngine {
     ignored: 0,
   };
   readonly limits: ResolvedLimits;
-  readonly #store: ContentStore;
+  readonly #tickets: StoreTickets;
+  readonly #runner: StoreRunner | undefined;
   readonly #clock: Clock;
   readonly #random: RandomSource;
   readonly #out: (output: DattOutput) => void;
@@ -93,7 +97,18 @@ export class DattEngine {
   #timerAt: number | undefined;
 
   constructor(options: DattEngineOptions) {
-    this.#store = options.store;
+    if (options.onWork) {
+      this.#runner = undefined;
+      this.#tickets = new StoreTickets(options.onWork);
+    } else if (options.store) {
+      const runner = new StoreRunner(options.store, (ticket, result) =>
+        this.complete(ticket, result),
+      );
+      this.#runner = runner;
+      this.#tickets = new StoreTickets((work) => runner.run(work));
+    } else {
+      throw new DattError('BAD_VALUE', 'the engine needs a store or an onWork host');
+    }
     this.#clock = options.clock;
     this.#random = options.random;
     this.#out = options.output;
@@ -162,8 +177,9 @@ export class DattEngine {
       decoder: options.framing === 'stream' ? new DmsgDecoder(this.#dmsg) : undefined,
       state: 'handshake',
       remote: undefined,
-      queue: Promise.resolve(),
-      queued: 0,
+      inbox: [],
+      waiting: false,
+      pumping: false,
       pendingPostBytes: 0,
       server: new Map(),
       client: new Map(),
@@ -210,28 +226,74 @@ export class DattEngine {
         return;
       }
       this.stats.messagesIn++;
-      if (peer.queued >= this.limits.maxQueuedMessages) {
+      if (peer.inbox.length >= this.limits.maxQueuedMessages) {
         this.#close(peer, 'FLOODING', `more than ${this.limits.maxQueuedMessages} messages queued`);
         return;
       }
-      peer.queued++;
-      peer.queue = peer.queue.then(async () => {
-        peer.queued--;
-        if (peer.state === 'closed') return;
-        try {
-          await this.#handle(peer, msg);
-        } catch (error) {
-          // A store failure or a bug in a handler must not take the engine down.
-          this.#emit({
-            type: 'ignored',
-            peer: peer.id,
-            command: msg.type,
-            why: error instanceof Error ? error.message : String(error),
-          });
-        }
-        this.#schedule();
-      });
+      peer.inbox.push(msg);
     }
+    this.#pump(peer);
+  }
+
+  /** Processes the peer's inbox in order until it is empty or a store ticket is out. */
+  #pump(peer: Peer): void {
+    if (peer.pumping) return; // a re-entrant receive: the running loop takes the new messages
+    peer.pumping = true;
+    try {
+      while (!peer.waiting && peer.inbox.length > 0) {
+        const msg = peer.inbox.shift()!;
+        if (peer.state === 'closed') {
+          peer.inbox.length = 0;
+          break;
+        }
+        this.#step(peer, msg.type, () => this.#handle(peer, msg));
+      }
+    } finally {
+      peer.pumping = false;
+    }
+    this.#schedule();
+  }
+
+  /** Runs one step of a message's handling; a store step holds the peer's inbox until it completes. */
+  #step(peer: Peer, command: string, run: () => Step): void {
+    let next: Step;
+    try {
+      next = run();
+    } catch (error) {
+      // A bug in a handler must not take the engine down.
+      this.#emit({
+        type: 'ignored',
+        peer: peer.id,
+        command,
+        why: error instanceof Error ? error.message : String(error),
+      });
+      return;
+    }
+    if (next === undefined) return;
+    const pending: AwaitStore = next;
+    peer.waiting = true;
+    this.#tickets.issue(pending.op, (result) => {
+      peer.waiting = false;
+      this.#step(peer, command, () => {
+        if (result.ok) return pending.next(result.value);
+        if (pending.failed) return pending.failed(result.error);
+        throw result.error; // reported as `ignored`, like any fault of the store
+      });
+      this.#pump(peer);
+    });
+  }
+
+  /**
+   * Hands in the outcome of a `ContentWork` ticket (see `onWork`). Throws `DattError`
+   * `BAD_VALUE` for a ticket that is not outstanding.
+   */
+  complete(ticket: number, result: ContentResult): void {
+    this.#tickets.complete(ticket, result);
+  }
+
+  /** Store tickets emitted and not completed yet. */
+  get pendingWork(): number {
+    return this.#tickets.outstanding;
   }
 
   /** The transport closed the connection (counted as `REMOTE` unless the engine closed it). */
@@ -253,13 +315,12 @@ export class DattEngine {
     if (peer && peer.state !== 'closed') this.#close(peer, reason, message);
   }
 
-  /** Resolves when every queued message has been processed. */
+  /**
+   * Resolves when the internal `StoreRunner` has no work left (every queued message processed).
+   * With `onWork` the host owns the work: this resolves at once.
+   */
   async idle(): Promise<void> {
-    for (;;) {
-      const tails = [...this.#peers.values()].map((p) => p.queue);
-      await Promise.all(tails);
-      if ([...this.#peers.values()].every((p, i) => p.queue === tails[i])) return;
-    }
+    await this.#runner?.idle();
   }
 
   /** Expires handshakes, payment requests and client requests whose time has come. */
@@ -331,11 +392,23 @@ export class DattEngine {
    * Stores verified content of this node's own (after `signContentAuth`). Throws the
    * verification error for content that does not verify.
    */
-  async publish(hash: Uint8Array, contentAuth: Uint8Array): Promise<void> {
-    verifyContentAuth(contentAuth, hash, this.#verify);
-    await this.#store.put(hash, contentAuth);
-    this.stats.contentStored++;
-    this.#emit({ type: 'content-stored', hash });
+  publish(hash: Uint8Array, contentAuth: Uint8Array): Promise<void> {
+    try {
+      verifyContentAuth(contentAuth, hash, this.#verify);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise((resolve, reject) => {
+      this.#tickets.issue({ kind: 'put', hash, contentAuth }, (result) => {
+        if (!result.ok) {
+          reject(result.error);
+          return;
+        }
+        this.stats.contentStored++;
+        this.#emit({ type: 'content-stored', hash });
+        resolve();
+      });
+    });
   }
 
   // ---- internals --------------------------------------------------------------------------
@@ -346,14 +419,13 @@ export class DattEngine {
       limits: this.limits,
       policy: this.#policy,
       stats: this.stats,
-      store: this.#store,
       deadlines: this.#deadlines,
       now: () => this.#clock.now(),
       send: (peer, msg) => this.#send(peer, msg),
       emit: (event) => this.#emit(event),
       ignore: (peer, command, why) => this.#ignore(peer, command, why),
       sendPing: (peer) => this.#sendPing(peer),
-      storeContent: (hash, bytes, from) => this.#content.store(hash, bytes, from),
+      storeContent: (hash, bytes, from, then) => this.#content.store(hash, bytes, from, then),
       serve: (peer, hash, bytes) => this.#content.serve(peer, hash, bytes),
       misbehaved: (peer, reason, error) => this.#misbehaved(peer, reason, error),
       failClient: (peer, key, c, reason) => this.#failClient(peer, key, c, reason),
@@ -470,43 +542,39 @@ export class DattEngine {
     this.#emit({ type: 'ignored', peer: peer.id, command, why });
   }
 
-  async #handle(peer: Peer, msg: DattMessage): Promise<void> {
+  #handle(peer: Peer, msg: DattMessage): Step {
     if (peer.state === 'handshake') {
       this.#handshake(peer, msg);
-      return;
+      return undefined;
     }
     switch (msg.type) {
       case 'init':
       case 'initack':
         this.#close(peer, 'PROTOCOL', `${msg.type} after the init exchange`);
-        return;
+        return undefined;
       case 'ping':
         this.#send(peer, { type: 'pong', nonce: msg.nonce });
-        return;
+        return undefined;
       case 'pong':
         this.#pong(peer, msg.nonce);
-        return;
+        return undefined;
       case 'getdata':
-        await this.#content.onGetData(peer, msg.hash);
-        return;
+        return this.#content.onGetData(peer, msg.hash);
       case 'postdata':
-        await this.#content.onPostData(peer, msg.hash, msg.contentAuth);
-        return;
+        return this.#content.onPostData(peer, msg.hash, msg.contentAuth);
       case 'contentauth':
-        await this.#content.onContentAuth(peer, msg.hash, msg.contentAuth);
-        return;
+        return this.#content.onContentAuth(peer, msg.hash, msg.contentAuth);
       case 'reqpayment':
         this.#payments.onRequest(peer, msg);
-        return;
+        return undefined;
       case 'sendpayment':
-        await this.#payments.onPayment(peer, msg.ref, msg.transaction);
-        return;
+        return this.#payments.onPayment(peer, msg.ref, msg.transaction);
       case 'paymentack':
         this.#payments.onAck(peer, msg.ref, msg.txid);
-        return;
+        return undefined;
       case 'auth':
         this.#ignore(peer, 'auth', 'auth messages are not handled (as in the reference)');
-        return;
+        return undefined;
     }
   }
 

@@ -65,7 +65,8 @@ export type {
   Price,
   RequestFailure,
 } from './engine-types.js';
-export { DEFAULT_DATT_LIMITS } from './engine-types.js';
+export { DATT_LIMIT_DESCRIPTIONS, DEFAULT_DATT_LIMITS } from './engine-types.js';
+export type { ContentOp, ContentOpValues, ContentResult, ContentWork } from './engine-work.js';
 export type {
   EciesForm,
   Envelope,

@@ -1,4 +1,5 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { cryptoRandom } from '@peerwire/wire';
 import { DattError } from './errors.js';
 
 /** Length of a compressed secp256k1 public key. */
@@ -9,9 +10,11 @@ export const PRIVATE_KEY_LENGTH = 32;
 /** A source of cryptographically secure random bytes (inject one in tests for determinism). */
 export type RandomSource = (length: number) => Uint8Array;
 
-/** The platform CSPRNG (`crypto.getRandomValues`, in Node and browsers). */
-export const platformRandom: RandomSource = (length) =>
-  globalThis.crypto.getRandomValues(new Uint8Array(length));
+/**
+ * The platform CSPRNG: the bytes of wire's `cryptoRandom` (WebCrypto `getRandomValues`, in Node
+ * and browsers, any length).
+ */
+export const platformRandom: RandomSource = (length) => cryptoRandom.bytes(length);
 
 /** Throws `BAD_KEY` unless `key` is a valid secp256k1 secret key (32 bytes, 1 ≤ k < n). */
 export function assertPrivateKey(key: Uint8Array, what = 'private key'): void {

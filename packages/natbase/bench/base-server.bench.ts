@@ -8,7 +8,7 @@
 // 2. relayed DATA (1,200-byte payload, UDP in, UDP out) through `udpData`, beside a same-run
 //    "raw relay" that only builds the outgoing `02 ‖ source ‖ data` datagram.
 // NATBASE_BENCH_DEVICES (default 10000), NATBASE_BENCH_ROUND_MS (400), NATBASE_BENCH_ROUNDS (5).
-import { hash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { measureAll, report } from '../../../tooling/bench.js';
@@ -20,6 +20,7 @@ import {
   type PeerToBaseBody,
   parseEndpoint,
 } from '../src/index.js';
+import { fakeIdentities } from './fake-identities.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -34,31 +35,7 @@ const roundMs = Number(process.env.NATBASE_BENCH_ROUND_MS ?? 400);
 const rounds = Number(process.env.NATBASE_BENCH_ROUNDS ?? 5);
 const random = (n: number) => new Uint8Array(randomBytes(n));
 
-interface FakeIdentity {
-  secretKey: Uint8Array;
-  publicKey: Uint8Array;
-  deviceId: Uint8Array;
-}
-const pool = new Uint8Array(randomBytes(32 * 4096));
-let at = pool.length;
-function powKey(): FakeIdentity {
-  for (;;) {
-    if (at + 32 > pool.length) {
-      pool.set(randomBytes(pool.length));
-      at = 0;
-    }
-    const publicKey = pool.slice(at, at + 32);
-    at += 32;
-    const h = hash('sha256', publicKey, 'buffer') as Buffer;
-    if (h[0] !== 0 || h[1]! >= 50) continue;
-    const deviceId = new Uint8Array(16);
-    deviceId.set([0xfc, 0x94]);
-    deviceId.set(h.subarray(3, 17), 2);
-    return { secretKey: random(32), publicKey, deviceId };
-  }
-}
-
-const ids = Array.from({ length: devices }, powKey);
+const ids = fakeIdentities(devices);
 const udp = parseEndpoint('198.51.100.1:5582');
 const addr = (i: number): Endpoint =>
   parseEndpoint(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}:5582`);

@@ -41,7 +41,9 @@ export type NatbaseErrorCode =
   /** A peer's queue of packets awaiting the handshake is full (default 10): the packet is dropped. */
   | 'QUEUE_FULL'
   /** The secure layer already tracks its maximum number of peers (default 4096). */
-  | 'TOO_MANY_PEERS';
+  | 'TOO_MANY_PEERS'
+  /** A handshake got no answer after `maxHelloRetries` repeats: its queued packets are dropped. */
+  | 'HANDSHAKE_TIMEOUT';
 
 /** The error of `@peerwire/natbase`. Every failure the package reports on purpose is one of these. */
 export class NatbaseError extends PeerwireError {

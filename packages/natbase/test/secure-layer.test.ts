@@ -229,6 +229,55 @@ describe('SecureLayer: hostile and edge input', () => {
     expect(B.size).toBe(0);
   });
 
+  it('a lost HELLO 1 is repeated every helloRetryMs while packets wait; the queue then arrives', () => {
+    const clock = { t: 0 };
+    const A = layer(a, 40, clock, { limits: { helloRetryMs: 1_000 } });
+    const B = layer(b, 41);
+    expect(sends(A.send(b.deviceId, te.encode('first'))).map((p) => p[0])).toEqual([1]); // lost
+    expect(A.nextTimer()).toBe(1_000);
+    clock.t = 999;
+    expect(A.timer()).toEqual([]);
+    clock.t = 1_000;
+    const again = A.timer();
+    expect(sends(again).map((p) => p[0])).toEqual([1]);
+    const r = pump(A, a, B, b, again);
+    expect(r.y).toEqual([te.encode('first')]);
+    expect(A.nextTimer()).toBe(Number.POSITIVE_INFINITY); // established: nothing waits
+    clock.t = 10_000;
+    expect(A.timer()).toEqual([]);
+  });
+
+  it('pathChanged repeats HELLO 1 at once, only while packets wait', () => {
+    const A = layer(a, 42);
+    expect(A.pathChanged(b.deviceId)).toEqual([]); // unknown peer
+    A.send(b.deviceId, te.encode('x'));
+    const out = A.pathChanged(b.deviceId);
+    expect(sends(out).map((p) => p[0])).toEqual([1]);
+    pump(A, a, layer(b, 43), b, out);
+    expect(A.pathChanged(b.deviceId)).toEqual([]); // established
+  });
+
+  it('after maxHelloRetries repeats without an answer the queue is dropped (HANDSHAKE_TIMEOUT)', () => {
+    const clock = { t: 0 };
+    const A = layer(a, 44, clock, { limits: { helloRetryMs: 100, maxHelloRetries: 3 } });
+    A.send(b.deviceId, te.encode('1'));
+    A.send(b.deviceId, te.encode('2'));
+    const hellos: number[] = [];
+    for (let i = 1; i <= 4; i++) {
+      clock.t = i * 100;
+      const out = A.timer();
+      hellos.push(sends(out).length);
+      if (i === 4) expect(drops(out)).toEqual(['HANDSHAKE_TIMEOUT']);
+    }
+    expect(hellos).toEqual([1, 1, 1, 0]);
+    expect(A.peer(b.deviceId)).toMatchObject({ established: false, queued: 0 });
+    expect(A.nextTimer()).toBe(Number.POSITIVE_INFINITY);
+    // A later send starts over with a fresh count of repeats.
+    A.send(b.deviceId, te.encode('3'));
+    clock.t = 500;
+    expect(sends(A.timer())).toHaveLength(1);
+  });
+
   it('the handshake queue holds 10 packets; the 11th is QUEUE_FULL', () => {
     const A = layer(a, 18);
     for (let i = 0; i < 10; i++) expect(drops(A.send(b.deviceId, Uint8Array.of(i)))).toEqual([]);
@@ -315,12 +364,19 @@ describe('SecureLayer: hostile and edge input', () => {
               p: fc.nat(1),
               bytes: fc.constant(new Uint8Array(0)),
             }),
+            fc.record({
+              t: fc.constantFrom('timer' as const, 'path' as const),
+              p: fc.nat(1),
+              bytes: fc.constant(new Uint8Array(0)),
+            }),
           ),
           { maxLength: 9 }, // fewer sends than the queue holds, so the last one is queued
         ),
         (events) => {
-          const A = layer(a, 40);
+          const clock = { t: 0 };
+          const A = layer(a, 40, clock, { limits: { helloRetryMs: 10, maxHelloRetries: 2 } });
           for (const e of events) {
+            clock.t += 7;
             const peer = peers[e.p]!;
             const out =
               e.t === 'rx'
@@ -329,7 +385,11 @@ describe('SecureLayer: hostile and edge input', () => {
                   ? A.send(peer, e.bytes)
                   : e.t === 'hb'
                     ? A.heartbeat(peer)
-                    : A.renegotiate(peer);
+                    : e.t === 're'
+                      ? A.renegotiate(peer)
+                      : e.t === 'timer'
+                        ? A.timer()
+                        : A.pathChanged(peer);
             for (const o of out)
               expect(['send', 'deliver', 'established', 'latency', 'drop']).toContain(o.type);
           }

@@ -1,4 +1,6 @@
+import type { BoundedMap } from '@peerwire/wire';
 import { fromBase64, toBase64 } from './base64.js';
+import { boundedMap } from './bounded.js';
 import type { Pin } from './certificates.js';
 import type { ChatContext } from './chat-context.js';
 import type { MessageOf } from './codec/message.js';
@@ -24,7 +26,8 @@ export interface CertificateHandlers {
  */
 export class CertificateExchange {
   readonly #held: HoldQueue<Held>;
-  readonly #certRequests = new Map<string, number>();
+  /** Node GUID → when its certificate was last asked for (at most `maxCertificates`). */
+  readonly #certRequests: BoundedMap<string, number>;
   /** Invitations waiting for the invitee's certificate: guid → channel ids. */
   readonly #invites = new Map<string, Set<string>>();
 
@@ -34,6 +37,7 @@ export class CertificateExchange {
   ) {
     const l = ctx.host.limits;
     this.#held = new HoldQueue(l.maxHeldMessages, l.maxHeldPerSender, l.heldMessageTtlMs);
+    this.#certRequests = boundedMap(l.maxCertificates, 'insertion');
   }
 
   get held(): number {
@@ -58,11 +62,7 @@ export class CertificateExchange {
     const last = this.#certRequests.get(guid);
     if (!force && last !== undefined && h.now - last < h.limits.certificateRequestIntervalMs)
       return;
-    this.#certRequests.delete(guid);
-    this.#certRequests.set(guid, h.now);
-    while (this.#certRequests.size > h.limits.maxCertificates) {
-      this.#certRequests.delete(this.#certRequests.keys().next().value!);
-    }
+    this.#certRequests.set(guid, h.now); // the newest, the oldest forgotten past the limit
     h.originate('GETCERTIFICATE', { node_id: h.selfId }, { target: nodeId });
   }
 

@@ -1,7 +1,15 @@
 import { ChatRules, type OutgoingAttachment } from './chat.js';
 import { PtpchatFramer } from './codec/framing.js';
-import { decodeMessage, type PtpchatMessage, parseMessage } from './codec/message.js';
-import type { ConnectData } from './codec/verbs.js';
+import {
+  decodeJson,
+  type PtpchatMessage,
+  parseEnvelope,
+  parseMessage,
+  type UncheckedEnvelope,
+  validateData,
+} from './codec/message.js';
+import { type SpliceableFrame, spliceable } from './codec/splice.js';
+import { type ConnectData, HOP_LOCAL_VERBS } from './codec/verbs.js';
 import { DuplicateCache } from './dedup.js';
 import { PtpchatError } from './errors.js';
 import { Forwarder, PTPCHAT_VERSION } from './forwarder.js';
@@ -199,7 +207,7 @@ export class PtpchatNode {
       }
       const handle = directHandle(address);
       if (this.#links.get(handle)) return this.#receiveOne(handle, bytes, now);
-      const msg = this.#decode(bytes);
+      const msg = this.#decode(bytes)?.msg as PtpchatMessage | undefined;
       if (!msg) return;
       this.counters.received++;
       if (msg.msg_type === 'CONNECT')
@@ -313,6 +321,7 @@ export class PtpchatNode {
     const guid = guidOf(nodeId);
     if (this.#links.directByGuid(guid)) return 'direct';
     if (this.#links.byGuid(guid)) return 'neighbour';
+    // 'none' is "no route known": a leaf still sends through its default route (its server).
     return this.#routing.route(guid) ? 'relayed' : 'none';
   }
 
@@ -354,11 +363,23 @@ export class PtpchatNode {
 
   // ================================================================== receiving
 
-  #decode(input: Uint8Array | object): PtpchatMessage | undefined {
+  /**
+   * Bytes or a parsed object to a message. `msg_data` is validated against its verb's schema
+   * unless the message only passes through this node (`Forwarder.isTransit`: the recipient
+   * validates it); JSON bytes in the canonical form also give the frame to splice when
+   * forwarding (`codec/splice.ts`).
+   */
+  #decode(
+    input: Uint8Array | object,
+  ): { msg: PtpchatMessage | UncheckedEnvelope; frame?: SpliceableFrame } | undefined {
     try {
-      return input instanceof Uint8Array
-        ? decodeMessage(input, this.limits.maxFrameLength)
-        : parseMessage(input);
+      if (!(input instanceof Uint8Array)) return { msg: parseMessage(input) };
+      const { text, value } = decodeJson(input, this.limits.maxFrameLength);
+      const envelope = parseEnvelope(value);
+      const msg = this.#fwd.isTransit(envelope) ? envelope : validateData(envelope);
+      if (HOP_LOCAL_VERBS.has(msg.msg_type)) return { msg };
+      const frame = spliceable(input, text, value as Record<string, unknown>, envelope);
+      return frame ? { msg, frame } : { msg };
     } catch (e) {
       const code = e instanceof PtpchatError ? e.code : '';
       this.#drop(
@@ -379,8 +400,8 @@ export class PtpchatNode {
       this.#drop('not-neighbour', `message on unknown link ${peer}`);
       return;
     }
-    const msg = this.#decode(input);
-    if (!msg) {
+    const decoded = this.#decode(input);
+    if (!decoded) {
       // A link's first message must be its HELLO: a link that opens with garbage is closed at
       // once (an identified neighbour's bad frame is only dropped and counted).
       if (link.nodeId === null) this.#liveness.close(peer, 'malformed', true);
@@ -388,12 +409,14 @@ export class PtpchatNode {
     }
     this.counters.received++;
     link.lastHeard = now;
-    this.#handle(msg, link);
+    this.#handle(decoded.msg, link, decoded.frame);
   }
 
-  #handle(msg: PtpchatMessage, link: Link): void {
-    if (msg.msg_type === 'HELLO') {
-      this.#liveness.hello(msg, link);
+  #handle(msg: PtpchatMessage | UncheckedEnvelope, link: Link, frame?: SpliceableFrame): void {
+    // Hop-local verbs are always validated (only transit messages come unchecked).
+    const checked = msg as PtpchatMessage;
+    if (checked.msg_type === 'HELLO') {
+      this.#liveness.hello(checked, link);
       return;
     }
     if (link.nodeId === null) {
@@ -401,24 +424,27 @@ export class PtpchatNode {
       this.#liveness.close(link.peer, 'malformed', true);
       return;
     }
-    switch (msg.msg_type) {
+    switch (checked.msg_type) {
       case 'ACK':
-        this.#retransmit.ack(link.peer, msg.msg_data.msg_id);
+        this.#retransmit.ack(link.peer, checked.msg_data.msg_id);
         return;
       case 'ROUTING': {
-        this.#onRouting(msg, link);
+        this.#onRouting(checked, link);
         return;
       }
       case 'CONNECT': {
-        this.#rendezvous.receive(msg.msg_data, link, undefined, this.#now);
+        this.#rendezvous.receive(checked.msg_data, link, undefined, this.#now);
         return;
       }
       default: {
-        this.#fwd.receive(msg, link, (m, sender, guid) => this.#deliver(m, sender, guid));
+        this.#fwd.receive(msg, link, this.#deliverFn, frame);
         return;
       }
     }
   }
+
+  readonly #deliverFn = (m: PtpchatMessage, sender: NodeId, guid: string): void =>
+    this.#deliver(m, sender, guid);
 
   #onRouting(msg: PtpchatMessage & { msg_type: 'ROUTING' }, link: Link): void {
     if (link.direct) return;
@@ -591,6 +617,8 @@ export class PtpchatNode {
       neighbour: (guid) => this.#links.byGuid(guid),
       rendezvousFor: (guid) => {
         const route = this.#routing.route(guid);
+        // Only a known two-hop route (not a leaf's default route): beyond what its server told
+        // it (`maxRoutesToLeaf`), a leaf names the rendezvous node with `via`.
         return route && route.distance === 2 ? this.#links.byGuid(route.via) : undefined;
       },
       sendConnect: (link, data: ConnectData, target) =>

@@ -48,8 +48,10 @@ export type PtpchatErrorCode =
   // Node adapter (`@peerwire/ptpchat/node`)
   /** An adapter option is out of range. */
   | 'BAD_OPTION'
-  /** The TCP listener or the UDP socket could not be bound. */
+  /** The TCP listener could not be bound. */
   | 'LISTEN_FAILED'
+  /** The UDP socket (CONNECT rendezvous, punched paths) could not be bound. */
+  | 'UDP_BIND_FAILED'
   /** A TCP dial failed or timed out. */
   | 'DIAL_FAILED'
   /** The running node is closed. */

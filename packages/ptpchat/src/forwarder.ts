@@ -1,6 +1,15 @@
-import { encodeFrame } from './codec/framing.js';
-import { encodeMessage, type OutgoingMessage, type PtpchatMessage } from './codec/message.js';
-import { ACKED_VERBS, RETRANSMITTED_VERBS, type Verb } from './codec/verbs.js';
+import type { BoundedMap } from '@peerwire/wire';
+import { boundedMap } from './bounded.js';
+import { encodeFrame, encodeTextFrame } from './codec/framing.js';
+import {
+  encodeMessage,
+  messageJson,
+  type OutgoingMessage,
+  type PtpchatMessage,
+  type UncheckedEnvelope,
+} from './codec/message.js';
+import { envelopeTail, type SpliceableFrame, splicedFrame } from './codec/splice.js';
+import { ACKED_VERBS, HOP_LOCAL_VERBS, RETRANSMITTED_VERBS, type Verb } from './codec/verbs.js';
 import type { DuplicateCache } from './dedup.js';
 import type { Route } from './host.js';
 import type { PtpchatLimits } from './limits.js';
@@ -49,15 +58,17 @@ export interface ForwarderContext {
  */
 export class Forwarder {
   readonly #c: ForwarderContext;
-  /** Messages this node originated that may come back as NACKs: msg_id → target. */
-  readonly originated = new Map<string, NodeId | null>();
-  /** Originator GUID → the neighbour its latest routed message came from (oldest first). */
-  readonly #reversePath = new Map<string, PeerHandle>();
+  /** Messages this node originated that may come back as NACKs: msg_id → target (`maxUnacked`). */
+  readonly originated: BoundedMap<string, NodeId | null>;
+  /** Originator GUID → the neighbour its latest routed message came from (`maxReversePaths`). */
+  readonly #reversePath: BoundedMap<string, PeerHandle>;
   nextRouting = Number.POSITIVE_INFINITY;
   routingDebounce = Number.POSITIVE_INFINITY;
 
   constructor(context: ForwarderContext) {
     this.#c = context;
+    this.originated = boundedMap(context.limits.maxUnacked, 'insertion');
+    this.#reversePath = boundedMap(context.limits.maxReversePaths, 'insertion');
   }
 
   get limits(): PtpchatLimits {
@@ -92,8 +103,6 @@ export class Forwarder {
     }
     const targetGuid = guidOf(route.target!);
     this.originated.set(msg.msg_id, route.target!);
-    while (this.originated.size > this.limits.maxUnacked)
-      this.originated.delete(this.originated.keys().next().value!);
     const hop = this.nextHop(targetGuid, msg);
     if (!hop) {
       this.#c.drop('no-route', `to ${route.target}`);
@@ -123,7 +132,39 @@ export class Forwarder {
     // messages came, while that link is up.
     const back = this.#reversePath.get(guid);
     const link = back === undefined ? undefined : this.#c.links.get(back);
-    return link?.nodeId ? link : undefined;
+    if (link?.nodeId) return link;
+    return this.defaultRoute();
+  }
+
+  /**
+   * A leaf's default route: its oldest `server` neighbour, which may not tell it every route
+   * (`maxRoutesToLeaf`). A server has none (servers tell each other everything; a default
+   * route between them could only bounce a message back and forth).
+   */
+  defaultRoute(): Link | undefined {
+    return this.#isServer ? undefined : this.#c.links.defaultRoute();
+  }
+
+  get #isServer(): boolean {
+    return this.#c.options.nodeType === 'server';
+  }
+
+  /**
+   * A neighbour a server tells only some routes (`maxRoutesToLeaf`): not a `server`, while
+   * this node knows more routes than that (a small hub treats leaves like anyone else).
+   */
+  #isLeaf(link: Link): boolean {
+    return (
+      this.#isServer &&
+      link.nodeType !== 'server' &&
+      this.#c.routing.size > this.limits.maxRoutesToLeaf
+    );
+  }
+
+  /** The full table for a neighbour (split horizon), capped for a leaf. */
+  fullAdvertisement(link: Link): { node_id: NodeId; ttl: number }[] {
+    const limit = this.#isLeaf(link) ? this.limits.maxRoutesToLeaf : Number.POSITIVE_INFINITY;
+    return this.#c.routing.advertisement(link.guid!, undefined, limit);
   }
 
   /** Originators whose reverse path is remembered (at most `maxReversePaths`). */
@@ -132,28 +173,44 @@ export class Forwarder {
   }
 
   #heardVia(guid: string, peer: PeerHandle): void {
-    this.#reversePath.delete(guid);
-    this.#reversePath.set(guid, peer);
-    while (this.#reversePath.size > this.limits.maxReversePaths)
-      this.#reversePath.delete(this.#reversePath.keys().next().value!);
+    this.#reversePath.set(guid, peer); // the newest, the oldest forgotten past the limit
   }
 
   /** Floods to every neighbour except the one it came from (§3.1), encoded once. */
-  flood(msg: OutgoingMessage, except: PeerHandle | undefined, originated: boolean): void {
-    let json: Uint8Array;
+  flood(
+    msg: OutgoingMessage,
+    except: PeerHandle | undefined,
+    originated: boolean,
+    encoded?: Encoded,
+  ): void {
+    let enc: Encoded;
     try {
-      json = encodeMessage(msg, this.limits.maxFrameLength);
+      enc = encoded ?? this.encode(msg);
     } catch (e) {
       this.#c.drop('limit', (e as Error).message);
       return;
     }
-    let framed: Uint8Array | undefined;
     for (const link of this.#c.links.neighbours()) {
       if (link.peer === except) continue;
-      framed ??=
-        link.transport === 'tcp' ? encodeFrame(json, this.limits.maxFrameLength) : undefined;
-      this.send(link, msg, { json, framed }, originated);
+      this.send(link, msg, enc, originated);
     }
+  }
+
+  /** A message's JSON and its TCP frame, in one buffer. Throws `MESSAGE_TOO_LARGE`. */
+  encode(msg: OutgoingMessage): Encoded {
+    const framed = encodeTextFrame(messageJson(msg), this.limits.maxFrameLength);
+    return { json: framed.subarray(4), framed };
+  }
+
+  /**
+   * A received message forwarded with `ttl`: its frame with the envelope tail rewritten
+   * (spliced) when it came in the canonical form, else re-encoded.
+   */
+  #forwardEncoding(out: OutgoingMessage, frame: SpliceableFrame | undefined): Encoded {
+    if (frame === undefined) return this.encode(out);
+    const tail = envelopeTail(out.ttl, out.flood, out.sender_id, out.target_id, out.msg_id);
+    const framed = splicedFrame(frame, tail, this.limits.maxFrameLength);
+    return { json: framed.subarray(4), framed };
   }
 
   readonly #jsonCache = new WeakMap<OutgoingMessage, Uint8Array>();
@@ -167,23 +224,15 @@ export class Forwarder {
     return json;
   }
 
-  send(
-    link: Link,
-    msg: OutgoingMessage,
-    encoded: { json: Uint8Array; framed: Uint8Array | undefined } | undefined,
-    originated: boolean,
-  ): void {
-    let json: Uint8Array;
+  send(link: Link, msg: OutgoingMessage, encoded: Encoded | undefined, originated: boolean): void {
+    let enc: Encoded;
     try {
-      json = encoded?.json ?? this.json(msg);
+      enc = encoded ?? this.encode(msg);
     } catch (e) {
       this.#c.drop('limit', (e as Error).message);
       return;
     }
-    const bytes =
-      link.transport === 'tcp'
-        ? (encoded?.framed ?? encodeFrame(json, this.limits.maxFrameLength))
-        : json;
+    const bytes = link.transport === 'tcp' ? enc.framed : enc.json;
     this.counters.sent++;
     if (link.direct)
       this.#c.emit({ type: 'datagram', address: link.remoteAddress!, message: msg, bytes });
@@ -334,6 +383,11 @@ export class Forwarder {
       this.routingDebounce = Number.POSITIVE_INFINITY;
       const changes = this.#c.routing.takeChanges();
       for (const link of this.#c.links.neighbours()) {
+        if (this.#isLeaf(link)) {
+          // Leaves get no changes, and a capped table each period.
+          if (periodic) this.sendRouting(link, this.fullAdvertisement(link));
+          continue;
+        }
         const entries = this.#c.routing.advertisement(link.guid!, changes);
         if (periodic) {
           const full = this.#c.routing.advertisement(link.guid!);
@@ -357,9 +411,10 @@ export class Forwarder {
    * message to the next hop, a NACK when the TTL runs out or there is no route.
    */
   receive(
-    msg: PtpchatMessage,
+    msg: PtpchatMessage | UncheckedEnvelope,
     link: Link,
     deliver: (msg: PtpchatMessage, sender: NodeId, senderGuid: string) => void,
+    frame?: SpliceableFrame,
   ): void {
     const id = msg.msg_id!;
     const acked = ACKED_VERBS.has(msg.msg_type);
@@ -387,7 +442,8 @@ export class Forwarder {
     const ttl = Math.min(msg.ttl, this.limits.maxTtl);
     const targetGuid = msg.target_id === null ? null : guidOf(msg.target_id);
     const forMe = msg.flood || targetGuid === null || targetGuid === this.#c.guid;
-    if (forMe) deliver(msg, msg.sender_id, senderGuid);
+    // Only transit messages (`isTransit`) come unchecked, and they are never for this node.
+    if (forMe) deliver(msg as PtpchatMessage, msg.sender_id, senderGuid);
     if (!msg.flood && (targetGuid === null || targetGuid === this.#c.guid)) return;
     if (ttl - 1 <= 0) {
       this.#c.drop('ttl-expired', `${msg.msg_type} ${id}`, link);
@@ -395,15 +451,24 @@ export class Forwarder {
       return;
     }
     const out: OutgoingMessage = {
-      ...msg,
-      ttl: ttl - 1,
-      sender_id: msg.sender_id,
-      msg_id: id,
+      msg_type: msg.msg_type,
       msg_data: msg.msg_data,
+      ttl: ttl - 1,
+      flood: msg.flood,
+      sender_id: msg.sender_id,
+      target_id: msg.target_id,
+      msg_id: id,
     };
+    let encoded: Encoded;
+    try {
+      encoded = this.#forwardEncoding(out, frame);
+    } catch (e) {
+      this.#c.drop('limit', (e as Error).message, link);
+      return;
+    }
     if (msg.flood) {
       this.counters.floodsForwarded++;
-      this.flood(out, link.peer, false);
+      this.flood(out, link.peer, false, encoded);
       return;
     }
     const hop = this.nextHop(targetGuid!, out);
@@ -412,6 +477,21 @@ export class Forwarder {
       this.nack(msg, 'no_route');
       return;
     }
-    this.send(hop, out, undefined, false);
+    this.send(hop, out, encoded, false);
   }
+
+  /**
+   * A message this node only passes on (targeted at another node, not a flood, not hop-local):
+   * its `msg_data` is the recipient's to validate, so the engine may leave it unchecked.
+   */
+  isTransit(msg: UncheckedEnvelope): boolean {
+    if (msg.flood || msg.target_id === null || HOP_LOCAL_VERBS.has(msg.msg_type)) return false;
+    return guidOf(msg.target_id) !== this.#c.guid;
+  }
+}
+
+/** A message's JSON and, for TCP links, the same bytes framed (`json` is a view into it). */
+export interface Encoded {
+  readonly json: Uint8Array;
+  readonly framed: Uint8Array;
 }

@@ -69,6 +69,14 @@ export interface PtpchatLimits {
    * routed message came from, used as the next hop toward it while no route is known yet.
    */
   readonly maxReversePaths: number;
+  /**
+   * Most ROUTING entries a `server` node sends a leaf neighbour, one whose HELLO did not say
+   * `node_type: 'server'` (peerwire: 256). While it knows more routes than that, a server sends
+   * a leaf only that many, in the table after its HELLO and in the periodic full table, and no
+   * debounced changes: every route to every neighbour would cost a hub N² entries per period.
+   * A leaf reaches the rest through its default route (its `server` neighbour).
+   */
+  readonly maxRoutesToLeaf: number;
   /** Re-announce subscribed channels this often (peerwire: 60 s). */
   readonly channelAnnounceIntervalMs: number;
   /** Forget a channel this node is not in after this long without a CHANNEL (peerwire: 180 s, like the reference client). */
@@ -121,6 +129,7 @@ export const DEFAULT_LIMITS: PtpchatLimits = Object.freeze({
   maxChannels: 1_024,
   maxChannelMembers: 1_024,
   maxChannelsAnnouncedToNeighbour: 64,
+  maxRoutesToLeaf: 256,
   maxReversePaths: 4_096,
   channelAnnounceIntervalMs: 60_000,
   channelExpiryMs: 180_000,

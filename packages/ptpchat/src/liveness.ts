@@ -50,6 +50,7 @@ export class Liveness {
     link.nodeType = attrs?.node_type ?? link.nodeType;
     link.udpPort = attrs?.udp_port ?? link.udpPort;
     if (link.guid !== null) {
+      this.#c.links.retype(link);
       if (link.guid !== guid) {
         this.#c.drop('malformed', 'HELLO with another node id on the same link', link);
         this.close(link.peer, 'malformed', true);
@@ -77,7 +78,7 @@ export class Liveness {
     this.#c.fwd.hello(link);
     if (!link.direct) {
       this.#c.routing.addNeighbour(guid, claimed);
-      this.#c.fwd.sendRouting(link, this.#c.routing.advertisement(guid), true);
+      this.#c.fwd.sendRouting(link, this.#c.fwd.fullAdvertisement(link), true);
       this.#c.fwd.routingChanged();
       this.#c.neighbourUp(claimed);
     }

@@ -28,6 +28,8 @@ export class NeighbourTable {
   readonly #links = new Map<PeerHandle, Link>();
   readonly #byGuid = new Map<string, PeerHandle>();
   readonly #directByGuid = new Map<string, PeerHandle>();
+  /** Identified relayed-link neighbours whose HELLO said `node_type: 'server'`, oldest first. */
+  readonly #servers = new Set<PeerHandle>();
 
   constructor(
     readonly ratePerSecond: number,
@@ -80,7 +82,21 @@ export class NeighbourTable {
     const index = link.direct ? this.#directByGuid : this.#byGuid;
     const old = index.get(guid);
     index.set(guid, link.peer);
+    this.retype(link);
     return old !== undefined && old !== link.peer ? old : undefined;
+  }
+
+  /** Notes a change of an identified link's `nodeType` (a later HELLO may say another). */
+  retype(link: Link): void {
+    if (link.guid !== null && !link.direct && link.nodeType === 'server')
+      this.#servers.add(link.peer);
+    else this.#servers.delete(link.peer);
+  }
+
+  /** The oldest `server` neighbour: a client's default route (next hop when no route is known). */
+  defaultRoute(): Link | undefined {
+    for (const peer of this.#servers) return this.#links.get(peer);
+    return undefined;
   }
 
   /** Removes a link; returns it when it was there. */
@@ -88,6 +104,7 @@ export class NeighbourTable {
     const link = this.#links.get(peer);
     if (!link) return undefined;
     this.#links.delete(peer);
+    this.#servers.delete(peer);
     if (link.guid !== null) {
       const index = link.direct ? this.#directByGuid : this.#byGuid;
       if (index.get(link.guid) === peer) index.delete(link.guid);

@@ -1,3 +1,4 @@
+import { BoundedMap } from '@peerwire/wire';
 import { PtpchatError } from './errors.js';
 
 /** A node id: `name@GUID` (spec §2.3), the GUID in lower case. UDP-era ids are a bare GUID. */
@@ -26,6 +27,20 @@ export function parseNodeId(text: string, maxNameLength = 64): ParsedNodeId {
   if (typeof text !== 'string' || text.length > maxNameLength + 37) {
     throw new PtpchatError('BAD_NODE_ID', 'node id is not a string of a sensible length');
   }
+  const known = parsed.get(text);
+  if (known !== undefined && known.name.length <= maxNameLength) return known;
+  const result = parseUncached(text, maxNameLength);
+  parsed.set(text, result);
+  return result;
+}
+
+/**
+ * Node ids parsed lately (a relay parses the same few senders and targets on every message:
+ * the regular expressions were several percent of its CPU). Pure memoisation, bounded.
+ */
+const parsed = new BoundedMap<string, ParsedNodeId>({ maxEntries: 4096, order: 'insertion' });
+
+function parseUncached(text: string, maxNameLength: number): ParsedNodeId {
   const at = text.lastIndexOf('@');
   if (at < 0) {
     if (isGuid(text)) return { name: '', guid: text.toLowerCase() };
@@ -50,16 +65,17 @@ export function guidOf(nodeId: NodeId): string {
   return parseNodeId(nodeId, Number.MAX_SAFE_INTEGER).guid;
 }
 
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
 /** A random (version 4) GUID from `random`, in the lower-case hyphenated form. */
 export function randomGuid(random: (length: number) => Uint8Array): string {
   const b = random(16);
   if (b.length !== 16)
     throw new PtpchatError('INVALID_ACTION', 'random source returned the wrong length');
-  b[6] = (b[6]! & 0x0f) | 0x40;
-  b[8] = (b[8]! & 0x3f) | 0x80;
-  let hex = '';
-  for (let i = 0; i < 16; i++) hex += b[i]!.toString(16).padStart(2, '0');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  const h = (i: number) => HEX[b[i]!]!;
+  const v = HEX[(b[6]! & 0x0f) | 0x40]!;
+  const r = HEX[(b[8]! & 0x3f) | 0x80]!;
+  return `${h(0)}${h(1)}${h(2)}${h(3)}-${h(4)}${h(5)}-${v}${h(7)}-${r}${h(9)}-${h(10)}${h(11)}${h(12)}${h(13)}${h(14)}${h(15)}`;
 }
 
 /** A fresh node id `name@GUID`. Throws `BAD_NODE_ID` for a name the reference would refuse. */

@@ -38,7 +38,14 @@ export class RetransmitQueue {
     const k = key(entry.peer, entry.message.msg_id);
     if (!this.#entries.has(k) && this.#entries.size >= this.maxEntries) return false;
     this.#entries.delete(k);
-    this.#entries.set(k, { ...entry, attempts: 0, due: now + this.intervalMs });
+    this.#entries.set(k, {
+      peer: entry.peer,
+      message: entry.message,
+      bytes: entry.bytes,
+      originated: entry.originated,
+      attempts: 0,
+      due: now + this.intervalMs,
+    });
     return true;
   }
 

@@ -1,3 +1,5 @@
+import type { BoundedMap } from '@peerwire/wire';
+import { boundedMap } from './bounded.js';
 import type { NodeId } from './node-id.js';
 import type { RouteInfo } from './types.js';
 
@@ -39,7 +41,9 @@ export class RoutingTable {
     readonly selfGuid: string,
     readonly maxDistance: number,
     readonly maxRoutes: number,
-  ) {}
+  ) {
+    this.#lastName = boundedMap(maxRoutes, 'insertion');
+  }
 
   /** Destinations with a route. */
   get size(): number {
@@ -134,7 +138,7 @@ export class RoutingTable {
    * What to advertise to neighbour `to`: every route (split horizon: not those through `to`),
    * or with `changes`, only those destinations, lost ones (and those now through `to`) poisoned.
    */
-  advertisement(to: string, changes?: readonly string[]): RoutingAdvert[] {
+  advertisement(to: string, changes?: readonly string[], limit = Infinity): RoutingAdvert[] {
     const out: RoutingAdvert[] = [];
     const poison = this.maxDistance + 1;
     if (changes) {
@@ -150,13 +154,14 @@ export class RoutingTable {
       return out;
     }
     for (const [dest, r] of this.#best) {
+      if (out.length >= limit) break;
       if (dest !== to && r.via !== to) out.push({ node_id: r.nodeId, ttl: r.distance });
     }
     return out;
   }
 
   /** Names of destinations recently lost, so their poison can name them. */
-  readonly #lastName = new Map<string, NodeId>();
+  readonly #lastName: BoundedMap<string, NodeId>;
 
   #recompute(dest: string): void {
     let best: Route | undefined;
@@ -183,9 +188,6 @@ export class RoutingTable {
     } else if (old) {
       this.#best.delete(dest);
       this.#lastName.set(dest, old.nodeId);
-      if (this.#lastName.size > this.maxRoutes) {
-        this.#lastName.delete(this.#lastName.keys().next().value!);
-      }
     }
     if (
       old?.via !== best?.via ||

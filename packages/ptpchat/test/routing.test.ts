@@ -97,3 +97,55 @@ describe('ROUTING distance vector (§6)', () => {
     expect(a!.node.routes().length).toBe(3);
   });
 });
+
+describe('a server and its leaves (maxRoutesToLeaf)', () => {
+  const leaves = ['a', 'b', 'c', 'd', 'e'].map(
+    (n, i) => `${n}leaf@${'6789a'[i]!.repeat(8)}-0000-4000-8000-${'6789a'[i]!.repeat(12)}`,
+  );
+  const routing = (p: Awaited<ReturnType<typeof probe>>, peer: string) =>
+    p.sent(peer).filter((m) => m.msg_type === 'ROUTING');
+
+  it('above maxRoutesToLeaf routes, tells a leaf that many, periodically only; a server neighbour everything', async () => {
+    const p = await probe({ maxRoutesToLeaf: 2 }, { nodeType: 'server' });
+    p.neighbour('s', N1, undefined, { node_type: 'server' });
+    for (const [i, id] of leaves.entries()) p.neighbour(`l${i}`, id);
+    // The table after each HELLO: capped for the leaves.
+    for (let i = 0; i < leaves.length; i++) {
+      const first = routing(p, `l${i}`)[0]!.msg_data as { nodes: unknown[] };
+      expect(first.nodes.length).toBeLessThanOrEqual(2);
+    }
+    p.clear();
+    await p.advance(1_000); // the debounced changes: to the server neighbour only
+    expect(routing(p, 's').length).toBeGreaterThan(0);
+    for (let i = 0; i < leaves.length; i++) expect(routing(p, `l${i}`)).toEqual([]);
+    p.clear();
+    await p.advance(10_000); // a periodic full table: every route to the server, 2 to a leaf
+    const full = routing(p, 's').flatMap((m) => (m.msg_data as { nodes: unknown[] }).nodes);
+    expect(full).toHaveLength(leaves.length);
+    for (let i = 0; i < leaves.length; i++) {
+      const got = routing(p, `l${i}`).flatMap((m) => (m.msg_data as { nodes: unknown[] }).nodes);
+      expect(got).toHaveLength(2);
+    }
+  });
+
+  it('a client that knows no route to a node sends through its server neighbour (default route)', async () => {
+    const p = await probe();
+    p.neighbour('c', N2); // a client neighbour is no default route
+    p.clear();
+    p.from('c', envelope('GETCERTIFICATE', { node_id: N2 }, { sender: N2, target: FAR }));
+    expect(p.sent('c')).toMatchObject([{ msg_type: 'ACK' }, { msg_type: 'NACK' }]);
+    p.neighbour('s', N1, undefined, { node_type: 'server' });
+    expect(p.node.pathTo(FAR)).toBe('none'); // no route known, but a default route:
+    p.clear();
+    p.from('c', envelope('GETCERTIFICATE', { node_id: N2 }, { sender: N2, target: FAR }));
+    expect(p.sent('s')).toMatchObject([{ msg_type: 'GETCERTIFICATE', target_id: FAR }]);
+    // A server has no default route: it NACKs what it cannot route.
+    const srv = await probe({}, { nodeType: 'server' });
+    srv.neighbour('s', N1, undefined, { node_type: 'server' });
+    srv.neighbour('c', N2);
+    srv.clear();
+    srv.from('c', envelope('GETCERTIFICATE', { node_id: N2 }, { sender: N2, target: FAR }));
+    expect(srv.sent('s')).toEqual([]);
+    expect(srv.sent('c')).toMatchObject([{ msg_type: 'ACK' }, { msg_type: 'NACK' }]);
+  });
+});

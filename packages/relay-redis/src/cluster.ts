@@ -1,3 +1,4 @@
+import type { ConnectionOptions } from 'node:tls';
 import type { RelayClock, RelayRandom } from '@peerwire/relay';
 import { cryptoRandom, wallClock } from '@peerwire/wire';
 import { Redis } from 'ioredis';
@@ -18,6 +19,11 @@ export interface RedisClusterOptions {
   readonly hosts?: readonly string[];
   /** Prefix of every key and channel (several clusters can share one Redis). */
   readonly keyPrefix?: string;
+  /**
+   * TLS settings for a `rediss://` URL (a private CA: `{ ca }`, a client certificate); without
+   * them `rediss://` verifies the server against Node's default CAs.
+   */
+  readonly tls?: ConnectionOptions;
   readonly limits?: Partial<RedisClusterLimits>;
   readonly clock?: RelayClock;
   readonly random?: RelayRandom;
@@ -76,6 +82,7 @@ export class RedisCluster {
       lazyConnect: true,
       connectTimeout: this.limits.connectTimeoutMs,
       retryStrategy: (times: number) => Math.min(times * 100, this.limits.reconnectMaxDelayMs),
+      ...(options.tls ? { tls: options.tls } : {}),
     };
     try {
       // Commands fail at once while disconnected (no offline queue, no retries): a relay never
@@ -105,7 +112,19 @@ export class RedisCluster {
     );
     this.store = new RedisRelayStore(options.serverCode, this.#pub, this.keys);
     for (const conn of [this.#pub, this.#sub]) {
-      conn.on('error', () => {}); // reported through 'close' / 'ready'
+      // ioredis listens `once` for a socket's 'error': a second one (a TLS handshake that fails
+      // with a certificate error, then the server's alert) would be an uncaught exception that
+      // takes the relay down. Each socket gets a permanent listener at its first error or
+      // connect; errors are reported through 'close' / 'ready'.
+      const guard = () => {
+        const stream = (conn as { stream?: NodeJS.EventEmitter }).stream;
+        if (stream !== undefined && !guarded.has(stream)) {
+          guarded.add(stream);
+          stream.on('error', () => {});
+        }
+      };
+      conn.on('error', guard);
+      conn.on('connect', guard);
       conn.on('close', () => this.#lost());
       conn.on('ready', () => this.#ready());
     }
@@ -348,6 +367,7 @@ export class RedisCluster {
     this.#closed = true;
     if (this.#timer) clearInterval(this.#timer);
     const srv = this.options.serverCode;
+    this.bus.flush(); // this turn's envelopes leave before the goodbye
     if (this.#started && this.up) {
       await this.#pub
         .multi()
@@ -361,6 +381,9 @@ export class RedisCluster {
     this.#sub.disconnect();
   }
 }
+
+/** Sockets that already have a permanent 'error' listener (see the constructor). */
+const guarded = new WeakSet<object>();
 
 /** The URL without its password, for messages. */
 export function redactUrl(url: string): string {

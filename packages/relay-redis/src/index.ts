@@ -1,3 +1,4 @@
+export { encodeBatch, splitBatch } from './batch.js';
 export type { ClusterEvent, RedisClusterOptions } from './cluster.js';
 export { RedisCluster, redactUrl } from './cluster.js';
 export type { Envelope } from './envelope.js';

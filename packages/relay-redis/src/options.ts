@@ -17,6 +17,12 @@ export interface RedisClusterLimits {
   readonly maxPendingPublishes: number;
   /** Largest bus envelope sent or accepted (bytes): a Spot packet plus a short header. */
   readonly maxEnvelopeBytes: number;
+  /**
+   * Largest batch (bytes): the envelopes routed to one relay during one event-loop turn leave
+   * in one PUBLISH of at most this size (a fuller batch is sent at once). An envelope too large
+   * for a batch goes alone. Also the largest batch accepted from another relay.
+   */
+  readonly maxBatchBytes: number;
   /** Remote connections of one identity kept in the presence view; more are ignored. */
   readonly maxPresencePerIdentity: number;
   /** Remote connections kept in the presence view in all. */
@@ -32,6 +38,7 @@ export const DEFAULT_CLUSTER_LIMITS: RedisClusterLimits = {
   presenceTtlMs: 6_000,
   maxPendingPublishes: 10_000,
   maxEnvelopeBytes: 1024 * 1024 + 1024,
+  maxBatchBytes: 256 * 1024,
   maxPresencePerIdentity: 64,
   maxPresenceEntries: 1_000_000,
   connectTimeoutMs: 5_000,

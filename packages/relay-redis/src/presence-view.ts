@@ -171,7 +171,7 @@ export class PresenceView {
           const there = cids.filter((c) => this.#conns.get(c)?.srv === target.server);
           if (there.length > 0) cids = there;
         }
-        return this.#entry(cids[random.int(cids.length)]!);
+        return this.#entry(cids.length === 1 ? cids[0]! : cids[random.int(cids.length)]!);
       }
       case 'g': {
         const members = this.#byGroup.get(target.hash);

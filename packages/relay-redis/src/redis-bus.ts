@@ -1,10 +1,12 @@
 import type { Target } from '@peerwire/address';
 import type { BusAnnouncement, RelayBus, RelayClock, RelayRandom } from '@peerwire/relay';
 import type { Redis } from 'ioredis';
+import { BATCH_VERSION, splitBatch } from './batch.js';
 import { decodeEnvelope, encodeEnvelope } from './envelope.js';
 import type { ClusterKeys } from './keys.js';
 import type { RedisClusterLimits } from './options.js';
 import type { PresenceView } from './presence-view.js';
+import { PublishBatcher, type PublishResult } from './publish-batcher.js';
 
 /** Counters of the bus (the daemon turns them into metrics). */
 export interface BusStats {
@@ -20,15 +22,19 @@ export interface BusStats {
   failedQueueFull: number;
   /** Refused because the envelope would exceed `maxEnvelopeBytes`. */
   failedTooLarge: number;
-  /** Publishes Redis did not acknowledge (the message is lost; counted). */
+  /** Envelopes in publishes Redis did not acknowledge (the messages are lost; counted). */
   publishErrors: number;
-  /** Envelopes from other relays that did not decode or were too large. */
+  /** Envelopes (or whole batches) from other relays that did not decode or were too large. */
   badEnvelopes: number;
   /**
    * Envelopes nobody was subscribed to receive (the relay died before its presence expired):
    * lost, counted, and that relay is dropped from the view at once.
    */
   noReceiver: number;
+  /** PUBLISH commands of the bus (a batch carries every envelope of one turn for one relay). */
+  publishes: number;
+  /** Pub/sub messages received (single envelopes or batches). */
+  received: number;
 }
 
 /** Where a received envelope goes: `Relay.deliverFromBus`. */
@@ -53,10 +59,12 @@ export class RedisBus implements RelayBus {
     publishErrors: 0,
     badEnvelopes: 0,
     noReceiver: 0,
+    publishes: 0,
+    received: 0,
   };
   /** This relay's own online connections (what it re-announces after a reconnect). */
   readonly local = new Map<string, { hash: string; groups: readonly string[] }>();
-  #pending = 0;
+  readonly #batcher: PublishBatcher;
   #sink: BusSink | undefined;
 
   constructor(
@@ -69,11 +77,24 @@ export class RedisBus implements RelayBus {
     readonly random: RelayRandom,
     readonly isUp: () => boolean,
     readonly onLatency: (ms: number) => void,
-  ) {}
+    /** Runs the publish of a turn's envelopes once the turn is over (`setImmediate`). */
+    defer: (flush: () => void) => void = (flush) => setImmediate(flush),
+  ) {
+    this.#batcher = new PublishBatcher(
+      (srv, payload) =>
+        this.pub.publish(
+          this.keys.bus(srv),
+          Buffer.from(payload.buffer, payload.byteOffset, payload.length),
+        ),
+      limits.maxBatchBytes,
+      defer,
+      (srv, n, result) => this.#published(srv, n, result),
+    );
+  }
 
-  /** Publishes waiting for Redis's answer. */
+  /** Envelopes queued for this turn's publishes or waiting for Redis's answer. */
   get pending(): number {
-    return this.#pending;
+    return this.#batcher.pending;
   }
 
   /** Connects the bus to the relay core (`relay.deliverFromBus`). */
@@ -126,7 +147,7 @@ export class RedisBus implements RelayBus {
       this.stats.failedRedisDown++;
       return false;
     }
-    if (this.#pending >= this.limits.maxPendingPublishes) {
+    if (this.#batcher.pending >= this.limits.maxPendingPublishes) {
       this.stats.failedQueueFull++;
       return false;
     }
@@ -141,30 +162,50 @@ export class RedisBus implements RelayBus {
       this.stats.failedTooLarge++;
       return false;
     }
-    this.#pending++;
     this.stats.crossOut++;
-    this.pub
-      .publish(
-        this.keys.bus(pick.srv),
-        Buffer.from(envelope.buffer, envelope.byteOffset, envelope.length),
-      )
-      .then((receivers) => {
-        if (receivers > 0) return;
-        this.stats.noReceiver++;
-        this.view.dropRelay(pick.srv);
-      })
-      .catch(() => {
-        this.stats.publishErrors++;
-      })
-      .finally(() => {
-        this.#pending--;
-      });
+    this.#batcher.push(pick.srv, envelope);
     return true;
   }
 
-  /** An envelope from this relay's channel. */
+  /** Envelopes this turn has queued and not published yet leave now. */
+  flush(): void {
+    this.#batcher.flush();
+  }
+
+  #published(srv: string, envelopes: number, result: PublishResult): void {
+    this.stats.publishes++;
+    if ('error' in result) {
+      this.stats.publishErrors += envelopes;
+    } else if (result.receivers === 0) {
+      this.stats.noReceiver += envelopes;
+      this.view.dropRelay(srv);
+    }
+  }
+
+  /** A message from this relay's channel: one envelope, or a batch of them. */
   receive(message: Uint8Array): void {
-    if (message.length > this.limits.maxEnvelopeBytes || this.#sink === undefined) {
+    this.stats.received++;
+    if (this.#sink === undefined) {
+      this.stats.badEnvelopes++;
+      return;
+    }
+    if (message[0] !== BATCH_VERSION) {
+      this.#receiveOne(message);
+      return;
+    }
+    let envelopes: Uint8Array[];
+    try {
+      if (message.length > this.limits.maxBatchBytes) throw new Error('batch too large');
+      envelopes = splitBatch(message, this.limits.maxEnvelopeBytes);
+    } catch {
+      this.stats.badEnvelopes++;
+      return;
+    }
+    for (const e of envelopes) this.#receiveOne(e);
+  }
+
+  #receiveOne(message: Uint8Array): void {
+    if (message.length > this.limits.maxEnvelopeBytes) {
       this.stats.badEnvelopes++;
       return;
     }
@@ -177,7 +218,7 @@ export class RedisBus implements RelayBus {
     }
     this.stats.crossIn++;
     this.onLatency(Math.max(0, this.clock.now() - envelope.sentAt));
-    if (this.#sink(envelope.target, envelope.packet, envelope.origin))
+    if (this.#sink!(envelope.target, envelope.packet, envelope.origin))
       this.stats.crossInDelivered++;
   }
 }

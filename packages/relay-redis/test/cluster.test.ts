@@ -129,6 +129,40 @@ describe('RedisCluster routing', () => {
   });
 });
 
+describe('RedisCluster batching', () => {
+  it("a turn's envelopes for one relay leave in one PUBLISH, and all arrive in order", async () => {
+    const [r0, r1] = await cluster(2);
+    const a = await makeIdentity();
+    const b = await makeIdentity();
+    const pa = await r0!.connect(a);
+    const pb = await r1!.connect(b);
+    await viewsHold([r0!, r1!], 2);
+    const before = r0!.cluster.bus.stats.publishes;
+    for (let i = 0; i < 50; i++) pa.sendMessage(`${b.address}/n`, `m${i}`); // one turn
+    await waitFor(() => pb.messages.length === 50);
+    expect(pb.messages.map((m) => utf8Decode(m.body))).toEqual(
+      Array.from({ length: 50 }, (_, i) => `m${i}`),
+    );
+    expect(r0!.cluster.bus.stats.publishes - before).toBe(1);
+    expect(r1!.cluster.bus.stats.received).toBe(1);
+    expect(r1!.cluster.bus.stats.crossInDelivered).toBe(50);
+  });
+
+  it('a malformed batch from the channel is counted and dropped, the next one goes through', async () => {
+    const [r0, r1] = await cluster(2);
+    const b = await makeIdentity();
+    const pb = await r1!.connect(b);
+    const a = await makeIdentity();
+    const pa = await r0!.connect(a);
+    await viewsHold([r0!, r1!], 2);
+    r1!.cluster.bus.receive(Uint8Array.of(2, 0, 0, 0, 9, 1));
+    r1!.cluster.bus.receive(Uint8Array.of(2, 0, 0, 0, 2, 1, 1));
+    expect(r1!.cluster.bus.stats.badEnvelopes).toBe(2);
+    const id = pa.sendMessage(`${b.address}/n`, 'still fine');
+    await waitFor(() => pb.reply(id) !== undefined);
+  });
+});
+
 describe('RedisCluster bounds', () => {
   it('past maxPendingPublishes cross-relay deliveries fail fast with the no-route reply', async () => {
     const [r0, r1] = await cluster(2, { maxPendingPublishes: 1 });

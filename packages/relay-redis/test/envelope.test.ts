@@ -17,6 +17,19 @@ describe('bus envelope', () => {
     }
   });
 
+  it('any origin text round-trips, ASCII or not (the ASCII fast path and UTF-8 agree)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 60 }), (origin) => {
+        fc.pre(origin.length > 0 && Buffer.byteLength(origin) <= 255);
+        const packet = Uint8Array.of(7);
+        const target = { type: 'c', server: 's1', clientId: 'x' } as const;
+        const bytes = encodeEnvelope({ origin, target, sentAt: 1, packet });
+        expect(bytes[9]).toBe(Buffer.byteLength(origin));
+        expect(decodeEnvelope(bytes)).toEqual({ origin, target, sentAt: 1, packet });
+      }),
+    );
+  });
+
   it('refuses other targets and malformed headers with BAD_ENVELOPE', () => {
     const good = encodeEnvelope({
       origin: 'r0',

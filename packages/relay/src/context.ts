@@ -1,4 +1,3 @@
-import type { CryptoBackend } from '@peerwire/crypto';
 import type { Clock, RandomSource } from '@peerwire/wire';
 import type { RelayEvent, RelayStats } from './events.js';
 import type { RelayLimits } from './limits.js';
@@ -22,7 +21,5 @@ export interface RelayContext {
   readonly clock: RelayClock;
   readonly random: RelayRandom;
   readonly stats: RelayStats;
-  /** Options for every signature check (the injected crypto backend, when there is one). */
-  readonly verifyOptions: { readonly backend?: CryptoBackend };
   event(event: RelayEvent): void;
 }

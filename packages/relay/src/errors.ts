@@ -9,7 +9,9 @@ export type RelayErrorCode =
    * An `@/` request the relay refuses (bad payload, quota, unknown endpoint, ...). It never
    * leaves the core as an exception: the message is the error text answered to the client.
    */
-  | 'ENDPOINT_FAILED';
+  | 'ENDPOINT_FAILED'
+  /** `Relay.complete` was handed a ticket that is not outstanding (never issued, or completed). */
+  | 'UNKNOWN_TICKET';
 
 export class RelayError extends PeerwireError {
   declare readonly code: RelayErrorCode;

@@ -47,12 +47,12 @@ export type RelayEvent =
       readonly detail: string;
     }
   | {
-      readonly type: 'handshake_failed';
+      readonly type: 'handshake-failed';
       readonly cid: string;
       readonly code: string;
       readonly detail: string;
     }
-  | { readonly type: 'store_error'; readonly operation: string; readonly error: unknown };
+  | { readonly type: 'store-error'; readonly operation: string; readonly error: unknown };
 
 /** Counters, cumulative since the relay started. */
 export interface RelayStats {

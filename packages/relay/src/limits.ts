@@ -80,6 +80,31 @@ export const DEFAULT_RELAY_LIMITS: RelayLimits = {
   targetCacheSize: 4096,
 };
 
+/** One line per limit, for generated help (`peerwire-relay --help-config`). */
+export const RELAY_LIMIT_DESCRIPTIONS: { readonly [K in keyof RelayLimits]: string } = {
+  maxPacketBytes: 'largest packet (one WebSocket message) in bytes; over it: close 1009',
+  maxBodyBytes: 'largest instant-message body in bytes; over it: close 1009',
+  maxNameBytes: 'longest recipient or sender name in bytes; over it: close 1009',
+  maxPingBytes: 'largest ping payload echoed back; over it: close 1009',
+  handshakeTimeoutMs: 'time from connection to a valid handshake response (ms); then close 1008',
+  messagesPerSecond: 'sustained instant messages per second per connection',
+  messageBurst: 'instant messages a connection may send in a burst',
+  bytesPerSecond: 'sustained bytes per second per connection',
+  byteBurst: 'bytes a connection may send in a burst',
+  maxQueuedBytes: 'bytes waiting to be written to one connection; beyond: dropped, counted',
+  maxConnectionsPerIp: 'simultaneous connections from one IP address (refused with 1013)',
+  maxConnections: 'simultaneous connections in total (refused with 1013)',
+  maxBlobsPerIdentity: 'blobs one identity may store (@/store_blob)',
+  maxBlobBytesPerIdentity: 'bytes of blobs one identity may store',
+  maxBlobKeyBytes: 'largest blob key in bytes',
+  maxSubscriptionsPerIdentity: 'identities one identity may watch through @/idcard_find',
+  maxMembersPerGroup: 'memberships kept per group in the registry (@/group_update)',
+  maxReplyRoutes: 'requests remembered to route their response to the asking connection',
+  replyRouteTtlMs: 'how long such a request is remembered (ms)',
+  maxGroupsPerCard: 'memberships of a presented IDCard verified and routed to (the rest ignored)',
+  targetCacheSize: 'parsed recipient targets cached (emptied when full)',
+};
+
 /** Merges `overrides` into the defaults and checks every value is a positive number. */
 export function resolveLimits(overrides: Partial<RelayLimits> = {}): RelayLimits {
   const limits = { ...DEFAULT_RELAY_LIMITS, ...overrides };

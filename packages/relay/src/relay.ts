@@ -1,8 +1,11 @@
 /**
  * The Spot relay as a sans-I/O state machine: connections are handed in as `RelayPeer`s (send,
  * close, bufferedAmount), packets come in through `Session.receive`, time through the injected
- * clock and `tick()`, randomness through the injected source. It opens no socket and starts no
- * timer, so a test can run hundreds of clients in one process and replay any sequence of events.
+ * clock and `tick()`, randomness through the injected source. It opens no socket, starts no
+ * timer and awaits nothing: signature checks and store operations leave it as `RelayWork`
+ * tickets that the host completes with `complete(ticket, result, now)` (by default an internal
+ * `WorkRunner` does, against the store and the crypto backend). So a test can run hundreds of
+ * clients in one process and replay any sequence of events and completions.
  *
  * This file is the façade: the connection table, packet intake, rate limits and closes. The
  * handshake (`handshake.ts`), routing and presence (`router.ts`, the cluster seam), the group
@@ -41,6 +44,9 @@ import { Handshake } from './handshake.js';
 import { type RelayLimits, resolveLimits } from './limits.js';
 import { Router } from './router.js';
 import { MemoryRelayStore, type RelayStore } from './store.js';
+import { Tickets } from './tickets.js';
+import type { RelayWork, WorkResult } from './work.js';
+import { WorkRunner } from './work-runner.js';
 
 export { CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_TRY_LATER } from './close-codes.js';
 export type { RelayPeer, Session } from './connection.js';
@@ -60,10 +66,18 @@ export interface RelayOptions {
   /** Randomness (default: `cryptoRandom`, WebCrypto; tests pass a seeded one). */
   readonly random?: RelayRandom;
   /**
-   * Crypto for handshake verification (default: `@peerwire/crypto`'s default backend). The
-   * daemon passes `nodeThreadPoolBackend` so that verifications leave the event loop.
+   * Crypto for every signature check the default `WorkRunner` makes (handshakes, request
+   * bottles, memberships; default: `@peerwire/crypto`'s default backend). The daemon passes
+   * `nodeThreadPoolBackend` so that verifications leave the event loop.
    */
   readonly cryptoBackend?: CryptoBackend;
+  /**
+   * Takes the core's asynchronous work instead of the default `WorkRunner`: the host runs each
+   * `RelayWork` (against `store` and its crypto) and hands the outcome back with
+   * `relay.complete(work.ticket, result, now)`, in any order. Called synchronously from inside
+   * the core's inputs: queue the work, do not complete it from within the call.
+   */
+  readonly onWork?: (work: RelayWork) => void;
   /** Observability hook; called synchronously, keep it cheap. */
   readonly onEvent?: (event: RelayEvent) => void;
 }
@@ -81,6 +95,7 @@ export class Relay {
   readonly #router: Router;
   readonly #handshake: Handshake;
   readonly #endpoints: EndpointDispatcher;
+  readonly #tickets: Tickets;
   #shuttingDown = false;
 
   constructor(options: RelayOptions) {
@@ -100,26 +115,36 @@ export class Relay {
       clock: options.clock ?? wallClock,
       random: options.random ?? cryptoRandom,
       stats: this.stats,
-      verifyOptions: options.cryptoBackend ? { backend: options.cryptoBackend } : {},
       event: onEvent,
     };
     const ctx = this.#ctx;
+    if (options.onWork) {
+      this.#tickets = new Tickets(options.onWork);
+    } else {
+      const runner = new WorkRunner(this.store, options.cryptoBackend);
+      const done = (ticket: number, result: WorkResult) =>
+        this.complete(ticket, result, ctx.clock.now());
+      const fault = (error: unknown) =>
+        onEvent({ type: 'store-error', operation: 'complete', error });
+      this.#tickets = new Tickets((work) => runner.run(work, done, fault));
+    }
+    const tickets = this.#tickets;
     this.#router = new Router(ctx, options.bus ?? localOnlyBus, this.#registry, this.#connections);
-    const cards = new IdCards(ctx, this.#router);
+    const cards = new IdCards(ctx, this.#router, tickets);
     this.#handshake = new Handshake(
       ctx,
       this.#router,
       this.#registry,
       cards,
-      options.cryptoBackend,
+      tickets,
       (conn, reason, code, detail) => this.#kick(conn, reason, code, detail),
     );
     const groups = new GroupEndpoints(ctx, this.#registry, this.#router, (conn) =>
-      this.#handshake.membershipChanged(conn),
+      this.#handshake.membershipChanged(conn, ctx.clock.now()),
     );
-    this.#endpoints = new EndpointDispatcher(ctx, this.#router, [
+    this.#endpoints = new EndpointDispatcher(ctx, this.#router, tickets, [
       versionEndpoint(ctx),
-      timeEndpoint(ctx),
+      timeEndpoint(),
       cards.endpoint,
       ...groups.endpoints,
       ...new BlobEndpoints(ctx).endpoints,
@@ -130,6 +155,19 @@ export class Relay {
   /** Loads the membership registry from the store. Call once before accepting connections. */
   async start(): Promise<void> {
     for (const m of await this.store.listMemberships()) this.#registry.put(m);
+  }
+
+  /**
+   * Hands in the outcome of a `RelayWork` ticket (see `onWork`); `now` is the current time.
+   * Throws `RelayError` `UNKNOWN_TICKET` for a ticket that is not outstanding.
+   */
+  complete(ticket: number, result: WorkResult, now: number): void {
+    this.#tickets.complete(ticket, result, now);
+  }
+
+  /** Work tickets emitted and not completed yet, and work waiting behind them (per identity). */
+  get pendingWork(): { readonly outstanding: number; readonly queued: number } {
+    return { outstanding: this.#tickets.outstanding, queued: this.#tickets.queued };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -175,7 +213,7 @@ export class Relay {
     this.#byAddress.set(address, (this.#byAddress.get(address) ?? 0) + 1);
     this.stats.connections++;
     this.#ctx.event({ type: 'open', cid, address });
-    this.#handshake.challenge(conn, null);
+    this.#handshake.challenge(conn, null, now);
     return {
       cid,
       receive: (packet) => this.#receive(conn, packet),
@@ -225,7 +263,11 @@ export class Relay {
   rechallenge(cid: string): boolean {
     const conn = this.#connections.get(cid.slice(this.serverCode.length + 1));
     if (conn?.state !== 'online') return false;
-    this.#handshake.challenge(conn, this.#handshake.missingMemberships(conn));
+    this.#handshake.challenge(
+      conn,
+      this.#handshake.missingMemberships(conn),
+      this.#ctx.clock.now(),
+    );
     return true;
   }
 
@@ -308,7 +350,8 @@ export class Relay {
       return;
     }
     if (type === PacketType.InstantMessage) this.#onMessage(conn, packet);
-    else if (type === PacketType.Handshake) this.#handshake.receive(conn, packet);
+    else if (type === PacketType.Handshake)
+      this.#handshake.receive(conn, packet, this.#ctx.clock.now());
     else this.#onPing(conn, packet);
   }
 
@@ -422,11 +465,12 @@ export class Relay {
     }
     if (target.type === '@') {
       this.stats.endpointRequests++;
-      void this.#endpoints.serve(
+      this.#endpoints.serve(
         conn,
         msg,
         sender,
         slash < 0 ? '' : msg.recipient.slice(slash + 1),
+        this.#ctx.clock.now(),
       );
       return;
     }

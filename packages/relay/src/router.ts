@@ -1,5 +1,6 @@
 import { parseTarget, type Target } from '@peerwire/address';
 import {
+  BoundedMap,
   decodeInstantMessage,
   encodeInstantMessage,
   hasFlag,
@@ -24,13 +25,16 @@ import type { GroupRegistry } from './group-registry.js';
 export class Router {
   /** identity hash → its online connections, oldest first */
   readonly #byIdentity = new Map<string, Connection[]>();
-  /** Parsed recipient targets (recipients repeat; parsing validates a hash each time). */
-  readonly #targets = new Map<string, Target | null>();
+  /**
+   * Parsed recipient targets (recipients repeat; parsing validates a hash each time), at most
+   * `targetCacheSize`, the oldest forgotten first (no reordering on the hot path's lookups).
+   */
+  readonly #targets: BoundedMap<string, Target | null>;
   /**
    * `<identity hash> <request id>` → the connection that sent the request, for identities with
    * several connections, oldest first (see `rememberReplyRoute`).
    */
-  readonly #replyRoutes = new Map<string, ReplyRoute>();
+  readonly #replyRoutes: BoundedMap<string, ReplyRoute>;
 
   constructor(
     readonly ctx: RelayContext,
@@ -38,7 +42,19 @@ export class Router {
     readonly groups: GroupRegistry,
     /** Every connection of this relay (online or not) by client id, for `c.` targets. */
     readonly connections: ReadonlyMap<string, Connection>,
-  ) {}
+  ) {
+    this.#targets = new BoundedMap({
+      maxEntries: ctx.limits.targetCacheSize,
+      order: 'insertion',
+    });
+    // at most `maxReplyRoutes`, each for `replyRouteTtlMs`; a full map forgets the oldest
+    this.#replyRoutes = new BoundedMap({
+      maxEntries: ctx.limits.maxReplyRoutes,
+      order: 'insertion',
+      ttlMs: ctx.limits.replyRouteTtlMs,
+      clock: ctx.clock,
+    });
+  }
 
   // -------------------------------------------------------------------------------------------
   // Presence
@@ -89,7 +105,6 @@ export class Router {
       } catch {
         target = null;
       }
-      if (this.#targets.size >= this.ctx.limits.targetCacheSize) this.#targets.clear();
       this.#targets.set(text, target);
     }
     return target;
@@ -111,15 +126,8 @@ export class Router {
     this.#remember(conn.hash, id, { conn });
   }
 
-  #remember(hash: string, id: Uint8Array, to: { conn?: Connection; server?: string }): void {
-    const now = this.ctx.clock.now();
-    for (const [key, route] of this.#replyRoutes) {
-      if (route.expires > now && this.#replyRoutes.size < this.ctx.limits.maxReplyRoutes) break;
-      this.#replyRoutes.delete(key);
-    }
-    const key = replyRouteKey(hash, id);
-    this.#replyRoutes.delete(key); // a repeated id moves to the end
-    this.#replyRoutes.set(key, { ...to, expires: now + this.ctx.limits.replyRouteTtlMs });
+  #remember(hash: string, id: Uint8Array, to: ReplyRoute): void {
+    this.#replyRoutes.set(replyRouteKey(hash, id), to); // a repeated id moves to the end
   }
 
   /** Live connections of an identity across the cluster (local ones plus the bus's view). */
@@ -132,10 +140,9 @@ export class Router {
   #takeReplyRoute(hash: string, id: Uint8Array): Connection | string | undefined {
     if (this.#replyRoutes.size === 0) return undefined;
     const key = replyRouteKey(hash, id);
-    const route = this.#replyRoutes.get(key);
+    const route = this.#replyRoutes.get(key); // undefined once expired
     if (route === undefined) return undefined;
     this.#replyRoutes.delete(key);
-    if (route.expires <= this.ctx.clock.now()) return undefined;
     if (route.server !== undefined) return route.server;
     const conn = route.conn;
     return conn?.state === 'online' && conn.hash === hash ? conn : undefined;
@@ -156,7 +163,8 @@ export class Router {
           if (remote > 0) return BUS;
           if (!conns) return undefined;
         }
-        if (remote > 0 && random.int(local + remote) >= local) return BUS;
+        // uniform over the cluster's connections (no draw when they are all elsewhere)
+        if (remote > 0 && (local === 0 || random.int(local + remote) >= local)) return BUS;
         if (!conns) return undefined;
         return conns.length === 1 ? conns[0] : conns[random.int(conns.length)];
       }
@@ -343,7 +351,6 @@ const BUS = Symbol('bus');
 interface ReplyRoute {
   readonly conn?: Connection;
   readonly server?: string;
-  readonly expires: number;
 }
 
 function replyRouteKey(hash: string, id: Uint8Array): string {

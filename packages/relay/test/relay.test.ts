@@ -416,7 +416,7 @@ describe('relay endpoints', () => {
     const net = await makeNet({
       store: new BrokenStore(),
       onEvent: (e) => {
-        if (e.type === 'store_error') events.push(e);
+        if (e.type === 'store-error') events.push(e);
       },
     });
     const pa = await net.connect(await makeIdentity());
@@ -628,7 +628,6 @@ describe('relay endpoints', () => {
         clock: { now: () => 0 },
         random: { bytes: (n) => new Uint8Array(n), int: () => 0 },
         stats: emptyStats(),
-        verifyOptions: {},
         event: () => {},
       },
       localOnlyBus,

@@ -174,4 +174,51 @@ describe('BoundedMap', () => {
       ),
     );
   });
+  it('keeps its eviction order over long runs (its queue compacted and rebuilt many times)', () => {
+    // Thousands of stores, uses and deletions: the eviction queue is trimmed and rebuilt many
+    // times; contents and order must stay those of a plain model.
+    for (const order of ['lru', 'insertion'] as const) {
+      const m = new BoundedMap<number, number>({ maxEntries: 300, order });
+      let model: number[] = []; // keys, oldest first
+      let x = 12345;
+      const next = () => {
+        x = (x * 1103515245 + 12345) % 2 ** 31;
+        return x;
+      };
+      for (let i = 0; i < 20_000; i++) {
+        const k = next() % 1000;
+        const r = next() % 10;
+        if (r < 6) {
+          m.set(k, i);
+          model = model.filter((e) => e !== k);
+          model.push(k);
+          if (model.length > 300) model.shift();
+        } else if (r < 8) {
+          const present = model.includes(k);
+          expect(m.get(k) !== undefined).toBe(present);
+          if (present && order === 'lru') model = [...model.filter((e) => e !== k), k];
+        } else {
+          expect(m.delete(k)).toBe(model.includes(k));
+          model = model.filter((e) => e !== k);
+        }
+        if (i % 997 === 0) expect([...m.keys()]).toEqual(model);
+      }
+      expect([...m.keys()]).toEqual(model);
+    }
+  });
+
+  it('deleting while iterating yields no deleted entry', () => {
+    const m = new BoundedMap<number, number>({ maxEntries: Number.POSITIVE_INFINITY });
+    for (let i = 0; i < 3000; i++) m.set(i, i);
+    for (let i = 0; i < 1500; i++) m.delete(i); // 1500 holes, 1500 entries
+    const seen: number[] = [];
+    for (const [k] of m) {
+      seen.push(k);
+      if (k === 1500) for (let j = 1501; j < 3000; j += 2) m.delete(j);
+    }
+    const want = [1500];
+    for (let j = 1502; j < 3000; j += 2) want.push(j);
+    expect(seen).toEqual(want);
+    expect(m.size).toBe(want.length);
+  });
 });

@@ -5,19 +5,9 @@
  * keychain (`<keychain>.ptpchat`) so the GUID stays across runs (spec §2.3), with the
  * certificates this peer pinned (`<keychain>.ptpchat-pins`, §7.1).
  */
-import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { IDCard, Keychain } from '@peerwire/crypto';
-import {
-  createIdentity,
-  createNodeId,
-  fromBase64,
-  isGuid,
-  type NodeId,
-  type PtpchatIdentity,
-  parseNodeId,
-  toBase64,
-} from '@peerwire/ptpchat';
+import { createIdentity, type NodeId, type PtpchatIdentity } from '@peerwire/ptpchat';
+import { loadOrCreateNodeId, readPinsFile, writePinsFile } from '@peerwire/ptpchat/node';
 import { CliError, EXIT } from '../context.js';
 
 export const nodeIdPath = (keychainFile: string) => `${keychainFile}.ptpchat`;
@@ -50,26 +40,18 @@ export function chatNodeId(keychainFile: string, name: string | undefined, card:
     );
   }
   const file = nodeIdPath(keychainFile);
-  if (existsSync(file)) {
-    const text = readFileSync(file, 'utf8').trim();
-    let parsed: { name: string; guid: string };
-    try {
-      parsed = parseNodeId(text);
-    } catch {
-      throw new CliError(
-        `${file} is not a ptpchat node id (name@GUID); remove it to get a new one`,
-      );
-    }
-    const id = `${name ?? (parsed.name || nameFrom(card.meta?.get('name')))}@${parsed.guid}`;
-    if (id !== text) writeFileSync(file, `${id}\n`, { mode: 0o600 });
-    return id;
+  try {
+    return loadOrCreateNodeId(
+      file,
+      (stored) => name ?? (stored || nameFrom(card.meta?.get('name'))),
+    ).nodeId;
+  } catch (cause) {
+    throw new CliError(
+      `${file} is not a ptpchat node id (name@GUID); remove it to get a new one`,
+      EXIT.failure,
+      { cause },
+    );
   }
-  const id = createNodeId(
-    name ?? nameFrom(card.meta?.get('name')),
-    (n) => new Uint8Array(randomBytes(n)),
-  );
-  writeFileSync(file, `${id}\n`, { mode: 0o600 });
-  return id;
 }
 
 /** The ptpchat identity on the keychain's keys. */
@@ -82,21 +64,7 @@ export async function chatIdentity(
   if (!signer) throw new CliError(`the keychain ${keychainFile} holds no signing key`);
   const keys = keychain.keys().filter((k) => k !== signer);
   const identity = await createIdentity(nodeId, { signer, keys });
-  return { nodeId, identity, pins: readPins(pinsPath(keychainFile)) };
-}
-
-function readPins(file: string): [string, Uint8Array][] {
-  if (!existsSync(file)) return [];
-  try {
-    const value = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-    return Object.entries(value).flatMap(([guid, cert]) =>
-      isGuid(guid) && typeof cert === 'string'
-        ? [[guid, fromBase64(cert)] as [string, Uint8Array]]
-        : [],
-    );
-  } catch {
-    return []; // a cache of what peers showed: a bad file only costs fetching them again
-  }
+  return { nodeId, identity, pins: readPinsFile(pinsPath(keychainFile)).pins };
 }
 
 /** Keeps the pinned certificates for the next run (written to a temporary file, then renamed). */
@@ -104,12 +72,5 @@ export function savePins(
   keychainFile: string,
   pins: readonly (readonly [string, Uint8Array])[],
 ): void {
-  const file = pinsPath(keychainFile);
-  const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
-  writeFileSync(
-    tmp,
-    `${JSON.stringify(Object.fromEntries(pins.map(([g, c]) => [g, toBase64(c)])))}\n`,
-    { mode: 0o600 },
-  );
-  renameSync(tmp, file);
+  writePinsFile(pinsPath(keychainFile), pins);
 }

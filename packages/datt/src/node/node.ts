@@ -2,7 +2,7 @@
 // and the application calls (connect, post, get) that wait for the engine's events.
 import type { Link, LinkOptions, TransportError } from '@peerwire/transport';
 import { connectTcp, connectWebSocket } from '@peerwire/transport/node';
-import { CloseCode, toHex } from '@peerwire/wire';
+import { CloseCode, toHex, wallClock } from '@peerwire/wire';
 import { type ContentBody, encodeContentBody, signContentAuth } from '../content-auth.js';
 import type { ContentStore } from '../content-store.js';
 import { DMSG_HEADER_LENGTH } from '../dmsg.js';
@@ -97,7 +97,7 @@ export class DattNode {
 
   private constructor(options: StartDattNodeOptions, ownStore: LevelContentStore | undefined) {
     this.#options = options;
-    this.#clock = options.clock ?? { now: () => Date.now() };
+    this.#clock = options.clock ?? wallClock;
     this.#limits = { ...DEFAULT_DATT_LIMITS, ...options.limits };
     this.#ownStore = ownStore;
     this.#store = options.store ?? ownStore!;

@@ -3,14 +3,6 @@ import { type BaseToPeerMessage, decodeBaseToPeer } from '../codec/base-to-peer.
 import type { DeviceId } from '../codec/device-id.js';
 import type { Identity, RandomSource } from '../codec/identity.js';
 import {
-  decodeMulticast,
-  encodeMulticast,
-  isAcceptableMulticastSource,
-  MULTICAST_GROUPS,
-  MULTICAST_PORT,
-} from '../codec/multicast.js';
-import { encodePeerToBase, sealPeerToBase } from '../codec/peer-to-base.js';
-import {
   decodePeerToPeer,
   encodePeerToPeer,
   type PeerToPeerMessage,
@@ -20,18 +12,23 @@ import { NatbaseError } from '../errors.js';
 import { DEFAULT_HOST_AGENT_LIMITS, type HostAgentLimits, resolveLimits } from '../limits.js';
 import { RateTable } from '../server/rate-table.js';
 import { type ActiveBase, BaseLink } from './base-link.js';
-import { DirectPaths, errorText, sameBytes } from './direct-paths.js';
+import { BaseRequests } from './base-requests.js';
+import { DirectPaths, errorText } from './direct-paths.js';
+import { filterLocal, randomIndex, sortEndpoints } from './local-addresses.js';
+import { MulticastDiscovery } from './multicast-discovery.js';
 import { keysOf, NatHandshake } from './nat-handshake.js';
-import { type Peer, PeerTable } from './peers.js';
+import { PathReport } from './path-report.js';
+import { refreshPeers, sweepPeers } from './peer-timers.js';
+import { PeerTable } from './peers.js';
 import type {
   HostAgentAction,
   HostAgentEvent,
   HostAgentStats,
   HostConnectionId,
   HostDropReason,
-  PathKind,
   PeerPath,
 } from './types.js';
+import { HOST_DROP_REASONS } from './types.js';
 
 export interface HostAgentOptions {
   readonly identity: Identity;
@@ -53,20 +50,6 @@ export interface HostAgentOptions {
   readonly verify?: Ed25519Verify;
 }
 
-const DROP_REASONS: readonly HostDropReason[] = [
-  'bad-frame',
-  'malformed',
-  'bad-hello',
-  'unknown-peer',
-  'stale-reply',
-  'unknown-source',
-  'bad-multicast',
-  'peer-limit',
-  'not-active-base',
-  'no-path',
-  'rate-limited',
-];
-
 /** P2B DATA = 33 + n bytes must fit a TCP record: the largest payload `send` takes. */
 const DATA_OVERHEAD = 33;
 
@@ -83,8 +66,9 @@ export class HostAgent {
   readonly #random: RandomSource;
   readonly #onEvent: (event: HostAgentEvent) => void;
   readonly #verify: Ed25519Verify | undefined;
-  readonly #multicast: boolean;
-  readonly #sourcePort: number;
+  readonly #discovery: MulticastDiscovery;
+  readonly #paths: PathReport;
+  readonly #requests: BaseRequests;
   readonly #link: BaseLink;
   readonly #peers: PeerTable;
   readonly #direct: DirectPaths;
@@ -92,7 +76,6 @@ export class HostAgent {
   #local: Endpoint[];
   /** Base UDP addresses of the last STATE, the primary first. */
   readonly #nat: NatHandshake;
-  #udpAliveReported = false;
   #lastRefresh = Number.NEGATIVE_INFINITY;
   #started = false;
   #timerAt = Number.POSITIVE_INFINITY;
@@ -104,7 +87,7 @@ export class HostAgent {
     received: 0,
     hellosSent: 0,
   };
-  readonly #drops = Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<
+  readonly #drops = Object.fromEntries(HOST_DROP_REASONS.map((r) => [r, 0])) as Record<
     HostDropReason,
     number
   >;
@@ -116,11 +99,24 @@ export class HostAgent {
     this.#random = options.random;
     this.#onEvent = options.onEvent ?? (() => {});
     this.#verify = options.verify;
-    this.#multicast = options.multicast ?? true;
-    this.#sourcePort = options.sourcePort;
     this.#local = filterLocal(options.localAddresses ?? []);
-    this.#peers = new PeerTable(this.limits.maxPeers, this.limits.maxSourceAddresses, (n) =>
-      randomIndex(this.#random, n),
+    // peerwire: a full table forgets the oldest peer without DATA for `peerTeardownMs` and
+    // without manual candidates (typically one that only HELLOed us), so that a flood of valid
+    // HELLOs from many identities cannot lock out the peers in use.
+    this.#peers = new PeerTable(
+      this.limits.maxPeers,
+      this.limits.maxSourceAddresses,
+      (n) => randomIndex(this.#random, n),
+      {
+        evictable: (peer, now) =>
+          now - peer.lastActivity >= this.limits.peerTeardownMs && peer.manual.size === 0,
+        evicted: (peer) => {
+          if (peer.reported !== 'none') {
+            this.#onEvent({ type: 'path', deviceId: peer.id, path: 'none' });
+          }
+          this.#onEvent({ type: 'peer-gone', deviceId: peer.id });
+        },
+      },
     );
     this.#nat = new NatHandshake(this.identity, this.limits);
     this.#direct = new DirectPaths(
@@ -133,7 +129,7 @@ export class HostAgent {
         counts: this.#counts,
         drop: (reason, detail) => this.#drop(reason, detail),
         wantTimer: (at, actions) => this.#wantTimer(at, actions),
-        reportPath: (peer, now) => this.#reportPath(peer, now),
+        reportPath: (peer, now) => this.#paths.report(peer, now),
         event: (e) => this.#onEvent(e),
       },
     );
@@ -152,6 +148,23 @@ export class HostAgent {
         drop: (reason, detail) => this.#drop(reason, detail),
       },
       options.userAgent,
+    );
+    this.#requests = new BaseRequests(
+      this.identity,
+      this.limits,
+      this.#link,
+      this.#nat,
+      this.#counts,
+      (reason, detail) => this.#drop(reason, detail),
+    );
+    this.#paths = new PathReport(this.#peers, this.#nat, this.#link, this.#onEvent);
+    this.#discovery = new MulticastDiscovery(
+      this.identity,
+      options.sourcePort,
+      options.multicast ?? true,
+      this.#peers,
+      this.#direct,
+      (reason, detail) => this.#drop(reason, detail),
     );
   }
 
@@ -177,12 +190,12 @@ export class HostAgent {
   /** A peer's path state (`none` for an unknown peer). */
   peer(deviceId: DeviceId): PeerPath {
     const p = this.#peers.get(deviceId);
-    return p ? this.#pathOf(p, this.#now) : { deviceId: deviceId.slice(), path: 'none' };
+    return p ? this.#paths.pathOf(p, this.#now) : { deviceId: deviceId.slice(), path: 'none' };
   }
 
   /** Every known peer's path state. */
   peers(): PeerPath[] {
-    return [...this.#peers.values()].map((p) => this.#pathOf(p, this.#now));
+    return [...this.#peers.values()].map((p) => this.#paths.pathOf(p, this.#now));
   }
 
   // ---- lifecycle ------------------------------------------------------------------------------
@@ -273,32 +286,14 @@ export class HostAgent {
       ) {
         this.#direct.reestablish(peer, now, actions);
       }
-      this.#relay(peer, data, now, actions);
+      this.#requests.relay(peer, data, now, actions);
     }
-    if (!wasActive) this.#requestInfo(peer, actions);
+    if (!wasActive) this.#requests.requestInfo(peer, actions);
     peer.lastActivity = now;
     peer.lastSeen = now;
-    this.#reportPath(peer, now);
+    this.#paths.report(peer, now);
     this.#schedule(actions);
     return actions;
-  }
-
-  #relay(peer: Peer, data: Uint8Array, now: number, actions: HostAgentAction[]): void {
-    const bytes = encodePeerToBase({
-      kind: 'DATA',
-      source: this.identity.deviceId,
-      target: peer.id,
-      data,
-    });
-    const primary = this.#nat.primary;
-    if (this.#nat.alive(now) && primary) {
-      this.#counts.sentBaseUdp++;
-      actions.push({ type: 'send', transport: 'udp', to: primary, bytes });
-    } else if (this.#link.send(bytes, actions)) {
-      this.#counts.sentBaseTcp++;
-    } else {
-      this.#drop('no-path', 'no direct path and no base connection');
-    }
   }
 
   // ---- input ----------------------------------------------------------------------------------
@@ -363,22 +358,7 @@ export class HostAgent {
   multicastData(source: Endpoint, bytes: Uint8Array, now: number): HostAgentAction[] {
     this.#now = now;
     const actions: HostAgentAction[] = [];
-    if (!this.#multicast) return actions;
-    if (!isAcceptableMulticastSource(source.ip)) {
-      this.#drop('bad-multicast', 'announcement from a non-local source');
-      return actions;
-    }
-    let ann: ReturnType<typeof decodeMulticast>;
-    try {
-      ann = decodeMulticast(bytes);
-    } catch (error) {
-      this.#drop('bad-multicast', errorText(error));
-      return actions;
-    }
-    if (sameBytes(ann.deviceId, this.identity.deviceId)) return actions;
-    const peer = this.#peers.get(ann.deviceId); // a hint for known peers only [ref]
-    if (!peer) return actions;
-    this.#direct.announced(peer, { ip: source.ip.slice(), port: ann.port }, now, actions);
+    this.#discovery.receive(source, bytes, now, actions);
     this.#schedule(actions);
     return actions;
   }
@@ -395,30 +375,9 @@ export class HostAgent {
     if (!this.#nat.confirmed && now >= this.#nat.lastInitSent + l.natInitRetryMs) {
       this.#nat.init(this.#link.active?.cookie, now, actions);
     }
-    let next = Number.POSITIVE_INFINITY;
-    for (const peer of [...this.#peers.values()]) {
-      if (now >= peer.lastSeen + l.peerTeardownMs && !this.#direct.isActive(peer, now)) {
-        this.#peers.remove(peer);
-        if (peer.reported !== 'none') {
-          this.#onEvent({ type: 'path', deviceId: peer.id, path: 'none' });
-        }
-        this.#onEvent({ type: 'peer-gone', deviceId: peer.id });
-        continue;
-      }
-      if (
-        peer.reestablishing &&
-        peer.connected &&
-        now >= peer.lastReestablish + l.reestablishTimeoutMs
-      ) {
-        peer.connected = false; // falling back to the relay
-      }
-      next = Math.min(next, Math.max(peer.lastSeen, peer.lastActivity) + l.peerTeardownMs);
-      if (peer.reestablishing && peer.connected) {
-        next = Math.min(next, peer.lastReestablish + l.reestablishTimeoutMs);
-      }
-    }
+    const next = sweepPeers(this.#peers, this.#direct, l, now, this.#onEvent);
     this.#wantTimer(next, actions);
-    this.#reportAll(now);
+    this.#paths.reportAll(now);
     this.#schedule(actions);
     return actions;
   }
@@ -429,16 +388,16 @@ export class HostAgent {
     this.#nat.reset();
     this.#onEvent({ type: 'base', base: this.#link.active?.base });
     for (const peer of this.#peers.values()) {
-      if (this.#direct.isActive(peer, now)) this.#requestInfo(peer, actions);
+      if (this.#direct.isActive(peer, now)) this.#requests.requestInfo(peer, actions);
     }
     this.#refresh(now, actions);
-    this.#reportAll(now);
+    this.#paths.reportAll(now);
   }
 
   #baseLost(_base: Endpoint, now: number, _actions: HostAgentAction[]): void {
     this.#nat.reset();
     this.#onEvent({ type: 'base', base: undefined });
-    this.#reportAll(now);
+    this.#paths.reportAll(now);
   }
 
   #baseMessage(
@@ -464,7 +423,7 @@ export class HostAgent {
           return;
         }
         this.#nat.ok(this.#link.active?.cookie, now, actions);
-        this.#reportAll(now);
+        this.#paths.reportAll(now);
         return;
       }
       case 'STATE': {
@@ -480,10 +439,11 @@ export class HostAgent {
         if (transport !== 'tcp') return;
         const peer = this.#peers.get(msg.deviceId);
         if (!peer) return;
-        const next = msg.addresses
-          .slice(0, this.limits.maxTargetAddresses)
-          .map((e) => ({ ip: e.ip.slice(), port: e.port }))
-          .sort((a, b) => compareText(formatEndpoint(a), formatEndpoint(b)));
+        const next = sortEndpoints(
+          msg.addresses
+            .slice(0, this.limits.maxTargetAddresses)
+            .map((e) => ({ ip: e.ip.slice(), port: e.port })),
+        );
         if (keysOf(next) === keysOf(peer.targets)) return;
         peer.targets = next;
         this.#direct.reestablish(peer, now, actions);
@@ -494,58 +454,12 @@ export class HostAgent {
     }
   }
 
-  #requestInfo(peer: Peer, actions: HostAgentAction[]): void {
-    const active = this.#link.active;
-    if (!active) return; // resent for every active peer on the next HELLO
-    const bytes = sealPeerToBase(
-      { kind: 'REQUEST_INFO', target: peer.id },
-      this.identity,
-      active.cookie,
-    );
-    this.#link.send(bytes, actions);
-  }
-
   /** §2: INFO, NAT_INIT, multicast and the peers' HELLOs, every `refreshIntervalMs`. */
   #refresh(now: number, actions: HostAgentAction[]): void {
     this.#lastRefresh = now;
-    const active = this.#link.active;
-    if (active) {
-      const info = sealPeerToBase(
-        {
-          kind: 'INFO',
-          addresses: this.#local.slice(0, maxInfoEntries(this.limits.maxTcpPayload)),
-        },
-        this.identity,
-        active.cookie,
-      );
-      this.#link.send(info, actions);
-      this.#nat.init(active.cookie, now, actions);
-    }
-    if (this.#multicast) {
-      const bytes = encodeMulticast({ port: this.#sourcePort, deviceId: this.identity.deviceId });
-      for (const group of MULTICAST_GROUPS) {
-        actions.push({
-          type: 'send',
-          transport: 'multicast',
-          to: { ip: group, port: MULTICAST_PORT },
-          bytes,
-        });
-      }
-    }
-    for (const peer of this.#peers.values()) {
-      if (!this.#direct.isActive(peer, now)) {
-        peer.connected = false;
-        continue;
-      }
-      if (
-        peer.reestablishing &&
-        peer.connected &&
-        now - peer.lastReestablish > this.limits.reestablishTimeoutMs
-      ) {
-        peer.connected = false;
-      }
-      this.#direct.reestablish(peer, now, actions);
-    }
+    this.#requests.refresh(this.#local, now, actions);
+    this.#discovery.announce(actions);
+    refreshPeers(this.#peers, this.#direct, this.limits, now, actions);
   }
 
   // ---- peers ----------------------------------------------------------------------------------
@@ -560,42 +474,12 @@ export class HostAgent {
   ): void {
     const peer = this.#peers.getOrCreate(from, now);
     if (peer) {
-      if (!this.#direct.isActive(peer, now)) this.#requestInfo(peer, actions);
+      if (!this.#direct.isActive(peer, now)) this.#requests.requestInfo(peer, actions);
       peer.lastActivity = now;
       peer.lastSeen = now;
     }
     this.#counts.received++;
     this.#onEvent({ type: 'datagram', from: from.slice(), data, path });
-  }
-
-  // ---- paths ----------------------------------------------------------------------------------
-
-  #pathOf(peer: Peer, now: number): PeerPath {
-    let path: PathKind;
-    if (peer.connected && peer.target) path = 'direct';
-    else if (this.#nat.alive(now)) path = 'base-udp';
-    else if (this.#link.active) path = 'base-tcp';
-    else path = 'none';
-    const out: PeerPath = { deviceId: peer.id, path };
-    if (path === 'direct') return { ...out, target: peer.target, rttMs: peer.rttMs };
-    return out;
-  }
-
-  #reportPath(peer: Peer, now: number): void {
-    const p = this.#pathOf(peer, now);
-    const key = p.path === 'direct' ? `direct ${formatEndpoint(p.target!)}` : p.path;
-    if (key === peer.reported) return;
-    peer.reported = key;
-    this.#onEvent({ type: 'path', ...p });
-  }
-
-  #reportAll(now: number): void {
-    const alive = this.#nat.alive(now);
-    if (alive !== this.#udpAliveReported) {
-      this.#udpAliveReported = alive;
-      this.#onEvent({ type: 'base-udp', alive });
-    }
-    for (const peer of this.#peers.values()) this.#reportPath(peer, now);
   }
 
   // ---- timers ---------------------------------------------------------------------------------
@@ -621,26 +505,4 @@ export class HostAgent {
     this.#drops[reason]++;
     this.#onEvent({ type: 'dropped', reason, detail });
   }
-}
-
-function filterLocal(addresses: readonly Endpoint[]): Endpoint[] {
-  return addresses
-    .filter((e) => !(e.ip[0] === 0xfc && e.ip[1] === 0x94))
-    .map((e) => ({ ip: e.ip.slice(), port: e.port }))
-    .sort((a, b) => compareText(formatEndpoint(a), formatEndpoint(b)));
-}
-
-function maxInfoEntries(maxTcpPayload: number): number {
-  return Math.max(0, Math.floor((maxTcpPayload - 129) / 18));
-}
-
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function randomIndex(random: RandomSource, n: number): number {
-  if (n <= 1) return 0;
-  const b = random(4);
-  const v = ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
-  return v % n;
 }

@@ -33,10 +33,17 @@ export interface Peer {
   reported: string;
 }
 
+/** Which peers a full table may forget to make room, and what to do when it does. */
+export interface PeerEviction {
+  evictable(peer: Peer, now: number): boolean;
+  evicted(peer: Peer): void;
+}
+
 /**
  * The peers of a host and the source-address map of spec §9: `source address → peer`, at most
  * `maxSources` addresses per peer (a random one is evicted beyond), an address moving to the
- * newer peer on conflict. Bounded by `maxPeers`.
+ * newer peer on conflict. Bounded by `maxPeers`: a full table forgets its oldest evictable peer
+ * for a new one, and refuses the new one when none is evictable.
  */
 export class PeerTable {
   readonly #peers = new Map<string, Peer>();
@@ -47,6 +54,7 @@ export class PeerTable {
     readonly maxSources: number,
     /** A uniform integer in [0, n) from the injected random source. */
     readonly randomIndex: (n: number) => number,
+    readonly eviction?: PeerEviction,
   ) {}
 
   get size(): number {
@@ -61,12 +69,12 @@ export class PeerTable {
     return this.#peers.get(toHex(id));
   }
 
-  /** The peer, created if new; undefined when the table is full. */
+  /** The peer, created if new (a full table first forgets its oldest evictable peer); undefined when full. */
   getOrCreate(id: DeviceId, now: number): Peer | undefined {
     const key = toHex(id);
     const known = this.#peers.get(key);
     if (known) return known;
-    if (this.#peers.size >= this.maxPeers) return undefined;
+    if (this.#peers.size >= this.maxPeers && !this.#makeRoom(now)) return undefined;
     const peer: Peer = {
       id: id.slice(),
       key,
@@ -115,6 +123,19 @@ export class PeerTable {
     for (const key of peer.sources.keys()) {
       if (this.#bySource.get(key) === peer) this.#bySource.delete(key);
     }
+  }
+
+  /** Forgets the oldest evictable peer (insertion order); false when there is none. */
+  #makeRoom(now: number): boolean {
+    const e = this.eviction;
+    if (!e) return false;
+    for (const peer of this.#peers.values()) {
+      if (!e.evictable(peer, now)) continue;
+      this.remove(peer);
+      e.evicted(peer);
+      return true;
+    }
+    return false;
   }
 
   /** Every address a re-establish HELLOs (§8.3), deduplicated, in a stable order. */

@@ -89,3 +89,18 @@ export interface HostAgentStats {
   readonly baseConnects: number;
   readonly drops: Readonly<Record<HostDropReason, number>>;
 }
+
+/** Every `HostDropReason`, for the `stats.drops` counters. */
+export const HOST_DROP_REASONS: readonly HostDropReason[] = [
+  'bad-frame',
+  'malformed',
+  'bad-hello',
+  'unknown-peer',
+  'stale-reply',
+  'unknown-source',
+  'bad-multicast',
+  'peer-limit',
+  'not-active-base',
+  'no-path',
+  'rate-limited',
+];

@@ -1,4 +1,3 @@
-import { networkInterfaces } from 'node:os';
 import { type Link, TransportError } from '@peerwire/transport';
 import { connectTcp } from '@peerwire/transport/node';
 import { type Endpoint, formatIp } from '../codec/address.js';
@@ -20,15 +19,13 @@ import { SecureLayer, type SecureOutput } from '../secure/layer.js';
 import type { SecureLimits } from '../secure/limits.js';
 import { SECURE_DATA_OVERHEAD } from '../secure/secure-packet.js';
 import { type BoundDatagram, bindDatagram, closeDatagram } from './datagram.js';
+import { bindSourcePort, interfaceAddresses, safeEndpoint } from './local-sockets.js';
 import { opensslEd25519Verify } from './openssl-ed25519.js';
 import { pooledRandom } from './pooled-random.js';
 import { rawStream } from './raw-stream.js';
-import { endpointOf, monotonicNow, socketAddress, TimerSlot } from './sockets.js';
+import { monotonicNow, socketAddress, TimerSlot } from './sockets.js';
 import { sodiumSecretbox } from './sodium-secretbox.js';
 
-/** First UDP source port tried, then +1 on each bind failure up to `LAST_SOURCE_PORT` (spec §2). */
-export const FIRST_SOURCE_PORT = 5582;
-export const LAST_SOURCE_PORT = 6999;
 /** How long a TCP connect to a base may take before it counts as failed [pw: 10 s]. */
 export const DEFAULT_BASE_CONNECT_TIMEOUT_MS = 10_000;
 /**
@@ -106,6 +103,8 @@ export class NatbaseHost {
   readonly #links = new Map<HostConnectionId, Link>();
   readonly #cancelled = new Set<HostConnectionId>();
   readonly #timer: TimerSlot;
+  /** The secure layer's HELLO 1 repeats (`SecureLayer.timer`). */
+  readonly #secureTimer: TimerSlot;
   readonly #handlers: { [K in keyof Handlers]: Set<Handlers[K]> } = {
     datagram: new Set(),
     path: new Set(),
@@ -152,6 +151,9 @@ export class NatbaseHost {
             limits: { maxPayloadLength: MAX_SECURE_DATAGRAM, ...options.secureLimits },
           });
     this.#timer = new TimerSlot(() => this.#run(this.core.timer(monotonicNow())));
+    this.#secureTimer = new TimerSlot(() => {
+      if (this.secure && !this.#closed) this.#secureOut(this.secure.timer());
+    });
     udp.socket.on('message', (msg: Buffer, rinfo) => {
       const source = safeEndpoint(rinfo.address, rinfo.port);
       if (!source) return;
@@ -291,6 +293,7 @@ export class NatbaseHost {
     this.#closed = true;
     this.#run(this.core.stop(monotonicNow()));
     this.#timer.clear();
+    this.#secureTimer.clear();
     for (const link of this.#links.values()) link.close(1000, 'host agent closed');
     this.#links.clear();
     await closeDatagram(this.#udp.socket);
@@ -323,6 +326,10 @@ export class NatbaseHost {
     if (e.type === 'path') {
       const { type: _t, ...path } = e;
       this.#emit('path', path);
+      // A new path may carry the handshake that the old one lost: HELLO 1 again at once.
+      if (e.path !== 'none') this.#retryHandshakes([e.deviceId]);
+    } else if (e.type === 'base' && e.base) {
+      this.#retryHandshakes(this.core.peers().map((p) => p.deviceId));
     } else if (e.type === 'datagram') {
       if (!this.secure) {
         this.#emit('datagram', { from: e.from, data: e.data, path: e.path });
@@ -334,6 +341,15 @@ export class NatbaseHost {
         this.#secureOut(this.secure.receive(e.from, e.data), e.path);
       });
     }
+  }
+
+  #retryHandshakes(peers: readonly DeviceId[]): void {
+    const secure = this.secure;
+    if (!secure) return;
+    queueMicrotask(() => {
+      if (this.#closed) return;
+      for (const peer of peers) this.#secureOut(secure.pathChanged(peer));
+    });
   }
 
   #secureOut(outputs: readonly SecureOutput[], path?: HostDatagram['path']): void {
@@ -360,6 +376,11 @@ export class NatbaseHost {
         default:
           break;
       }
+    }
+    if (this.secure && !this.#closed) {
+      const at = this.secure.nextTimer();
+      if (Number.isFinite(at)) this.#secureTimer.set(at, now);
+      else this.#secureTimer.clear();
     }
   }
 
@@ -425,41 +446,6 @@ export class NatbaseHost {
         if (!this.#closed) this.#run(this.core.tcpClosed(conn, monotonicNow()));
       },
     );
-  }
-}
-
-async function bindSourcePort(host: string, port: number | undefined): Promise<BoundDatagram> {
-  if (port !== undefined) return bindDatagram(host, port);
-  let last: unknown;
-  for (let p = FIRST_SOURCE_PORT; p <= LAST_SOURCE_PORT; p++) {
-    try {
-      return await bindDatagram(host, p);
-    } catch (error) {
-      last = error;
-    }
-  }
-  throw last;
-}
-
-/** Non-internal IPv4 and global IPv6 interface addresses, with `port`. */
-export function interfaceAddresses(port: number): Endpoint[] {
-  const out: Endpoint[] = [];
-  for (const list of Object.values(networkInterfaces())) {
-    for (const info of list ?? []) {
-      if (info.internal) continue;
-      if (info.family === 'IPv6' && /^fe80:|^fc94:/i.test(info.address)) continue;
-      const e = safeEndpoint(info.address, port);
-      if (e) out.push(e);
-    }
-  }
-  return out;
-}
-
-function safeEndpoint(address: string, port: number): Endpoint | undefined {
-  try {
-    return endpointOf(address.replace(/%.*$/, ''), port);
-  } catch {
-    return undefined;
   }
 }
 

@@ -8,12 +8,10 @@ export {
 export type { HostDatagram, HostPeerState, StartHostOptions } from './host-agent-node.js';
 export {
   DEFAULT_BASE_CONNECT_TIMEOUT_MS,
-  FIRST_SOURCE_PORT,
-  interfaceAddresses,
-  LAST_SOURCE_PORT,
   MAX_SECURE_DATAGRAM,
   NatbaseHost,
 } from './host-agent-node.js';
+export { FIRST_SOURCE_PORT, interfaceAddresses, LAST_SOURCE_PORT } from './local-sockets.js';
 export { DEFAULT_ED25519_KEY_CACHE, opensslEd25519Verify } from './openssl-ed25519.js';
 export { DEFAULT_RANDOM_POOL_SIZE, pooledRandom } from './pooled-random.js';
 export { rawStream } from './raw-stream.js';

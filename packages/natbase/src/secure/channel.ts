@@ -22,6 +22,9 @@ export class SecureChannel {
   /** The flags the peer sent in its last accepted HELLO 2/3. */
   peerFlags = 0n;
   readonly queue: Uint8Array[] = [];
+  /** When HELLO 1 was last sent for the queue, and how many repeats it has had. */
+  helloSentAt = 0;
+  helloRetries = 0;
   /** The ident of the last heartbeat sent, and when. */
   heartbeatIdent: Uint8Array | undefined;
   heartbeatSentAt = 0;

@@ -75,6 +75,8 @@ export class SecureLayer {
   readonly #peers = new Map<string, SecureChannel>();
   readonly #box: SecretboxBackend;
   #last: SecureChannel | undefined;
+  /** Channels with packets queued for a handshake (what `timer` looks at). */
+  readonly #waiting = new Set<SecureChannel>();
   readonly #verify: Ed25519Verify | undefined;
 
   constructor(options: SecureLayerOptions) {
@@ -100,8 +102,60 @@ export class SecureLayer {
     const out: SecureOutput[] = [];
     if (ch.queue.length < this.limits.maxQueuedPackets) ch.queue.push(payload.slice());
     else out.push(this.#drop(peer, 'QUEUE_FULL', 'handshake queue full'));
+    if (!this.#waiting.has(ch)) {
+      this.#waiting.add(ch);
+      ch.helloRetries = 0;
+    }
+    ch.helloSentAt = this.#now();
     out.push(this.#hello(ch, 1, 0n));
     return out;
+  }
+
+  /**
+   * Repeats HELLO 1 for every queue that has waited `helloRetryMs` without keys; a queue whose
+   * handshake had `maxHelloRetries` repeats is dropped (`HANDSHAKE_TIMEOUT`). Call it at
+   * `nextTimer()`.
+   */
+  timer(): SecureOutput[] {
+    const now = this.#now();
+    const out: SecureOutput[] = [];
+    for (const ch of [...this.#waiting]) {
+      if (now < ch.helloSentAt + this.limits.helloRetryMs) continue;
+      if (ch.helloRetries >= this.limits.maxHelloRetries) {
+        const n = ch.queue.splice(0).length;
+        this.#waiting.delete(ch);
+        out.push(
+          this.#drop(
+            ch.peerId,
+            'HANDSHAKE_TIMEOUT',
+            `no handshake after ${ch.helloRetries} repeats: ${n} packets dropped`,
+          ),
+        );
+        continue;
+      }
+      ch.helloRetries++;
+      ch.helloSentAt = now;
+      out.push(this.#hello(ch, 1, 0n));
+    }
+    return out;
+  }
+
+  /** When `timer` has something to do (Infinity when no queue waits). */
+  nextTimer(): number {
+    let at = Number.POSITIVE_INFINITY;
+    for (const ch of this.#waiting) at = Math.min(at, ch.helloSentAt + this.limits.helloRetryMs);
+    return at;
+  }
+
+  /**
+   * The lower layer has a new path to `peer` (a direct path came up, a base was chosen): if
+   * packets wait for a handshake, HELLO 1 goes again at once instead of at the next `timer`.
+   */
+  pathChanged(peer: DeviceId): SecureOutput[] {
+    const ch = this.#peers.get(toHex(peer));
+    if (!ch || !this.#waiting.has(ch)) return [];
+    ch.helloSentAt = this.#now();
+    return [this.#hello(ch, 1, 0n)];
   }
 
   /** Handles one secure packet received from `peer`. */
@@ -194,6 +248,8 @@ export class SecureLayer {
 
   /** Forgets `peer` (its keys and queue). */
   forget(peer: DeviceId): void {
+    const ch = this.#peers.get(toHex(peer));
+    if (ch) this.#waiting.delete(ch);
     this.#peers.delete(toHex(peer));
     if (this.#last && bytesEqual(this.#last.peerId, peer)) this.#last = undefined;
   }
@@ -224,6 +280,7 @@ export class SecureLayer {
     ch.keys = applyFlags(keys, h.flags, this.flags);
     ch.peerFlags = h.flags;
     ch.helloseq = BigInt.asUintN(64, ch.helloseq + 1n);
+    this.#waiting.delete(ch);
     const out: SecureOutput[] = [{ type: 'established', peer }];
     // HELLO 3 goes before the queued DATA so that the peer has its keys when the DATA arrives
     // (upstream sends the queue first, and the peer drops it).

@@ -16,6 +16,14 @@ export interface SecureLimits {
   readonly latencyValidityMs: number;
   /** Peers tracked at once (each holds keys and a queue); packets from further ones are dropped. */
   readonly maxPeers: number;
+  /**
+   * While packets wait for a handshake, HELLO 1 is repeated after this long without keys
+   * (`timer`). peerwire: upstream repeats it only on the next send, so a lost HELLO 1 (no base
+   * yet, the peer not yet at the base) strands the queue until the application sends again.
+   */
+  readonly helloRetryMs: number;
+  /** Repeats of HELLO 1 for one queue; then it is dropped (`HANDSHAKE_TIMEOUT`). */
+  readonly maxHelloRetries: number;
 }
 
 export const DEFAULT_SECURE_LIMITS: SecureLimits = {
@@ -24,6 +32,8 @@ export const DEFAULT_SECURE_LIMITS: SecureLimits = {
   maxPayloadLength: 1950,
   latencyValidityMs: 10_000,
   maxPeers: 4096,
+  helloRetryMs: 1_000,
+  maxHelloRetries: 15,
 };
 
 export function resolveSecureLimits(overrides: Partial<SecureLimits> = {}): SecureLimits {

@@ -1,6 +1,5 @@
-import { TokenBucket } from '@peerwire/wire';
-import { type Endpoint, formatIp } from '../codec/address.js';
-import { NatbaseFramer } from '../codec/framing.js';
+import { bytesEqual } from '@peerwire/wire';
+import type { Endpoint } from '../codec/address.js';
 import type { RandomSource } from '../codec/identity.js';
 import {
   decodePeerToBase,
@@ -10,8 +9,9 @@ import {
 import type { Ed25519Verify } from '../codec/signature.js';
 import { NatbaseError } from '../errors.js';
 import { type BaseServerLimits, DEFAULT_BASE_SERVER_LIMITS, resolveLimits } from '../limits.js';
+import { type Connection, Connections } from './connections.js';
 import { type Device, Devices } from './devices.js';
-import { RateTable } from './rate-table.js';
+import { NatExchange } from './nat-exchange.js';
 import { Relay } from './relay.js';
 import type {
   BaseServerAction,
@@ -25,7 +25,6 @@ import {
   checkProofOfWork,
   encodeBaseHello,
   encodeDeviceAddresses,
-  encodeNatOk,
   encodeState,
   frame,
   idKey,
@@ -49,24 +48,6 @@ export interface BaseServerOptions {
   readonly verify?: Ed25519Verify;
 }
 
-/** One TCP connection from a host. */
-export interface Connection {
-  readonly id: ConnectionId;
-  readonly remote: Endpoint;
-  readonly ipKey: string;
-  /** The HELLO's cookie as an `idKey` string (the bytes are not kept: 16-byte arrays are dear). */
-  readonly cookieKey: string;
-  readonly framer: NatbaseFramer;
-  readonly openedAt: number;
-  readonly signedBucket: TokenBucket;
-  lastHeard: number;
-  lastSent: number;
-  /** Unsent bytes the I/O layer last reported (`tcpBacklog`). */
-  backlog: number;
-  device: Device | undefined;
-  closing: boolean;
-}
-
 /**
  * The peerwire base server of spec §7 as a sans-I/O core. The I/O layer reports TCP
  * connections, their bytes and their end, UDP datagrams (with the local base address that got
@@ -81,17 +62,13 @@ export class BaseServer {
   readonly #random: RandomSource;
   readonly #onEvent: (event: BaseServerEvent) => void;
   readonly #verify: SignatureCheck;
-  readonly #conns = new Map<ConnectionId, Connection>();
-  readonly #cookies = new Map<string, Connection>();
-  readonly #perIp = new Map<string, number>();
+  readonly #conns: Connections;
   readonly #devices: Devices;
-  readonly #udpSigned: RateTable;
+  readonly #nat: NatExchange;
   readonly #relay: Relay;
-  #pending = 0;
   /** The time of the input being handled. */
   #now = 0;
   #timerAt = Number.POSITIVE_INFINITY;
-  readonly #counters = { natConfirmations: 0, natOks: 0 };
   readonly #drops = Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<
     DropReason,
     number
@@ -108,7 +85,7 @@ export class BaseServer {
     this.#onEvent = options.onEvent ?? (() => {});
     this.#verify = signatureCheck(options.verify);
     const l = this.limits;
-    this.#udpSigned = new RateTable(l.signedRatePerSecond, l.signedBurst, l.maxTrackedUdpSources);
+    this.#conns = new Connections(l, this.#random);
     this.#devices = new Devices(l, {
       sendTcp: (conn, payload, actions) => this.#sendTcp(conn, payload, actions),
       event: (e) => this.#onEvent(e),
@@ -119,13 +96,19 @@ export class BaseServer {
       sendTcp: (conn, payload, actions) => this.#sendTcp(conn, payload, actions),
       event: (e) => this.#onEvent(e),
     });
+    this.#nat = new NatExchange(l, this.#primary, this.#conns, this.#devices, this.#verify, {
+      drop: (reason, detail, source) => this.#drop(reason, 'udp', detail, { source }),
+      bind: (c, deviceId, now, actions) => this.#bind(c, deviceId, now, actions),
+      event: (e) => this.#onEvent(e),
+    });
   }
 
   get stats(): BaseServerStats {
     return {
       connections: this.#conns.size,
       devicesConnected: this.#devices.size,
-      ...this.#counters,
+      natConfirmations: this.#nat.natConfirmations,
+      natOks: this.#nat.natOks,
       relayedUdp: this.#relay.relayedUdp,
       relayedTcp: this.#relay.relayedTcp,
       addressPushes: this.#devices.pushes,
@@ -155,45 +138,19 @@ export class BaseServer {
   tcpOpen(conn: ConnectionId, remote: Endpoint, now: number): BaseServerAction[] {
     this.#now = now;
     const actions: BaseServerAction[] = [];
-    const ipKey = formatIp(remote.ip);
-    const fromIp = this.#perIp.get(ipKey) ?? 0;
     const l = this.limits;
     if (this.#conns.has(conn)) {
       // an I/O-layer bug: never close the connection that really has this id
       this.#drop('connection-limit', 'tcp', `connection id ${conn} is already open`, { conn });
       return actions;
     }
-    let refuse: string | undefined;
-    if (this.#conns.size >= l.maxConnections) refuse = `already ${l.maxConnections} connections`;
-    else if (fromIp >= l.maxConnectionsPerIp)
-      refuse = `already ${l.maxConnectionsPerIp} connections from ${ipKey}`;
-    else if (this.#pending >= l.maxPendingConnections)
-      refuse = `already ${l.maxPendingConnections} connections without a device`;
+    const refuse = this.#conns.refusal(remote);
     if (refuse !== undefined) {
       this.#drop('connection-limit', 'tcp', refuse, { conn });
       actions.push({ type: 'close', conn });
       return actions;
     }
-    let cookie = this.#random(16);
-    while (this.#cookies.has(idKey(cookie))) cookie = this.#random(16);
-    const c: Connection = {
-      id: conn,
-      remote, // kept as given: the I/O layer must not modify it
-      ipKey,
-      cookieKey: idKey(cookie),
-      framer: new NatbaseFramer(l.maxTcpPayload),
-      openedAt: now,
-      signedBucket: new TokenBucket(l.signedRatePerSecond, l.signedBurst, now),
-      lastHeard: now,
-      lastSent: now,
-      backlog: 0,
-      device: undefined,
-      closing: false,
-    };
-    this.#conns.set(conn, c);
-    this.#cookies.set(c.cookieKey, c);
-    this.#perIp.set(ipKey, fromIp + 1);
-    this.#pending++;
+    const { c, cookie } = this.#conns.open(conn, remote, now);
     this.#onEvent({ type: 'connected', conn, remote: c.remote });
     this.#sendTcp(c, encodeBaseHello(cookie), actions);
     this.#sendTcp(c, encodeState(this.#udpAddresses), actions);
@@ -240,10 +197,7 @@ export class BaseServer {
     const actions: BaseServerAction[] = [];
     if (!c) return actions;
     this.#forget(c, now, actions);
-    this.#conns.delete(conn);
-    const left = (this.#perIp.get(c.ipKey) ?? 1) - 1;
-    if (left > 0) this.#perIp.set(c.ipKey, left);
-    else this.#perIp.delete(c.ipKey);
+    this.#conns.remove(c);
     this.#onEvent({ type: 'disconnected', conn, deviceId: c.device?.id });
     return actions;
   }
@@ -280,7 +234,7 @@ export class BaseServer {
         return actions;
       case 'NAT_INIT':
       case 'NAT_OK_CONFIRM':
-        this.#natMessage(msg, bytes, remote, now, actions);
+        this.#nat.handle(msg, bytes, remote, now, actions);
         return actions;
       case 'NAT_INIT_TRANSIENT':
         this.#drop('unsupported', 'udp', 'this base advertises no transient range', {
@@ -349,7 +303,7 @@ export class BaseServer {
           });
           return;
         }
-        if (!sameBytes(device.id, msg.source)) {
+        if (!bytesEqual(device.id, msg.source)) {
           this.#drop('spoofed-source', 'tcp', 'DATA claims another source device', {
             conn: c.id,
           });
@@ -385,7 +339,7 @@ export class BaseServer {
     actions: BaseServerAction[],
   ): Device | undefined {
     const h = msg;
-    if (c.device !== undefined && !sameBytes(c.device.id, h.deviceId)) {
+    if (c.device !== undefined && !bytesEqual(c.device.id, h.deviceId)) {
       this.#drop('wrong-device', 'tcp', 'the connection is bound to another device', {
         conn: c.id,
       });
@@ -429,71 +383,9 @@ export class BaseServer {
     }
     const device = this.#devices.bind(c, deviceId, now, actions);
     c.device = device;
-    this.#pending--;
+    this.#conns.bound();
     this.#onEvent({ type: 'bound', conn: c.id, deviceId: device.id });
     return device;
-  }
-
-  // ---- internals: UDP messages ----------------------------------------------------------------
-
-  #natMessage(
-    msg: Extract<SignedPeerToBaseMessage, { kind: 'NAT_INIT' | 'NAT_OK_CONFIRM' }>,
-    bytes: Uint8Array,
-    remote: Endpoint,
-    now: number,
-    actions: BaseServerAction[],
-  ): void {
-    const source = { source: remote };
-    if (!this.#udpSigned.take(formatIp(remote.ip), now)) {
-      this.#drop('rate-limited', 'udp', 'signed datagrams too fast from this IP', source);
-      return;
-    }
-    const h = msg;
-    if (!checkProofOfWork(msg)) {
-      this.#drop('bad-device-id', 'udp', 'the key fails the proof of work or the id', source);
-      return;
-    }
-    // On UDP the cookie must be that of a live TCP connection of that device (§7.2).
-    const c = this.#cookies.get(idKey(h.cookie));
-    if (!c || c.closing) {
-      this.#drop('bad-cookie', 'udp', 'no live connection has this cookie', source);
-      return;
-    }
-    if (c.device !== undefined && !sameBytes(c.device.id, h.deviceId)) {
-      this.#drop('bad-cookie', 'udp', "the cookie is another device's", source);
-      return;
-    }
-    if (!this.#verify(msg, bytes)) {
-      this.#drop('bad-signature', 'udp', 'the signature does not verify', source);
-      return;
-    }
-    const device = c.device ?? this.#bind(c, h.deviceId, now, actions);
-    if (!device) return;
-    if (msg.kind === 'NAT_INIT') {
-      if (!this.#devices.natInit(device, msg.counter, remote)) {
-        this.#drop('replay', 'udp', `NAT_INIT counter ${msg.counter} already used`, source);
-        return;
-      }
-      // §7.5: NAT_OK from the primary address (the client only listens to that one).
-      this.#counters.natOks++;
-      actions.push({
-        type: 'send',
-        transport: 'udp',
-        from: this.#primary,
-        to: remote,
-        bytes: encodeNatOk(),
-      });
-      return;
-    }
-    const confirmed = this.#devices.natConfirm(device, msg.counter, remote, now, actions);
-    if (confirmed === undefined) {
-      this.#drop('replay', 'udp', 'NAT_OK_CONFIRM matches no NAT_OK sent', source);
-      return;
-    }
-    if (confirmed) {
-      this.#counters.natConfirmations++;
-      this.#onEvent({ type: 'nat-confirmed', deviceId: device.id, observed: device.observed! });
-    }
   }
 
   // ---- internals: plumbing --------------------------------------------------------------------
@@ -514,9 +406,8 @@ export class BaseServer {
   #forget(c: Connection, _now: number | undefined, actions: BaseServerAction[]): void {
     if (c.closing) return;
     c.closing = true;
-    this.#cookies.delete(c.cookieKey);
-    if (c.device === undefined) this.#pending--;
-    else {
+    this.#conns.stopServing(c);
+    if (c.device !== undefined) {
       this.#devices.unbind(c.device, actions);
       this.#relay.forget(c.device);
     }
@@ -541,14 +432,4 @@ export class BaseServer {
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-function _sameEndpoint(a: Endpoint, b: Endpoint): boolean {
-  return a.port === b.port && sameBytes(a.ip, b.ip);
-}
-
-export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

@@ -1,6 +1,6 @@
 import { type Endpoint, formatEndpoint } from '../codec/address.js';
 import type { BaseServerLimits } from '../limits.js';
-import type { Connection } from './base-server.js';
+import type { Connection } from './connections.js';
 import type { BaseServerAction, BaseServerEvent } from './types.js';
 import { idKey } from './wire.js';
 

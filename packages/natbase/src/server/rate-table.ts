@@ -1,4 +1,4 @@
-import { TokenBucket } from '@peerwire/wire';
+import { BoundedMap, TokenBucket } from '@peerwire/wire';
 
 /**
  * Token buckets keyed by a string (a UDP source IP, a device id), at most `max` of them: the
@@ -6,13 +6,15 @@ import { TokenBucket } from '@peerwire/wire';
  * starts again with a full bucket: the cap must stay well above the keys that matter.)
  */
 export class RateTable {
-  readonly #buckets = new Map<string, TokenBucket>();
+  readonly #buckets: BoundedMap<string, TokenBucket>;
 
   constructor(
     readonly rate: number,
     readonly burst: number,
     readonly max: number,
-  ) {}
+  ) {
+    this.#buckets = new BoundedMap({ maxEntries: max, order: 'insertion' });
+  }
 
   get size(): number {
     return this.#buckets.size;
@@ -23,11 +25,7 @@ export class RateTable {
     let bucket = this.#buckets.get(key);
     if (!bucket) {
       bucket = new TokenBucket(this.rate, this.burst, now);
-      if (this.#buckets.size >= this.max) {
-        const oldest = this.#buckets.keys().next();
-        if (!oldest.done) this.#buckets.delete(oldest.value);
-      }
-      this.#buckets.set(key, bucket);
+      this.#buckets.set(key, bucket); // a full table forgets its oldest key
     }
     return bucket.take(1, now);
   }

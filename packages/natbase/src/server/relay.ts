@@ -1,6 +1,6 @@
 import type { Endpoint } from '../codec/address.js';
 import type { BaseServerLimits } from '../limits.js';
-import type { Connection } from './base-server.js';
+import type { Connection } from './connections.js';
 import type { Device, Devices } from './devices.js';
 import { RateTable } from './rate-table.js';
 import type { BaseServerAction, BaseServerEvent, ConnectionId, DropReason } from './types.js';

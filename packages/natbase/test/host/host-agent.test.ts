@@ -504,6 +504,39 @@ describe('injected verifier', () => {
 });
 
 describe('HELLO floods', () => {
+  it('a full peer table forgets its oldest peer without DATA for a newcomer; peers in use are kept', () => {
+    const h = new AgentHarness(undefined, { limits: { maxPeers: 2 } });
+    h.connected();
+    const D = testIdentity(1);
+    const E = testIdentity(2);
+    const ids = () => h.agent.peers().map((p) => formatEndpoint({ ip: p.deviceId, port: 0 }));
+    const idOf = (x: { deviceId: Uint8Array }) => formatEndpoint({ ip: x.deviceId, port: 0 });
+    h.take(h.agent.send(B().deviceId, Uint8Array.of(1), h.now)); // B: DATA sent, in use
+    h.helloFrom(C(), parseEndpoint('203.0.113.30:1'), 'HELLO', new Uint8Array(16)); // C: HELLO only
+    expect(ids()).toEqual([idOf(B()), idOf(C())]);
+    // A third identity HELLOs: C (no DATA ever) goes, D is answered.
+    const out = toPeers(
+      h.helloFrom(D, parseEndpoint('203.0.113.40:1'), 'HELLO', new Uint8Array(16)),
+    );
+    expect(out.map((o) => o.msg.kind)).toEqual(['HELLO_REPLY']);
+    expect(h.events).toContainEqual({ type: 'peer-gone', deviceId: C().deviceId });
+    expect(ids()).toEqual([idOf(B()), idOf(D)]);
+    expect(h.drops('peer-limit')).toHaveLength(0);
+    // D gets DATA too: both peers are in use, so a newcomer is refused and nobody is forgotten.
+    h.take(h.agent.send(D.deviceId, Uint8Array.of(2), h.now));
+    expect(
+      toPeers(h.helloFrom(E, parseEndpoint('203.0.113.50:1'), 'HELLO', new Uint8Array(16))),
+    ).toHaveLength(0);
+    expect(h.drops('peer-limit')).toHaveLength(1);
+    expect(ids()).toEqual([idOf(B()), idOf(D)]);
+    // peerTeardownMs after its last DATA, B is evictable again (and the timer tears it down).
+    h.now += h.agent.limits.peerTeardownMs;
+    expect(
+      toPeers(h.helloFrom(E, parseEndpoint('203.0.113.50:1'), 'HELLO', new Uint8Array(16))),
+    ).toHaveLength(1);
+    expect(ids()).toEqual([idOf(D), idOf(E)]);
+  });
+
   it('verifies at most helloBurst HELLOs from one IP at once, then helloRatePerSecond', () => {
     const h = new AgentHarness(undefined, { limits: { helloBurst: 5, helloRatePerSecond: 2 } });
     h.connected();

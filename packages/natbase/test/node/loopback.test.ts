@@ -64,6 +64,26 @@ describe('natbase on loopback sockets', () => {
     expect(a.peer(b.deviceId).latencyMs).toBe(rtt);
   });
 
+  it('a datagram sent before the peer is at the base still arrives: the secure HELLO 1 is repeated once a path appears', async () => {
+    const base = await loopbackBase();
+    open.push(base);
+    const a = await loopbackHost(base, testIdentity(1));
+    open.push(a);
+    await until(() => base.stats.devicesConnected === 1 && a.core.baseUdpAlive, 'a at the base');
+    const b0 = testIdentity(2);
+    a.send(b0.deviceId, text('early')); // HELLO 1 relayed to a device the base does not know: lost
+    await new Promise((r) => setTimeout(r, 200));
+    expect(a.secure!.peer(b0.deviceId)).toMatchObject({ established: false, queued: 1 });
+    const b = await loopbackHost(base, b0);
+    open.push(b);
+    const got: string[] = [];
+    b.on('datagram', (d) => got.push(untext(d.data)));
+    // No further send: only the layer's own repeat (helloRetryMs, 1 s) can bring it.
+    await until(() => got.length === 1, 'the early datagram at b', 5_000);
+    expect(got).toEqual(['early']);
+    expect(a.secure!.peer(b0.deviceId)).toMatchObject({ established: true, queued: 0 });
+  });
+
   it('before a direct path exists, DATA is relayed by the base over UDP', async () => {
     const { base, a, b } = await setup({}, { secure: false });
     const atB: HostDatagram[] = [];

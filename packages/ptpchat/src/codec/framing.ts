@@ -59,3 +59,37 @@ export function encodeFrame(
   }
   return encodeLengthPrefixed(json, maxFrameLength);
 }
+
+const encoder = new TextEncoder();
+
+/**
+ * `u32be(length) ‖ UTF-8(text)` in one allocation (most messages are ASCII: then the text is
+ * encoded straight into the frame). Throws `MESSAGE_TOO_LARGE` above `maxFrameLength`.
+ */
+export function encodeTextFrame(
+  text: string,
+  maxFrameLength: number = DEFAULT_LIMITS.maxFrameLength,
+): Uint8Array {
+  let out = new Uint8Array(4 + text.length);
+  const { read, written } = encoder.encodeInto(text, out.subarray(4));
+  let length = written;
+  if (read !== text.length) {
+    const body = encoder.encode(text);
+    length = body.length;
+    if (length <= maxFrameLength) {
+      out = new Uint8Array(4 + length);
+      out.set(body, 4);
+    }
+  }
+  if (length > maxFrameLength) {
+    throw new PtpchatError(
+      'MESSAGE_TOO_LARGE',
+      `message of ${length} bytes exceeds the frame limit of ${maxFrameLength}`,
+    );
+  }
+  out[0] = length >>> 24;
+  out[1] = (length >>> 16) & 0xff;
+  out[2] = (length >>> 8) & 0xff;
+  out[3] = length & 0xff;
+  return out;
+}

@@ -47,6 +47,50 @@ function optionalNodeId(value: unknown, what: string): NodeId | null {
  * Unknown keys are ignored. Throws `PtpchatError` (`BAD_ENVELOPE`, `UNKNOWN_VERB`, `BAD_MSG_DATA`).
  */
 export function parseMessage(value: unknown): PtpchatMessage {
+  return envelopeOf(value, true) as PtpchatMessage;
+}
+
+/** An envelope checked as `parseMessage` does, its `msg_data` only checked to be an object. */
+export interface UncheckedEnvelope {
+  readonly msg_type: Verb;
+  /** Parsed JSON, an object or null, not yet validated against the verb's schema. */
+  readonly msg_data: Record<string, unknown> | null;
+  readonly ttl: number;
+  readonly flood: boolean;
+  /** From `sender_id` only (the UDP-era `msg_data.node_id` fallback needs validated data). */
+  readonly sender_id: NodeId | null;
+  readonly target_id: NodeId | null;
+  readonly msg_id: string | null;
+}
+
+/** Validates an envelope's `msg_data` against its verb's schema (`BAD_MSG_DATA`). */
+export function validateData(envelope: UncheckedEnvelope): PtpchatMessage {
+  const data = checkData(envelope.msg_type, envelope.msg_data);
+  const sender =
+    envelope.sender_id ?? (typeof data?.node_id === 'string' ? (data.node_id as NodeId) : null);
+  return { ...envelope, msg_data: data, sender_id: sender } as PtpchatMessage;
+}
+
+function checkData(verb: Verb, raw: unknown): Record<string, unknown> | null {
+  const result = VERB_SCHEMAS[verb].safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const where = issue ? `${issue.path.join('.') || 'msg_data'}: ${issue.message}` : 'invalid';
+    throw new PtpchatError('BAD_MSG_DATA', `${verb}: ${where}`, { cause: result.error });
+  }
+  return result.data as Record<string, unknown> | null;
+}
+
+/**
+ * The envelope part of `parseMessage`: everything but the verb's `msg_data` schema, so that a
+ * relay can forward a message it does not read without validating what only passes through.
+ */
+export function parseEnvelope(value: unknown): UncheckedEnvelope {
+  return envelopeOf(value, false);
+}
+
+/** The envelope; with `check`, `msg_data` validated first (its errors come before the rest's). */
+function envelopeOf(value: unknown, check: boolean): UncheckedEnvelope {
   if (!isObject(value)) throw new PtpchatError('BAD_JSON', 'a message is a JSON object');
   const rawType = value.msg_type;
   if (typeof rawType !== 'string' || rawType.length > 32) {
@@ -59,14 +103,9 @@ export function parseMessage(value: unknown): PtpchatMessage {
   if (rawData !== null && !isObject(rawData)) {
     throw new PtpchatError('BAD_MSG_DATA', `${verb}: msg_data is not an object`);
   }
-  const result = VERB_SCHEMAS[verb as Verb].safeParse(rawData);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    const where = issue ? `${issue.path.join('.') || 'msg_data'}: ${issue.message}` : 'invalid';
-    throw new PtpchatError('BAD_MSG_DATA', `${verb}: ${where}`, { cause: result.error });
-  }
-  const data = result.data as Record<string, unknown> | null;
-
+  const data = check
+    ? checkData(verb as Verb, rawData)
+    : (rawData as Record<string, unknown> | null);
   let ttl = 1;
   if (value.ttl !== undefined && value.ttl !== null) {
     if (typeof value.ttl !== 'number' || !Number.isSafeInteger(value.ttl)) {
@@ -83,7 +122,7 @@ export function parseMessage(value: unknown): PtpchatMessage {
   }
   const sender =
     optionalNodeId(value.sender_id, 'sender_id') ??
-    (typeof data?.node_id === 'string' ? (data.node_id as NodeId) : null);
+    (check && typeof data?.node_id === 'string' ? (data.node_id as NodeId) : null);
   const target = optionalNodeId(value.target_id, 'target_id');
   let id: string | null = null;
   const rawId = value.msg_id ?? (isObject(rawData) ? rawData.msg_id : undefined);
@@ -97,14 +136,14 @@ export function parseMessage(value: unknown): PtpchatMessage {
     throw new PtpchatError('BAD_ENVELOPE', `${verb} without a msg_id`);
   }
   return {
-    msg_type: verb,
+    msg_type: verb as Verb,
     msg_data: data,
     ttl,
     flood,
     sender_id: sender,
     target_id: target,
     msg_id: id,
-  } as PtpchatMessage;
+  };
 }
 
 /**
@@ -115,6 +154,14 @@ export function decodeMessage(
   bytes: Uint8Array,
   maxLength: number = DEFAULT_LIMITS.maxFrameLength,
 ): PtpchatMessage {
+  return parseMessage(decodeJson(bytes, maxLength).value);
+}
+
+/** UTF-8 JSON bytes to their text and value (`FRAME_TOO_LARGE`, `BAD_UTF8`, `BAD_JSON`). */
+export function decodeJson(
+  bytes: Uint8Array,
+  maxLength: number = DEFAULT_LIMITS.maxFrameLength,
+): { text: string; value: unknown } {
   if (bytes.length > maxLength) {
     throw new PtpchatError(
       'FRAME_TOO_LARGE',
@@ -133,7 +180,7 @@ export function decodeMessage(
   } catch (cause) {
     throw new PtpchatError('BAD_JSON', 'message is not JSON', { cause });
   }
-  return parseMessage(value);
+  return { text, value };
 }
 
 /** A message to emit: the strict TCP-era envelope, every field present. */

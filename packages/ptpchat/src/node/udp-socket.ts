@@ -61,7 +61,7 @@ export class PtpchatUdpSocket {
         return await bindUdp({ ...common, host, type: isIP(host) === 6 ? 'udp6' : 'udp4' });
       } catch (cause) {
         throw new PtpchatError(
-          'LISTEN_FAILED',
+          'UDP_BIND_FAILED',
           `cannot bind UDP ${host}:${common.port}: ${(cause as Error).message}`,
           { cause },
         );

@@ -1,15 +1,18 @@
 import type { Connection } from '../connection.js';
 import type { RelayContext } from '../context.js';
-import { type Endpoint, endpointFailed } from './endpoint.js';
+import { awaitWork, type Endpoint, type EndpointOutcome, endpointFailed } from './endpoint.js';
+
+const EMPTY = new Uint8Array(0);
 
 /**
  * `@/store_blob` (key ‖ 0x00 ‖ value; an empty value deletes) and `@/fetch_blob` (key), per
  * identity, within `maxBlobsPerIdentity`, `maxBlobBytesPerIdentity` and `maxBlobKeyBytes`.
+ *
+ * Requests of one connection are served concurrently, so two pipelined `store_blob`s could both
+ * pass the quota check before either write lands. The writes of one identity therefore share
+ * the serial key `blob:<hash>`: the core emits the next only once the previous one completed.
  */
 export class BlobEndpoints {
-  /** Blob writes of one identity, one after the other: a quota check and its write are atomic. */
-  readonly #writes = new Map<string, Promise<unknown>>();
-
   constructor(readonly ctx: RelayContext) {}
 
   get endpoints(): Endpoint[] {
@@ -19,69 +22,48 @@ export class BlobEndpoints {
     ];
   }
 
-  /**
-   * Requests of one connection run concurrently, so two pipelined `store_blob`s could both pass
-   * the quota check before either write lands. Writes of one identity are queued instead.
-   */
-  #store(conn: Connection, payload: Uint8Array): Promise<Uint8Array> {
-    const previous = this.#writes.get(conn.hash) ?? Promise.resolve();
-    const run = previous.then(
-      () => this.#storeNow(conn, payload),
-      () => this.#storeNow(conn, payload),
-    );
-    const settled = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#writes.set(conn.hash, settled);
-    void settled.then(() => {
-      if (this.#writes.get(conn.hash) === settled) this.#writes.delete(conn.hash);
-    });
-    return run;
-  }
-
-  async #storeNow(conn: Connection, payload: Uint8Array): Promise<Uint8Array> {
-    const { limits, store } = this.ctx;
+  #store(conn: Connection, payload: Uint8Array): EndpointOutcome {
+    const { limits } = this.ctx;
     const zero = payload.indexOf(0);
     if (zero < 0) throw endpointFailed('store_blob takes key ‖ 0x00 ‖ value');
     if (zero === 0) throw endpointFailed('blob key is empty');
     if (zero > limits.maxBlobKeyBytes)
       throw endpointFailed(`blob key longer than ${limits.maxBlobKeyBytes} bytes`);
-    const key = payload.subarray(0, zero);
-    const value = payload.subarray(zero + 1);
-    if (value.length === 0) {
-      await store.deleteBlob(conn.hash, key);
-      return new Uint8Array(0);
-    }
-    if (store.putBlobWithin) {
-      const quota = {
-        maxBlobs: limits.maxBlobsPerIdentity,
-        maxBytes: limits.maxBlobBytesPerIdentity,
-      };
-      const result = await store.putBlobWithin(conn.hash, key, value, quota);
-      if (result === 'too_many')
-        throw endpointFailed(`blob quota exceeded (${limits.maxBlobsPerIdentity} blobs)`);
-      if (result === 'too_big')
-        throw endpointFailed(`blob quota exceeded (${limits.maxBlobBytesPerIdentity} bytes)`);
-      return new Uint8Array(0);
-    }
-    const usage = await store.blobUsage(conn.hash);
-    const old = await store.getBlob(conn.hash, key);
-    const count = usage.count + (old ? 0 : 1);
-    const bytes = usage.bytes - (old?.length ?? 0) + value.length;
-    if (count > limits.maxBlobsPerIdentity)
-      throw endpointFailed(`blob quota exceeded (${limits.maxBlobsPerIdentity} blobs)`);
-    if (bytes > limits.maxBlobBytesPerIdentity) {
-      throw endpointFailed(`blob quota exceeded (${limits.maxBlobBytesPerIdentity} bytes)`);
-    }
-    await store.putBlob(conn.hash, key, value);
-    return new Uint8Array(0);
+    const owner = conn.hash;
+    const key = payload.slice(0, zero);
+    const value = payload.slice(zero + 1);
+    const serial = `blob:${owner}`;
+    if (value.length === 0)
+      return awaitWork(
+        { type: 'store', op: { kind: 'delete_blob', owner, key } },
+        () => EMPTY,
+        serial,
+      );
+    const quota = {
+      maxBlobs: limits.maxBlobsPerIdentity,
+      maxBytes: limits.maxBlobBytesPerIdentity,
+    };
+    return awaitWork(
+      { type: 'store', op: { kind: 'put_blob', owner, key, value, quota } },
+      (result) => {
+        if (result === 'too_many')
+          throw endpointFailed(`blob quota exceeded (${quota.maxBlobs} blobs)`);
+        if (result === 'too_big')
+          throw endpointFailed(`blob quota exceeded (${quota.maxBytes} bytes)`);
+        return EMPTY;
+      },
+      serial,
+    );
   }
 
-  async #fetch(conn: Connection, payload: Uint8Array): Promise<Uint8Array> {
+  #fetch(conn: Connection, payload: Uint8Array): EndpointOutcome {
     if (payload.length === 0) throw endpointFailed('fetch_blob takes a key');
-    const value = await this.ctx.store.getBlob(conn.hash, payload);
-    if (!value) throw endpointFailed('blob not found');
-    return value;
+    return awaitWork(
+      { type: 'store', op: { kind: 'get_blob', owner: conn.hash, key: payload.slice() } },
+      (value) => {
+        if (!value) throw endpointFailed('blob not found');
+        return value;
+      },
+    );
   }
 }

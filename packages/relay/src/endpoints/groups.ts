@@ -6,7 +6,7 @@ import type { RelayContext } from '../context.js';
 import type { GroupRegistry } from '../group-registry.js';
 import type { Router } from '../router.js';
 import type { StoredMembership } from '../store.js';
-import { type Endpoint, endpointFailed } from './endpoint.js';
+import { awaitWork, type Endpoint, type EndpointOutcome, endpointFailed } from './endpoint.js';
 
 /**
  * `@/group_list` (the group key's PKIX → 32-byte member hashes) and `@/group_update` (a
@@ -45,37 +45,43 @@ export class GroupEndpoints {
     return out;
   }
 
-  async #update(payload: Uint8Array): Promise<Uint8Array> {
+  #update(payload: Uint8Array): EndpointOutcome {
     let m: Membership;
     try {
       m = Membership.decode(payload);
     } catch (error) {
       throw endpointFailed(`invalid membership: ${(error as Error).message}`);
     }
-    if (m.subject === null) throw endpointFailed('membership has no subject');
+    const subject = m.subject;
+    if (subject === null) throw endpointFailed('membership has no subject');
     if (!bytesEqual(m.signKey, m.key))
       throw endpointFailed('membership must be signed by the group key');
-    if (!(await m.verify(this.ctx.verifyOptions)))
-      throw endpointFailed('membership signature does not verify');
     const stored: StoredMembership = {
       bytes: payload.slice(),
       group: identityHash(m.key),
-      subject: identityHash(m.subject),
+      subject: identityHash(subject),
       issued: m.issued,
       status: m.status,
     };
-    const existing = this.registry.get(stored.group, stored.subject);
-    if (existing && existing.issued > stored.issued)
-      throw endpointFailed('a newer membership is already registered');
-    const max = this.ctx.limits.maxMembersPerGroup;
-    if (!existing && this.registry.registered(stored.group) >= max) {
-      throw endpointFailed(`group is full (${max} members)`);
-    }
-    await this.ctx.store.putMembership(stored);
-    this.registry.put(stored);
-    for (const conn of this.router.connectionsOf(stored.subject) ?? []) {
-      this.onMembershipChanged(conn);
-    }
-    return new Uint8Array(0);
+    return awaitWork({ type: 'verify', check: { kind: 'membership', membership: m } }, (valid) => {
+      if (!valid) throw endpointFailed('membership signature does not verify');
+      const existing = this.registry.get(stored.group, stored.subject);
+      if (existing && existing.issued > stored.issued)
+        throw endpointFailed('a newer membership is already registered');
+      const max = this.ctx.limits.maxMembersPerGroup;
+      if (!existing && this.registry.registered(stored.group) >= max) {
+        throw endpointFailed(`group is full (${max} members)`);
+      }
+      return awaitWork(
+        { type: 'store', op: { kind: 'put_membership', membership: stored } },
+        () => {
+          this.registry.put(stored);
+          for (const conn of this.router.connectionsOf(stored.subject) ?? []) {
+            this.onMembershipChanged(conn);
+          }
+          return new Uint8Array(0);
+        },
+      );
+    });
   }
 }

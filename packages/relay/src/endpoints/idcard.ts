@@ -1,9 +1,10 @@
-import { bytesEqual, encodeInstantMessage, MsgFlag, toBase64Url } from '@peerwire/wire';
+import { encodeInstantMessage, MsgFlag, toBase64Url } from '@peerwire/wire';
 import type { Connection } from '../connection.js';
 import type { RelayContext } from '../context.js';
 import { getOrCreate } from '../maps.js';
 import type { Router } from '../router.js';
-import { type Endpoint, endpointFailed } from './endpoint.js';
+import type { Tickets } from '../tickets.js';
+import { awaitWork, type Endpoint, type EndpointOutcome, endpointFailed } from './endpoint.js';
 
 /**
  * IDCards: the newest card each identity presented is kept in the store; `@/idcard_find`
@@ -18,6 +19,7 @@ export class IdCards {
   constructor(
     readonly ctx: RelayContext,
     readonly router: Router,
+    readonly tickets: Tickets,
   ) {
     // A shared store tells of cards stored through other relays: their watchers here are told.
     ctx.store.watchCards?.((hash, card) => this.#pushUpdate(hash, card.blob));
@@ -27,13 +29,14 @@ export class IdCards {
     return { name: 'idcard_find', serve: (conn, payload) => this.#find(conn, payload) };
   }
 
-  async #find(conn: Connection, payload: Uint8Array): Promise<Uint8Array> {
+  #find(conn: Connection, payload: Uint8Array): EndpointOutcome {
     if (payload.length !== 32) throw endpointFailed('idcard_find takes a 32-byte identity hash');
     const hash = toBase64Url(payload);
-    const card = await this.ctx.store.getCard(hash);
-    if (!card) throw endpointFailed('idcard not found');
-    this.#subscribe(conn.hash, hash);
-    return card.blob;
+    return awaitWork({ type: 'store', op: { kind: 'get_card', hash } }, (card) => {
+      if (!card) throw endpointFailed('idcard not found');
+      this.#subscribe(conn.hash, hash);
+      return card.blob;
+    });
   }
 
   #subscribe(subscriber: string, watched: string): void {
@@ -45,16 +48,20 @@ export class IdCards {
     this.#subscriptionCount.set(subscriber, count + 1);
   }
 
-  /** Keeps the newest card of each identity for `@/idcard_find`, and tells its watchers. */
-  async remember(hash: string, issued: number, blob: Uint8Array): Promise<void> {
-    try {
-      const stored = await this.ctx.store.getCard(hash);
-      if (stored && (stored.issued > issued || bytesEqual(stored.blob, blob))) return;
-      await this.ctx.store.putCard(hash, { blob, issued });
-      if (stored) this.#pushUpdate(hash, blob);
-    } catch (error) {
-      this.ctx.event({ type: 'store_error', operation: 'putCard', error });
-    }
+  /**
+   * Keeps the newest card of each identity for `@/idcard_find` (a store ticket; the cards of
+   * one identity are remembered one at a time), and tells its watchers when it replaced one.
+   */
+  remember(hash: string, issued: number, blob: Uint8Array): void {
+    this.tickets.issue(
+      { type: 'store', op: { kind: 'remember_card', hash, card: { blob, issued } } },
+      (result) => {
+        if (!result.ok)
+          this.ctx.event({ type: 'store-error', operation: 'putCard', error: result.error });
+        else if (result.value === 'replaced') this.#pushUpdate(hash, blob);
+      },
+      `card:${hash}`,
+    );
   }
 
   #pushUpdate(hash: string, blob: Uint8Array): void {

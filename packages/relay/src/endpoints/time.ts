@@ -3,11 +3,10 @@ import type { RelayContext } from '../context.js';
 import { type Endpoint, endpointFailed } from './endpoint.js';
 
 /** `@/time`: the relay's clock, 8 bytes of Unix seconds then 4 of nanoseconds (big-endian). */
-export function timeEndpoint(ctx: RelayContext): Endpoint {
+export function timeEndpoint(): Endpoint {
   return {
     name: 'time',
-    serve: () => {
-      const ms = ctx.clock.now();
+    serve: (_conn, _payload, ms) => {
       const out = new Uint8Array(12);
       const view = new DataView(out.buffer);
       view.setBigUint64(0, BigInt(Math.floor(ms / 1000)), false);
