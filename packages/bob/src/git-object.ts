@@ -1,6 +1,6 @@
 import { compareBytes, toHex, utf8Decode, utf8Encode } from '@peerwire/wire';
 import { BobError } from './errors.js';
-import { type HashFactory, noblePrimitives } from './primitives.js';
+import { type HashFactory, nobleSha1 } from './primitives.js';
 import { checkEntryName } from './safe-path.js';
 
 /** Git pack object types (spec §8). bob uses 1 (its root), 2, 3, 4 (single-file name) and 6. */
@@ -29,7 +29,7 @@ export function objectHeader(type: BaseType, size: number): Uint8Array {
 export function objectId(
   type: BaseType,
   content: Uint8Array,
-  sha1: HashFactory = noblePrimitives.sha1,
+  sha1: HashFactory = nobleSha1,
 ): Uint8Array {
   const h = sha1();
   h.update(objectHeader(type, content.length));

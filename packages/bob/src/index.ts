@@ -29,6 +29,7 @@ export {
   objectId,
   type TreeEntry,
 } from './git-object.js';
+export { noblePrimitives } from './noble-primitives.js';
 export {
   DEFAULT_MAX_DELTA_SIZE,
   DEFAULT_MAX_OBJECT_SIZE,
@@ -83,13 +84,12 @@ export {
   type PayloadReaderOptions,
 } from './payload-reader.js';
 export { DEFAULT_MAX_CANDIDATES, type HandshakeResult, type PeerEvent } from './peer.js';
-export {
-  type Aead,
-  type AeadFactory,
-  type HashFactory,
-  type IncrementalHash,
-  noblePrimitives,
-  type Primitives,
+export type {
+  Aead,
+  AeadFactory,
+  HashFactory,
+  IncrementalHash,
+  Primitives,
 } from './primitives.js';
 export {
   CLOSE_RECORD,

@@ -2,7 +2,7 @@ import { bytesEqual, toHex } from '@peerwire/wire';
 import { BobError } from './errors.js';
 import { type BaseType, ObjectType, objectHeader } from './git-object.js';
 import { PACK_HEADER_LENGTH, PACK_SIGNATURE, PACK_TRAILER_LENGTH } from './pack-writer.js';
-import { type HashFactory, type IncrementalHash, noblePrimitives } from './primitives.js';
+import { type HashFactory, type IncrementalHash, nobleSha1 } from './primitives.js';
 import { ZlibInflater } from './zlib.js';
 
 /** Default cap on the object count a PACK header may announce. */
@@ -111,7 +111,7 @@ export class PackReader {
   #failed: BobError | undefined;
 
   constructor(options: PackReaderOptions = {}) {
-    this.#sha1 = options.sha1 ?? noblePrimitives.sha1;
+    this.#sha1 = options.sha1 ?? nobleSha1;
     this.#hash = this.#sha1();
     this.#computeIds = options.computeIds ?? 'folder';
     this.#maxObjects = options.limits?.maxObjects ?? DEFAULT_MAX_OBJECTS;

@@ -10,7 +10,7 @@ import {
   objectId,
   type TreeEntry,
 } from './git-object.js';
-import { type HashFactory, type IncrementalHash, noblePrimitives } from './primitives.js';
+import { type HashFactory, type IncrementalHash, nobleSha1 } from './primitives.js';
 import { BOB_ZLIB_LEVEL, zlibDeflate } from './zlib.js';
 
 /** `PACK` */
@@ -58,7 +58,7 @@ export class PackWriter {
       throw new BobError('BAD_PACK', `a PACK holds 0 to 2^32-1 objects, not ${count}`);
     }
     this.#count = count;
-    this.#hash = (options.sha1 ?? noblePrimitives.sha1)();
+    this.#hash = (options.sha1 ?? nobleSha1)();
   }
 
   /** Bytes produced so far. */
@@ -219,7 +219,7 @@ export function planFolderPack<S>(
   readonly rootId: Uint8Array;
   readonly treeId: Uint8Array;
 } {
-  const sha1 = options.sha1 ?? noblePrimitives.sha1;
+  const sha1 = options.sha1 ?? nobleSha1;
   const byId = new Map<string, PlannedObject<S>>();
   const visit = (dir: FolderDir<S>): Uint8Array => {
     const entries: TreeEntry[] = [];
@@ -258,7 +258,7 @@ export function packFolder(
   folder: MemoryFolder,
   options: PackOptions = {},
 ): Uint8Array {
-  const sha1 = options.sha1 ?? noblePrimitives.sha1;
+  const sha1 = options.sha1 ?? nobleSha1;
   const level = options.level ?? BOB_ZLIB_LEVEL;
   const toDir = (f: MemoryFolder): FolderDir<Uint8Array> => {
     const entries = new Map<string, FolderFile<Uint8Array> | FolderDir<Uint8Array>>();

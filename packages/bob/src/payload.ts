@@ -9,7 +9,7 @@ import {
 } from './folder-plan.js';
 import { type BaseType, idHex, ObjectType, objectId } from './git-object.js';
 import { PayloadReader, type PayloadReaderOptions } from './payload-reader.js';
-import { noblePrimitives } from './primitives.js';
+import { nobleSha1 } from './primitives.js';
 
 /** A received payload, fully in memory. */
 export type Payload =
@@ -35,7 +35,7 @@ export function readPayload(
   pack: Uint8Array,
   options: PayloadReaderOptions & FolderPlanLimits = {},
 ): Payload {
-  const sha1 = options.sha1 ?? noblePrimitives.sha1;
+  const sha1 = options.sha1 ?? nobleSha1;
   const reader = new PayloadReader({ ...options, computeIds: false });
   let file: { name: string; rawName: string } | undefined;
   const content: Uint8Array[] = [];

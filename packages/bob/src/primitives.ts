@@ -1,4 +1,3 @@
-import { gcm } from '@noble/ciphers/aes.js';
 import { sha1 } from '@noble/hashes/legacy.js';
 import { BobError } from './errors.js';
 import { SpokeCipher } from './spoke-public.js';
@@ -64,26 +63,5 @@ function nobleHash(h: ReturnType<typeof sha1.create>): IncrementalHash {
   };
 }
 
-/** Pure-JS primitives from `@noble/hashes` and `@noble/ciphers`: work everywhere. */
-export const noblePrimitives: Primitives = {
-  sha1: () => nobleHash(sha1.create()),
-  aead: (cipher, key) => {
-    if (cipher !== SpokeCipher.AesGcm) throw unsupportedCipher(cipher);
-    return {
-      seal: (nonce, aad, plaintext, prefix = 0) => {
-        const sealed = gcm(key, nonce, aad).encrypt(plaintext);
-        if (prefix === 0) return sealed;
-        const out = new Uint8Array(prefix + sealed.length);
-        out.set(sealed, prefix);
-        return out;
-      },
-      open: (nonce, aad, sealed) => {
-        try {
-          return gcm(key, nonce, aad).decrypt(sealed);
-        } catch {
-          return undefined;
-        }
-      },
-    };
-  },
-};
+/** Pure-JS SHA-1 from `@noble/hashes`: the default of the PACK layer, works everywhere. */
+export const nobleSha1: HashFactory = () => nobleHash(sha1.create());

@@ -1,4 +1,4 @@
-import { CLOSE_RECORD } from './record.js';
+import { CLOSE_RECORD } from './record-format.js';
 
 /** The relay's answers on the secure port (spec §3). */
 export const SECURE_PAIRED = Uint8Array.of(0x30, 0x30); // "00"

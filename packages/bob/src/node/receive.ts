@@ -5,7 +5,7 @@ import { BobClient } from '../client.js';
 import { BobError } from '../errors.js';
 import type { PackReaderLimits } from '../pack-reader.js';
 import { type PayloadEvent, PayloadReader } from '../payload-reader.js';
-import { CLOSE_RECORD, RecordOpener, recordKeys } from '../record.js';
+import { CLOSE_RECORD, recordKeys } from '../record-format.js';
 import { aborted, type ChunkReader, drainToEnd, parseAddress, writeAll } from './connection.js';
 import { FileSink } from './file-sink.js';
 import { FolderSink } from './folder-sink.js';
@@ -113,10 +113,11 @@ export async function receive(password: string, options: ReceiveOptions): Promis
   );
   const keys = recordKeys(result.sharedKeys, result.ciphers, 'receiver');
   // node:crypto (the default): records decrypted as they stream in, without joining copies.
+  // The generic opener (record.ts, with its pure-JS AES-GCM default) loads only for others.
   const opener =
     primitives === nodePrimitives
       ? new StreamingRecordOpener(keys.receive)
-      : new RecordOpener(keys.receive, primitives.aead);
+      : new (await import('../record.js')).RecordOpener(keys.receive, primitives.aead);
   const limits = options.limits ?? {};
   // A single file's contents are inflated by node:zlib, off the main thread (deferFileData).
   const payload = new PayloadReader({

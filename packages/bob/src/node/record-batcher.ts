@@ -1,6 +1,11 @@
 import { type CipherGCM, createCipheriv } from 'node:crypto';
 import { BobError } from '../errors.js';
-import { CLOSE_RECORD, type DirectionKey, MAX_RECORD_PAYLOAD, TAG_LENGTH } from '../record.js';
+import {
+  CLOSE_RECORD,
+  type DirectionKey,
+  MAX_RECORD_PAYLOAD,
+  TAG_LENGTH,
+} from '../record-format.js';
 import { SpokeCipher } from '../spoke-public.js';
 
 /** One full record on the wire: length, ciphertext, tag. */

@@ -1,6 +1,7 @@
 import { createDecipheriv, type DecipherGCM } from 'node:crypto';
 import { BobError } from '../errors.js';
-import { type DirectionKey, MAX_RECORD_PAYLOAD, type RecordEvent, TAG_LENGTH } from '../record.js';
+import type { RecordEvent } from '../record.js';
+import { type DirectionKey, MAX_RECORD_PAYLOAD, TAG_LENGTH } from '../record-format.js';
 import { SpokeCipher } from '../spoke-public.js';
 
 /**

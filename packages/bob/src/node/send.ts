@@ -11,7 +11,8 @@ import { ObjectType, objectHeader } from '../git-object.js';
 import { PackWriter, planFolderPack } from '../pack-writer.js';
 import { generatePassword } from '../password.js';
 import type { Primitives } from '../primitives.js';
-import { RecordSealer, recordKeys } from '../record.js';
+import type { RecordSealer } from '../record.js';
+import { recordKeys } from '../record-format.js';
 import { BobServer } from '../server.js';
 import { generateSecret, type RandomSource } from '../spoke.js';
 import { bobZlibLevel } from '../zlib.js';
@@ -239,10 +240,12 @@ export async function sendPath(path: string, options: SendOptions): Promise<Send
   try {
     const keys = recordKeys(result.sharedKeys, result.ciphers, 'sender');
     // node:crypto (the default): records sealed straight into ~1 MiB batches, one write each.
+    // The generic sealer (record.ts) is loaded only for other primitives: it brings the
+    // pure-JS AES-GCM default along.
     sealer =
       primitives === nodePrimitives
         ? new RecordBatcher(keys.send, DEFAULT_RECORD_BATCH_BYTES, options.io?.spareBatches)
-        : new RecordSealer(keys.send, primitives.aead);
+        : new (await import('../record.js')).RecordSealer(keys.send, primitives.aead);
     options.onEvent?.({ type: 'sending', kind, name, bytes: progress.total ?? 0, objects });
     progress.phase('transfer');
     // A batch goes back to the batcher once the socket has handed it to the kernel.

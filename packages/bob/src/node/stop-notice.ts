@@ -11,7 +11,7 @@
 import type { Socket } from 'node:net';
 import { utf8Decode, utf8Encode } from '@peerwire/wire';
 import { BobError } from '../errors.js';
-import { CLOSE_RECORD } from '../record.js';
+import { CLOSE_RECORD } from '../record-format.js';
 import { type ChunkReader, CLOSE_GRACE_MS, drainToEnd, writeAll } from './connection.js';
 
 const PREFIX = 'peerwire-stop:';
