@@ -115,8 +115,9 @@ export class Ipv6Discovery {
     port: number,
     onError: (error: Error) => void,
     interfaces: () => string[] = linkLocalInterfaces,
+    host = '::',
   ): Promise<Ipv6Discovery> {
-    const socket = await bindDatagram('::', port, { reuseAddr: true, ipv6Only: true });
+    const socket = await bindDatagram(host, port, { reuseAddr: true, ipv6Only: true });
     try {
       socket.socket.setMulticastLoopback(false);
       socket.socket.setMulticastTTL(1);
@@ -157,8 +158,15 @@ export class Ipv6Discovery {
         // the interface is gone and with it the membership
       }
     }
+    const present = networkInterfaces();
     for (const name of now) {
       if (this.#joined.has(name)) continue;
+      // libuv maps an unknown `%name` to interface 0, which joins on the default route's
+      // interface: only names the system lists are joined.
+      if (!present[name]) {
+        this.#reportOnce(name, new Error('no such interface'));
+        continue;
+      }
       try {
         this.#socket.socket.addMembership(MULTICAST_GROUP_V6, `::%${name}`);
         this.#joined.add(name);
