@@ -11,16 +11,21 @@ export interface BoundDatagram {
 
 /**
  * Binds a node:dgram socket; rejects with a `TransportError` `LISTEN_FAILED` (the OS error as
- * `cause`). `reuseAddr` is for the multicast discovery port, which several programs share.
+ * `cause`). `reuseAddr` is for the multicast discovery port, which several programs share;
+ * `ipv6Only` binds an IPv6 socket beside an IPv4 one on the same port.
  */
 export function bindDatagram(
   host: string,
   port: number,
-  options: { readonly reuseAddr?: boolean } = {},
+  options: { readonly reuseAddr?: boolean; readonly ipv6Only?: boolean } = {},
 ): Promise<BoundDatagram> {
   const family = isIPv6(host) ? 'udp6' : 'udp4';
   return new Promise((resolve, reject) => {
-    const socket = createSocket({ type: family, reuseAddr: options.reuseAddr ?? false });
+    const socket = createSocket({
+      type: family,
+      reuseAddr: options.reuseAddr ?? false,
+      ipv6Only: options.ipv6Only ?? false,
+    });
     const onError = (error: Error): void => {
       socket.close();
       reject(

@@ -1,9 +1,8 @@
 import { type Link, TransportError } from '@peerwire/transport';
 import { connectTcp } from '@peerwire/transport/node';
-import { type Endpoint, formatIp } from '../codec/address.js';
+import { type Endpoint, formatIp, isV4Mapped } from '../codec/address.js';
 import type { DeviceId } from '../codec/device-id.js';
 import type { Identity, RandomSource } from '../codec/identity.js';
-import { MULTICAST_GROUP_V4, MULTICAST_PORT } from '../codec/multicast.js';
 import type { Ed25519Verify } from '../codec/signature.js';
 import { NatbaseError } from '../errors.js';
 import { HostAgent } from '../host/host-agent.js';
@@ -18,7 +17,14 @@ import { type HostAgentLimits, MAX_TCP_PAYLOAD } from '../limits.js';
 import { SecureLayer, type SecureOutput } from '../secure/layer.js';
 import type { SecureLimits } from '../secure/limits.js';
 import { SECURE_DATA_OVERHEAD } from '../secure/secure-packet.js';
-import { type BoundDatagram, bindDatagram, closeDatagram } from './datagram.js';
+import { type BoundDatagram, closeDatagram } from './datagram.js';
+import {
+  closeDiscovery,
+  type DiscoverySockets,
+  type MulticastOption,
+  openDiscovery,
+} from './discovery-sockets.js';
+import { LinkLocalScopes } from './link-local.js';
 import { bindSourcePort, interfaceAddresses, safeEndpoint } from './local-sockets.js';
 import { opensslEd25519Verify } from './openssl-ed25519.js';
 import { pooledRandom } from './pooled-random.js';
@@ -54,10 +60,11 @@ export interface StartHostOptions {
    */
   readonly localAddresses?: readonly Endpoint[] | 'auto';
   /**
-   * Link-local discovery (§10) on IPv4 group 224.3.252.148:5581: `false` (default) or the
-   * local interface address to join on (`true` = the first address of `localAddresses`).
+   * Link-local discovery (§10) on 5581 at IPv4 group 224.3.252.148 and IPv6 group
+   * ff02:88bb:31e4:95f7:2b87:6b52:e112:19ac (`MulticastOption`): `false` (default), `true` (both),
+   * or `{ interface?, port?, ipv4?, ipv6? }`.
    */
-  readonly multicast?: boolean | { readonly interface: string; readonly port?: number };
+  readonly multicast?: MulticastOption;
   /**
    * Wrap datagrams in the §11 secure layer (default true: what Husarnet peers speak). With
    * `false`, `send` hands bytes straight to the NgSocket layer (unencrypted, for tests).
@@ -104,7 +111,9 @@ export class NatbaseHost {
   readonly core: HostAgent;
   readonly secure: SecureLayer | undefined;
   readonly #udp: BoundDatagram;
-  readonly #mcast: BoundDatagram | undefined;
+  readonly #disco: DiscoverySockets;
+  /** The interface of each `fe80::` peer address heard from (`LinkLocalScopes`). */
+  readonly #scopes = new LinkLocalScopes();
   readonly #links = new Map<HostConnectionId, Link>();
   readonly #cancelled = new Set<HostConnectionId>();
   readonly #timer: TimerSlot;
@@ -123,12 +132,12 @@ export class NatbaseHost {
   private constructor(
     options: StartHostOptions,
     udp: BoundDatagram,
-    mcast: BoundDatagram | undefined,
+    disco: DiscoverySockets,
     local: readonly Endpoint[],
   ) {
     this.identity = options.identity;
     this.#udp = udp;
-    this.#mcast = mcast;
+    this.#disco = disco;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_BASE_CONNECT_TIMEOUT_MS;
     this.#onError = options.onError ?? (() => {});
     const random = options.random ?? pooledRandom();
@@ -139,7 +148,7 @@ export class NatbaseHost {
       sourcePort: udp.port,
       localAddresses: local,
       random,
-      multicast: mcast !== undefined,
+      multicast: disco.v4 !== undefined || disco.v6 !== undefined,
       userAgent: options.userAgent,
       limits: options.limits,
       onEvent: (e) => this.#coreEvent(e),
@@ -159,18 +168,25 @@ export class NatbaseHost {
     this.#secureTimer = new TimerSlot(() => {
       if (this.secure && !this.#closed) this.#secureOut(this.secure.timer());
     });
-    udp.socket.on('message', (msg: Buffer, rinfo) => {
+    const onUdp = (msg: Buffer, rinfo: { address: string; port: number }): void => {
       const source = safeEndpoint(rinfo.address, rinfo.port);
       if (!source) return;
+      this.#scopes.learn(rinfo.address);
       this.#run(this.core.udpData(source, view(msg), monotonicNow()));
-    });
-    udp.socket.on('error', (e) => this.#onError(e));
-    mcast?.socket.on('message', (msg: Buffer, rinfo) => {
-      const source = safeEndpoint(rinfo.address, rinfo.port);
+    };
+    const onMulticast = (msg: Buffer, address: string, port: number): void => {
+      const source = safeEndpoint(address, port);
       if (!source) return;
+      this.#scopes.learn(address);
       this.#run(this.core.multicastData(source, view(msg), monotonicNow()));
-    });
-    mcast?.socket.on('error', (e) => this.#onError(e));
+    };
+    for (const s of [udp, disco.peer6]) {
+      s?.socket.on('message', onUdp);
+      s?.socket.on('error', (e) => this.#onError(e));
+    }
+    disco.v4?.socket.on('message', (msg: Buffer, r) => onMulticast(msg, r.address, r.port));
+    disco.v4?.socket.on('error', (e) => this.#onError(e));
+    disco.v6?.onMessage(onMulticast);
   }
 
   /** Binds the sockets and connects to the bases. */
@@ -188,33 +204,14 @@ export class NatbaseHost {
       await closeDatagram(udp.socket);
       throw error;
     }
-    let mcast: BoundDatagram | undefined;
-    if (options.multicast) {
-      const iface =
-        typeof options.multicast === 'object'
-          ? options.multicast.interface
-          : local.map((e) => formatIp(e.ip)).find((a) => !a.includes(':'));
-      try {
-        mcast = await bindDatagram(
-          '0.0.0.0',
-          (typeof options.multicast === 'object' && options.multicast.port) || MULTICAST_PORT,
-          {
-            reuseAddr: true,
-          },
-        );
-        mcast.socket.addMembership(MULTICAST_GROUP_V4, iface);
-        if (iface) mcast.socket.setMulticastInterface(iface);
-        mcast.socket.setMulticastLoopback(false);
-        mcast.socket.setMulticastTTL(1);
-      } catch (error) {
-        if (mcast) await closeDatagram(mcast.socket);
-        await closeDatagram(udp.socket);
-        throw error instanceof TransportError
-          ? error
-          : new TransportError('LISTEN_FAILED', `multicast: ${String(error)}`, { cause: error });
-      }
+    let disco: DiscoverySockets;
+    try {
+      disco = await openDiscovery(options.multicast, local, udp, options.onError ?? (() => {}));
+    } catch (error) {
+      await closeDatagram(udp.socket);
+      throw error;
     }
-    const agent = new NatbaseHost(options, udp, mcast, local);
+    const agent = new NatbaseHost(options, udp, disco, local);
     agent.#run(agent.core.start(monotonicNow()));
     return agent;
   }
@@ -295,8 +292,12 @@ export class NatbaseHost {
     this.#run(this.core.addCandidate(deviceId, address, monotonicNow()));
   }
 
-  /** Re-reads the interface addresses (or takes `addresses`); a change sends INFO at once. */
+  /**
+   * Re-reads the interface addresses (or takes `addresses`); a change sends INFO at once. The
+   * IPv6 group's interfaces are re-evaluated too (as they are before every announcement).
+   */
   updateLocalAddresses(addresses?: readonly Endpoint[]): void {
+    this.#disco.v6?.refresh();
     const next = addresses ?? interfaceAddresses(this.#udp.port);
     this.#run(this.core.setLocalAddresses(next, monotonicNow()));
   }
@@ -315,7 +316,7 @@ export class NatbaseHost {
     for (const link of this.#links.values()) link.close(1000, 'host agent closed');
     this.#links.clear();
     await closeDatagram(this.#udp.socket);
-    if (this.#mcast) await closeDatagram(this.#mcast.socket);
+    await closeDiscovery(this.#disco);
   }
 
   // ---- internals ------------------------------------------------------------------------------
@@ -411,15 +412,9 @@ export class NatbaseHost {
         case 'send':
           if (a.transport === 'tcp') {
             this.#links.get(a.conn)?.send(a.bytes);
-          } else if (a.transport === 'udp') {
-            const to = socketAddress(a.to, this.#udp.family);
-            if (to !== undefined && !this.#closed) this.#udp.socket.send(a.bytes, a.to.port, to);
-          } else if (this.#mcast && !this.#closed) {
-            const to = socketAddress(a.to, this.#mcast.family);
-            // IPv4 group only: the IPv6 link-local group needs a scope per interface (README).
-            if (to !== undefined && !to.includes(':')) {
-              this.#mcast.socket.send(a.bytes, a.to.port, to);
-            }
+          } else if (!this.#closed) {
+            if (a.transport === 'udp') this.#sendUdp(a.to, a.bytes);
+            else this.#sendMulticast(a.to, a.bytes);
           }
           break;
         case 'close': {
@@ -432,6 +427,27 @@ export class NatbaseHost {
           if (!this.#closed) this.#timer.set(a.at, monotonicNow());
           break;
       }
+    }
+  }
+
+  /** A peer datagram: IPv4 on the peer socket, IPv6 on it or the IPv6 one, `fe80::` scoped. */
+  #sendUdp(to: Endpoint, bytes: Uint8Array): void {
+    const v4 = isV4Mapped(to.ip);
+    const s = v4 || this.#udp.family === 'udp6' ? this.#udp : this.#disco.peer6;
+    if (!s) return;
+    const text = v4 ? socketAddress(to, s.family) : this.#scopes.address(to);
+    if (text !== undefined) s.socket.send(bytes, to.port, text);
+  }
+
+  /** An announcement: the IPv4 group on its socket, the IPv6 one out of every interface. */
+  #sendMulticast(to: Endpoint, bytes: Uint8Array): void {
+    if (isV4Mapped(to.ip)) {
+      const v4 = this.#disco.v4;
+      const text = v4 && socketAddress(to, v4.family);
+      if (v4 && text !== undefined) v4.socket.send(bytes, to.port, text);
+    } else if (this.#disco.v6) {
+      this.#disco.v6.refresh();
+      this.#disco.v6.announce(bytes, to.port);
     }
   }
 
